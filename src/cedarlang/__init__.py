@@ -1,0 +1,65 @@
+"""cedarlang: the Cedar authorization policy language in pure Python.
+
+Quick start::
+
+    import cedarlang
+    policies = cedarlang.PolicySet.from_str('permit(principal == User::"alice", action, resource);')
+    entities = cedarlang.Entities.from_json([])
+    request = cedarlang.Request('User::"alice"', 'Action::"view"', 'Photo::"1"')
+    response = cedarlang.Authorizer().is_authorized(request, policies, entities)
+    assert response.allowed
+"""
+
+from .ast import Effect
+from .authorizer import AuthorizationError, Authorizer, Decision, Request, Response
+from .entities import Entities, Entity
+from .errors import (
+    CedarError,
+    DiagnosticError,
+    EntitiesError,
+    EvaluationError,
+    ExtensionError,
+    ParseError,
+    PolicySetError,
+    RequestError,
+    SchemaError,
+)
+from .parser import parse_entity_uid, parse_expression
+from .policy import Policy, PolicySet, Template
+
+from .schema import Schema
+from .source import Diagnostic, Span
+from .values import CedarSet, EntityUid, Record
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthorizationError",
+    "Authorizer",
+    "CedarError",
+    "CedarSet",
+    "Decision",
+    "Diagnostic",
+    "DiagnosticError",
+    "Effect",
+    "Entities",
+    "EntitiesError",
+    "Entity",
+    "EntityUid",
+    "EvaluationError",
+    "ExtensionError",
+    "ParseError",
+    "Policy",
+    "PolicySet",
+    "PolicySetError",
+    "Record",
+    "Request",
+    "RequestError",
+    "Response",
+    "Schema",
+    "SchemaError",
+    "Span",
+    "Template",
+    "parse_entity_uid",
+    "parse_expression",
+]

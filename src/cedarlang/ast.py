@@ -1,0 +1,340 @@
+"""The policy abstract syntax tree.
+
+Expressions are small immutable node classes. ``!=``, ``>`` and ``>=`` keep their
+own operators (their evaluation order and errors match Rust's desugaring). Every
+node has a ``span`` (excluded from equality) pointing into the policy source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .source import Source, Span
+from .values import EntityUid
+
+
+class Expr:
+    """Base class of expression nodes."""
+
+    __slots__ = ("span",)
+    span: Span | None
+
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return False
+        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__ if s != "span")
+
+    def __hash__(self) -> int:
+        return hash(tuple(repr(getattr(self, s)) for s in self.__slots__ if s != "span"))
+
+    def __repr__(self) -> str:
+        args = ", ".join(repr(getattr(self, s)) for s in self.__slots__ if s != "span")
+        return f"{type(self).__name__}({args})"
+
+
+class Lit(Expr):
+    """A literal value: bool, long, string or entity uid."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any, span: Span | None = None) -> None:
+        self.value = value
+        self.span = span
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Lit and type(self.value) is type(other.value) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash((type(self.value), self.value))
+
+
+class IntLiteralTooLarge(Expr):
+    """Parser-internal: digits beyond i64, valid only as the operand of a unary ``-``."""
+
+    __slots__ = ("magnitude",)
+
+    def __init__(self, magnitude: int, span: Span | None = None) -> None:
+        self.magnitude = magnitude
+        self.span = span
+
+
+class Var(Expr):
+    """``principal``, ``action``, ``resource`` or ``context``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str, span: Span | None = None) -> None:
+        self.name = name
+        self.span = span
+
+
+class Slot(Expr):
+    """A template slot: ``?principal`` or ``?resource``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str, span: Span | None = None) -> None:
+        self.name = name
+        self.span = span
+
+
+class If(Expr):
+    __slots__ = ("cond", "else_", "then")
+
+    def __init__(self, cond: Expr, then: Expr, else_: Expr, span: Span | None = None) -> None:
+        self.cond = cond
+        self.then = then
+        self.else_ = else_
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.cond, self.then, self.else_)
+
+
+class And(Expr):
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Expr, right: Expr, span: Span | None = None) -> None:
+        self.left = left
+        self.right = right
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
+
+
+class Or(Expr):
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Expr, right: Expr, span: Span | None = None) -> None:
+        self.left = left
+        self.right = right
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
+
+
+class UnaryOp(StrEnum):
+    NOT = "!"
+    NEG = "neg"
+    IS_EMPTY = "isEmpty"
+
+
+class BinaryOp(StrEnum):
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+    IN = "in"
+    CONTAINS = "contains"
+    CONTAINS_ALL = "containsAll"
+    CONTAINS_ANY = "containsAny"
+    GET_TAG = "getTag"
+    HAS_TAG = "hasTag"
+
+
+class Unary(Expr):
+    __slots__ = ("arg", "op")
+
+    def __init__(self, op: UnaryOp, arg: Expr, span: Span | None = None) -> None:
+        self.op = op
+        self.arg = arg
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+class Binary(Expr):
+    __slots__ = ("left", "op", "right")
+
+    def __init__(self, op: BinaryOp, left: Expr, right: Expr, span: Span | None = None) -> None:
+        self.op = op
+        self.left = left
+        self.right = right
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
+
+
+class GetAttr(Expr):
+    """``e.attr`` or ``e["attr"]``."""
+
+    __slots__ = ("attr", "expr")
+
+    def __init__(self, expr: Expr, attr: str, span: Span | None = None) -> None:
+        self.expr = expr
+        self.attr = attr
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.expr,)
+
+
+class HasAttr(Expr):
+    """``e has attr`` (the extended form ``e has a.b`` is desugared by the parser)."""
+
+    __slots__ = ("attr", "expr")
+
+    def __init__(self, expr: Expr, attr: str, span: Span | None = None) -> None:
+        self.expr = expr
+        self.attr = attr
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.expr,)
+
+
+class Like(Expr):
+    """``e like "pat"``; the pattern is a tuple of literal strings and ``None`` for ``*``."""
+
+    __slots__ = ("expr", "pattern")
+
+    def __init__(self, expr: Expr, pattern: tuple[str | None, ...], span: Span | None = None) -> None:
+        self.expr = expr
+        self.pattern = pattern
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.expr,)
+
+
+class Is(Expr):
+    """``e is T`` (``e is T in E`` is ``e is T && e in E``)."""
+
+    __slots__ = ("entity_type", "expr")
+
+    def __init__(self, expr: Expr, entity_type: str, span: Span | None = None) -> None:
+        self.expr = expr
+        self.entity_type = entity_type
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.expr,)
+
+
+class SetLit(Expr):
+    __slots__ = ("items",)
+
+    def __init__(self, items: tuple[Expr, ...], span: Span | None = None) -> None:
+        self.items = items
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return self.items
+
+
+class RecordLit(Expr):
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: tuple[tuple[str, Expr], ...], span: Span | None = None) -> None:
+        self.fields = fields
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return tuple(e for _, e in self.fields)
+
+
+class ExtCall(Expr):
+    """An extension function call; for methods the receiver is ``args[0]``."""
+
+    __slots__ = ("args", "name")
+
+    def __init__(self, name: str, args: tuple[Expr, ...], span: Span | None = None) -> None:
+        self.name = name
+        self.args = args
+        self.span = span
+
+    def children(self) -> tuple[Expr, ...]:
+        return self.args
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """Every node of ``expr``, parents before children (iterative, any depth)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children()))
+
+
+# ---------------------------------------------------------------------------
+# Policies
+
+
+class Effect(StrEnum):
+    PERMIT = "permit"
+    FORBID = "forbid"
+
+
+class ScopeOp(StrEnum):
+    ALL = "All"
+    EQ = "=="
+    IN = "in"
+    IS = "is"
+    IS_IN = "is in"
+
+
+@dataclass(frozen=True)
+class ScopeConstraint:
+    """A constraint on ``principal``, ``action`` or ``resource`` in a policy's scope.
+
+    ``entity`` is an :class:`EntityUid`, a slot name (``"?principal"``), or for
+    ``action in [...]`` a tuple of uids.
+    """
+
+    op: ScopeOp = ScopeOp.ALL
+    entity: EntityUid | str | tuple[EntityUid, ...] | None = None
+    entity_type: str | None = None
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A ``when`` (``is_when=True``) or ``unless`` clause."""
+
+    is_when: bool
+    body: Expr
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class PolicyAst:
+    """A parsed policy or template (``slots`` is non-empty for templates)."""
+
+    effect: Effect
+    principal: ScopeConstraint
+    action: ScopeConstraint
+    resource: ScopeConstraint
+    conditions: tuple[Condition, ...]
+    annotations: Mapping[str, str]
+    span: Span | None = field(default=None, compare=False)
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        found = []
+        for c in (self.principal, self.resource):
+            if isinstance(c.entity, str):
+                found.append(c.entity)
+        return tuple(found)
+
+    @property
+    def text(self) -> str | None:
+        """The policy's original source text, if it was parsed from text."""
+        if self.source is None or self.span is None:
+            return None
+        return self.source.text[self.span.start : self.span.end]

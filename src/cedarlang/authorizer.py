@@ -1,0 +1,197 @@
+"""Requests, responses and the authorizer (default deny, forbid overrides permit)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from .cedar_json import JsonValueError, uid_from_json, value_from_json
+from .entities import Entities
+from .errors import EvaluationError, RequestError
+from .evaluator import Interpreter
+from .ops import expect_bool
+from .parser import parse_entity_uid
+from .policy import Policy, PolicySet
+from .values import EntityUid, Record
+
+if TYPE_CHECKING:
+    from .schema import Schema
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+UidLike = EntityUid | str | Mapping[str, Any]
+
+
+def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
+    """An :class:`EntityUid` from a uid, ``'Type::"id"'`` text or a ``{"type", "id"}`` dict."""
+    if type(value) is EntityUid:
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_entity_uid(value)
+        except Exception as err:
+            raise RequestError(f"invalid {role} `{value}`: {err}") from None
+    if isinstance(value, Mapping):
+        try:
+            return uid_from_json(dict(value), role)
+        except JsonValueError as err:
+            raise RequestError(str(err)) from None
+    raise RequestError(f"invalid {role}: expected an entity uid, got {value!r}")
+
+
+class Request:
+    """An authorization request: principal, action, resource and context."""
+
+    __slots__ = ("action", "context", "principal", "resource")
+
+    def __init__(
+        self,
+        principal: UidLike,
+        action: UidLike,
+        resource: UidLike,
+        context: Mapping[str, Any] | Record | None = None,
+        schema: Schema | None = None,
+    ) -> None:
+        self.principal = to_uid(principal, "principal")
+        self.action = to_uid(action, "action")
+        self.resource = to_uid(resource, "resource")
+        if schema is not None:
+            from .conformance import validate_request_scope
+
+            validate_request_scope(schema, self.principal, self.action, self.resource)
+        self.context = _context(context, schema, self.action)
+        if schema is not None:
+            from .conformance import validate_context
+
+            validate_context(schema, self.action, self.context)
+
+    def __repr__(self) -> str:
+        return (
+            f"Request(principal={self.principal}, action={self.action}, "
+            f"resource={self.resource}, context={dict(self.context)!r})"
+        )
+
+
+def _context(context: Any, schema: Schema | None, action: EntityUid) -> Record:
+    if context is None:
+        return Record()
+    if type(context) is Record:
+        return context
+    if isinstance(context, str):
+        import json
+
+        try:
+            context = json.loads(context)
+        except json.JSONDecodeError as err:
+            raise RequestError(f"context is not valid JSON: {err}") from None
+    if not isinstance(context, Mapping):
+        raise RequestError("context must be a record (a JSON object)")
+    expected = schema.context_type(action) if schema is not None else None
+    try:
+        value = value_from_json(dict(context), expected, "context")
+    except JsonValueError as err:
+        raise RequestError(str(err)) from None
+    assert type(value) is Record
+    return value
+
+
+@dataclass(frozen=True)
+class AuthorizationError:
+    """A policy that raised an error during evaluation (it was skipped)."""
+
+    policy_id: str
+    message: str
+    kind: str = "EvaluationError"
+
+    def __str__(self) -> str:
+        return f"error while evaluating policy `{self.policy_id}`: {self.message}"
+
+
+@dataclass(frozen=True)
+class Response:
+    """The answer to a request: the decision, the determining policies and any errors."""
+
+    decision: Decision
+    reasons: frozenset[str] = frozenset()
+    errors: list[AuthorizationError] = field(default_factory=list)
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision is Decision.ALLOW
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def evaluate_policy(policy: Policy, interpreter: Interpreter) -> bool:
+    """Whether ``policy`` is satisfied; raises EvaluationError if it errors."""
+    return all(expect_bool(interpreter.evaluate(part)) for part in policy.condition_parts)
+
+
+class Authorizer:
+    """Decides requests: any satisfied forbid denies; else any satisfied permit allows;
+    else deny. A policy that errors is skipped and reported in ``errors``.
+
+    Policies run as compiled Python functions; ``Authorizer(interpret=True)``
+    uses the reference interpreter instead (slower; the oracle in tests).
+    """
+
+    def __init__(self, *, interpret: bool = False) -> None:
+        self.interpret = interpret
+
+    def is_authorized(
+        self, request: Request, policies: PolicySet | Iterable[Policy], entities: Entities
+    ) -> Response:
+        if self.interpret:
+            return self._interpreted(request, policies, entities)
+        p, a, r, c = request.principal, request.action, request.resource, request.context
+        if isinstance(policies, PolicySet):
+            policies = policies.index().candidates(p, a, r, entities)
+        permits: list[str] = []
+        forbids: list[str] = []
+        errors: list[AuthorizationError] = []
+        for policy in policies:
+            try:
+                satisfied = policy.function(p, a, r, c, entities)
+            except EvaluationError as err:
+                errors.append(AuthorizationError(policy.id, err.message, err.kind))
+                continue
+            except RecursionError:
+                errors.append(AuthorizationError(policy.id, "recursion limit reached", "RecursionLimit"))
+                continue
+            if satisfied:
+                (permits if policy.is_permit else forbids).append(policy.id)
+        return _decide(permits, forbids, errors)
+
+    def _interpreted(
+        self, request: Request, policies: PolicySet | Iterable[Policy], entities: Entities
+    ) -> Response:
+        interpreter = Interpreter(
+            request.principal, request.action, request.resource, request.context, entities
+        )
+        permits: list[str] = []
+        forbids: list[str] = []
+        errors: list[AuthorizationError] = []
+        for policy in policies:
+            try:
+                satisfied = evaluate_policy(policy, interpreter)
+            except EvaluationError as err:
+                errors.append(AuthorizationError(policy.id, err.message, err.kind))
+                continue
+            if satisfied:
+                (permits if policy.is_permit else forbids).append(policy.id)
+        return _decide(permits, forbids, errors)
+
+
+def _decide(permits: list[str], forbids: list[str], errors: list[AuthorizationError]) -> Response:
+    if forbids:
+        return Response(Decision.DENY, frozenset(forbids), errors)
+    if permits:
+        return Response(Decision.ALLOW, frozenset(permits), errors)
+    return Response(Decision.DENY, frozenset(), errors)

@@ -1,0 +1,198 @@
+"""Cedar's JSON value encoding: entity uids, ``__entity``/``__extn`` escapes, records, sets.
+
+With an expected schema type, the implicit forms Rust accepts are recognised too:
+a bare ``{"type": T, "id": I}`` for an entity, and ``{"fn": F, "arg": A}`` or the
+bare constructor argument for an extension value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import CedarError, EntitiesError, ExtensionError
+from .extensions import EXTENSION_TYPES, FUNCTIONS
+from .schema.types import (
+    BoolType,
+    EntityRefType,
+    ExtensionType,
+    LongType,
+    RecordType,
+    SchemaType,
+    SetType,
+    StringType,
+)
+from .values import I64_MAX, I64_MIN, CedarSet, EntityUid, Record, Value
+
+
+class JsonValueError(EntitiesError):
+    """A JSON value that is not a valid Cedar value (or not of the expected type)."""
+
+
+def uid_from_json(data: Any, where: str = "entity uid") -> EntityUid:
+    """``{"type": T, "id": I}`` or ``{"__entity": {...}}`` → :class:`EntityUid`."""
+    if isinstance(data, dict):
+        if "__entity" in data and len(data) == 1:
+            data = data["__entity"]
+        elif "__expr" in data:
+            raise JsonValueError(
+                f"in {where}: the `__expr` escape is no longer supported; "
+                'use `{"__entity": {"type": ..., "id": ...}}`'
+            )
+        if (
+            isinstance(data, dict)
+            and set(data) == {"type", "id"}
+            and isinstance(data["type"], str)
+            and isinstance(data["id"], str)
+        ):
+            return EntityUid(_entity_type_name(data["type"], where), data["id"])
+    raise JsonValueError(
+        f'in {where}: expected an entity uid like {{"type": "User", "id": "alice"}}, got {_show(data)}'
+    )
+
+
+def _entity_type_name(name: str, where: str) -> str:
+    parts = name.split("::")
+    for part in parts:
+        if (
+            not part
+            or not (part[0].isascii() and (part[0].isalpha() or part[0] == "_"))
+            or not all(c.isascii() and (c.isalnum() or c == "_") for c in part)
+        ):
+            raise JsonValueError(f"in {where}: `{name}` is not a valid entity type name")
+        if part == "__cedar":
+            raise JsonValueError(f"in {where}: `{name}` uses the reserved name `__cedar`")
+    return name
+
+
+def value_from_json(data: Any, expected: SchemaType | None = None, where: str = "value") -> Value:
+    """Decode one JSON value, guided by ``expected`` when a schema type is known."""
+    if expected is not None:
+        return _typed_value(data, expected, where)
+    t = type(data)
+    if t is bool or t is str:
+        return data
+    if t is int:
+        return _long(data, where)
+    if t is list:
+        return CedarSet(value_from_json(v, None, where) for v in data)
+    if t is dict:
+        if "__entity" in data or "__expr" in data:
+            return uid_from_json(data, where)
+        if "__extn" in data:
+            return _extension(data, where)
+        return Record((k, value_from_json(v, None, f"{where}.{k}")) for k, v in data.items())
+    if data is None:
+        raise JsonValueError(f"in {where}: `null` is not a Cedar value")
+    raise JsonValueError(f"in {where}: {_show(data)} is not a Cedar value")
+
+
+def _long(data: int, where: str) -> int:
+    if not I64_MIN <= data <= I64_MAX:
+        raise JsonValueError(f"in {where}: integer `{data}` is out of range for a Long")
+    return data
+
+
+def _extension(data: dict[str, Any], where: str) -> Value:
+    if len(data) != 1 or not isinstance(data["__extn"], dict):
+        raise JsonValueError(f"in {where}: malformed `__extn` escape: {_show(data)}")
+    return _call_from_json(data["__extn"], where)
+
+
+def _call_from_json(call: dict[str, Any], where: str) -> Value:
+    name = call.get("fn")
+    if not isinstance(name, str):
+        raise JsonValueError(f"in {where}: extension value needs a string `fn`: {_show(call)}")
+    function = FUNCTIONS.get(name)
+    if function is None:
+        raise JsonValueError(f"in {where}: unknown extension function `{name}`")
+    if set(call) == {"fn", "arg"}:
+        raw_args = [call["arg"]]
+    elif set(call) == {"fn", "args"} and isinstance(call["args"], list):
+        raw_args = call["args"]
+    else:
+        raise JsonValueError(f"in {where}: malformed extension value: {_show(call)}")
+    args = [value_from_json(a, None, where) for a in raw_args]
+    if len(args) != len(function.arg_types) or any(
+        type(a) is not t for a, t in zip(args, function.arg_types, strict=False)
+    ):
+        raise JsonValueError(f"in {where}: wrong arguments for extension function `{name}`")
+    try:
+        return function.impl(*args)
+    except ExtensionError as err:
+        raise JsonValueError(f"in {where}: {err.message}") from None
+
+
+def _typed_value(data: Any, expected: SchemaType, where: str) -> Value:
+    t = type(expected)
+    if t is EntityRefType:
+        uid = _implicit_uid(data, where)
+        return uid
+    if t is ExtensionType:
+        return _typed_extension(data, expected, where)  # type: ignore[arg-type]
+    if t is SetType:
+        if type(data) is not list:
+            raise _mismatch(where, "a set", data)
+        element = expected.element  # type: ignore[attr-defined]
+        return CedarSet(_typed_value(v, element, where) for v in data)
+    if t is RecordType:
+        if type(data) is not dict:
+            raise _mismatch(where, "a record", data)
+        attributes = expected.attributes  # type: ignore[attr-defined]
+        out = Record()
+        for key, raw in data.items():
+            attr = attributes.get(key)
+            out[key] = value_from_json(raw, attr.type if attr else None, f"{where}.{key}")
+        return out
+    value = value_from_json(data, None, where)
+    if (
+        (t is LongType and type(value) is not int)
+        or (t is StringType and type(value) is not str)
+        or (t is BoolType and type(value) is not bool)
+    ):
+        raise _mismatch(where, t.__name__.removesuffix("Type").lower(), data)
+    return value
+
+
+def _implicit_uid(data: Any, where: str) -> EntityUid:
+    if isinstance(data, dict) and set(data) == {"type", "id"}:
+        return uid_from_json(data, where)
+    return uid_from_json(data, where)
+
+
+def _typed_extension(data: Any, expected: ExtensionType, where: str) -> Value:
+    if isinstance(data, dict):
+        if "__extn" in data:
+            value = _extension(data, where)
+        elif "fn" in data:
+            value = _call_from_json(data, where)
+        else:
+            raise _mismatch(where, expected.name, data)
+    elif isinstance(data, str):
+        constructor = {"ipaddr": "ip"}.get(expected.name, expected.name)
+        try:
+            value = FUNCTIONS[constructor].impl(data)
+        except (ExtensionError, KeyError) as err:
+            raise JsonValueError(f"in {where}: {err}") from None
+    else:
+        raise _mismatch(where, expected.name, data)
+    cls = EXTENSION_TYPES.get(expected.name)
+    if cls is not None and type(value) is not cls:
+        raise _mismatch(where, expected.name, data)
+    return value
+
+
+def _mismatch(where: str, expected: str, data: Any) -> JsonValueError:
+    return JsonValueError(f"in {where}: expected {expected}, got {_show(data)}")
+
+
+def _show(data: Any) -> str:
+    import json
+
+    try:
+        text = json.dumps(data, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(data)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+__all__ = ["CedarError", "JsonValueError", "uid_from_json", "value_from_json"]

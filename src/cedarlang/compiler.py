@@ -1,0 +1,202 @@
+"""Compiles policies to Python functions (the fast path).
+
+Each policy's condition becomes the source of one Python function, in the style
+of jinja2's code generator, then ``compile()``-d once. Literals and attribute
+names never appear in the generated source: they are bound as constants in the
+function's namespace. All operator semantics come from :mod:`cedarlang.ops`, so
+compiled and interpreted evaluation agree; a differential test keeps them so.
+Expressions nested too deeply for CPython's compiler fall back to the
+interpreter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from . import ast, ops
+from .ast import BinaryOp, Expr, UnaryOp
+from .errors import EvaluationError
+from .evaluator import Interpreter
+from .extensions import FUNCTIONS
+from .values import CedarSet, EntityUid, Record, Value
+
+PolicyFunction = Callable[[EntityUid, EntityUid, EntityUid, Record, Any], bool]
+"""``fn(principal, action, resource, context, entities) -> satisfied``; raises EvaluationError."""
+
+MAX_COMPILED_DEPTH: Final = 80
+
+_RUNTIME: Final[dict[str, Any]] = {
+    "_b": ops.expect_bool,
+    "_eq": ops.eq,
+    "_ne": ops.ne,
+    "_lt": ops.lt,
+    "_le": ops.le,
+    "_gt": ops.gt,
+    "_ge": ops.ge,
+    "_add": ops.add,
+    "_sub": ops.sub,
+    "_mul": ops.mul,
+    "_neg": ops.neg,
+    "_not": ops.not_,
+    "_in": ops.in_,
+    "_contains": ops.contains,
+    "_contains_all": ops.contains_all,
+    "_contains_any": ops.contains_any,
+    "_is_empty": ops.is_empty,
+    "_get_attr": ops.get_attr,
+    "_has_attr": ops.has_attr,
+    "_get_tag": ops.get_tag,
+    "_has_tag": ops.has_tag,
+    "_is": ops.is_type,
+    "_like": ops.like,
+    "_ext": ops.call_extension,
+    "_set": CedarSet,
+    "_record": Record,
+    "_type": type,
+    "_EntityUid": EntityUid,
+    "_Record": Record,
+    "_EvaluationError": EvaluationError,
+}
+
+_BINARY_HELPERS: Final = {
+    BinaryOp.EQ: "_eq",
+    BinaryOp.NE: "_ne",
+    BinaryOp.LT: "_lt",
+    BinaryOp.LE: "_le",
+    BinaryOp.GT: "_gt",
+    BinaryOp.GE: "_ge",
+    BinaryOp.ADD: "_add",
+    BinaryOp.SUB: "_sub",
+    BinaryOp.MUL: "_mul",
+    BinaryOp.CONTAINS: "_contains",
+    BinaryOp.CONTAINS_ALL: "_contains_all",
+    BinaryOp.CONTAINS_ANY: "_contains_any",
+}
+_ENTITY_HELPERS: Final = {BinaryOp.IN: "_in", BinaryOp.GET_TAG: "_get_tag", BinaryOp.HAS_TAG: "_has_tag"}
+_UNARY_HELPERS: Final = {UnaryOp.NOT: "_not", UnaryOp.NEG: "_neg", UnaryOp.IS_EMPTY: "_is_empty"}
+_VARIABLES: Final = {"principal": "p", "action": "a", "resource": "r", "context": "c"}
+
+
+def expr_depth(expr: Expr) -> int:
+    """The nesting depth of ``expr`` (computed without recursion)."""
+    deepest = 0
+    stack = [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children())
+    return deepest
+
+
+class _CodeGen:
+    """Turns one expression into Python source; constants go into ``namespace``."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = dict(_RUNTIME)
+        self._constants: dict[int, str] = {}
+
+    def constant(self, value: Any) -> str:
+        key = id(value)
+        name = self._constants.get(key)
+        if name is None:
+            name = f"_k{len(self._constants)}"
+            self._constants[key] = name
+            self.namespace[name] = value
+        return name
+
+    def gen(self, e: Expr) -> str:
+        t = type(e)
+        if t is ast.Lit:
+            value = e.value  # type: ignore[attr-defined]
+            if value is True or value is False:
+                return "True" if value else "False"
+            return self.constant(value)
+        if t is ast.Var:
+            return _VARIABLES[e.name]  # type: ignore[attr-defined]
+        if t is ast.And:
+            return f"(_b({self.gen(e.left)}) and _b({self.gen(e.right)}))"  # type: ignore[attr-defined]
+        if t is ast.Or:
+            return f"(_b({self.gen(e.left)}) or _b({self.gen(e.right)}))"  # type: ignore[attr-defined]
+        if t is ast.If:
+            cond, then, else_ = self.gen(e.cond), self.gen(e.then), self.gen(e.else_)  # type: ignore[attr-defined]
+            return f"({then} if _b({cond}) else {else_})"
+        if t is ast.Unary:
+            return f"{_UNARY_HELPERS[e.op]}({self.gen(e.arg)})"  # type: ignore[attr-defined]
+        if t is ast.Binary:
+            return self.binary(e)  # type: ignore[arg-type]
+        if t is ast.GetAttr:
+            return f"_get_attr(E, {self.gen(e.expr)}, {self.constant(e.attr)})"  # type: ignore[attr-defined]
+        if t is ast.HasAttr:
+            return f"_has_attr(E, {self.gen(e.expr)}, {self.constant(e.attr)})"  # type: ignore[attr-defined]
+        if t is ast.Like:
+            return f"_like({self.gen(e.expr)}, {self.constant(e.pattern)})"  # type: ignore[attr-defined]
+        if t is ast.Is:
+            return f"_is({self.gen(e.expr)}, {self.constant(e.entity_type)})"  # type: ignore[attr-defined]
+        if t is ast.SetLit:
+            items = ", ".join(self.gen(item) for item in e.items)  # type: ignore[attr-defined]
+            return f"_set(({items},))" if items else "_set(())"
+        if t is ast.RecordLit:
+            fields = ", ".join(
+                f"({self.constant(k)}, {self.gen(v)})"
+                for k, v in e.fields  # type: ignore[attr-defined]
+            )
+            return f"_record(({fields},))" if fields else "_record()"
+        if t is ast.ExtCall:
+            return self.call(e)  # type: ignore[arg-type]
+        if t is ast.Slot:
+            slot = self.constant(e.name)  # type: ignore[attr-defined]
+            return f"_unlinked({slot})"
+        raise TypeError(f"cannot compile {t.__name__}")
+
+    def binary(self, e: ast.Binary) -> str:
+        left, right = self.gen(e.left), self.gen(e.right)
+        op = e.op
+        if op in _ENTITY_HELPERS:
+            return f"{_ENTITY_HELPERS[op]}(E, {left}, {right})"
+        if op is BinaryOp.EQ and isinstance(e.right, ast.Lit) and type(e.right.value) is EntityUid:
+            return f"({left} == {right})"  # EntityUid.__eq__ checks the other's type
+        return f"{_BINARY_HELPERS[op]}({left}, {right})"
+
+    def call(self, e: ast.ExtCall) -> str:
+        function = FUNCTIONS.get(e.name)
+        args = ", ".join(self.gen(arg) for arg in e.args)
+        if (
+            function is not None
+            and len(e.args) == len(function.arg_types)
+            and all(isinstance(arg, ast.Lit) for arg in e.args)
+        ):
+            # A call on literals (e.g. `ip("10.0.0.0/8")`) is evaluated once, if it succeeds.
+            try:
+                value = ops.call_extension(e.name, [arg.value for arg in e.args])  # type: ignore[attr-defined]
+            except EvaluationError:
+                pass
+            else:
+                return self.constant(value)
+        return f"_ext({self.constant(e.name)}, ({args},))" if args else f"_ext({self.constant(e.name)}, ())"
+
+
+def _unlinked(slot: str) -> Value:
+    raise EvaluationError("UnlinkedSlot", f"template slot `{slot}` was not linked")
+
+
+def compile_condition(parts: tuple[Expr, ...], name: str = "policy") -> PolicyFunction:
+    """Compile the conjunction of ``parts`` into ``fn(p, a, r, c, E) -> bool``."""
+    if any(expr_depth(part) > MAX_COMPILED_DEPTH for part in parts):
+        return _interpreted(parts)
+    gen = _CodeGen()
+    gen.namespace["_unlinked"] = _unlinked
+    body = " and ".join(f"_b({gen.gen(part)})" for part in parts) if parts else "True"
+    source = f"def _policy(p, a, r, c, E):\n    return {body}\n"
+    code = compile(source, f"<cedar policy {name}>", "exec")
+    exec(code, gen.namespace)
+    function: PolicyFunction = gen.namespace["_policy"]
+    return function
+
+
+def _interpreted(parts: tuple[Expr, ...]) -> PolicyFunction:
+    def run(p: EntityUid, a: EntityUid, r: EntityUid, c: Record, E: Any) -> bool:
+        interpreter = Interpreter(p, a, r, c, E)
+        return all(ops.expect_bool(interpreter.evaluate(part)) for part in parts)
+
+    return run

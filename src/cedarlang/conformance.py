@@ -1,0 +1,174 @@
+"""Checks that requests, contexts and entities conform to a schema."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import EntitiesError, RequestError
+from .extensions import EXTENSION_TYPES
+from .schema.types import (
+    BoolType,
+    EntityRefType,
+    ExtensionType,
+    LongType,
+    RecordType,
+    SchemaType,
+    SetType,
+    StringType,
+)
+from .values import CedarSet, EntityUid, Record, Value, to_cedar, type_name
+
+if TYPE_CHECKING:
+    from .entities import Entity
+    from .schema import Schema
+
+
+def _is_action_type(name: str) -> bool:
+    return name == "Action" or name.endswith("::Action")
+
+
+def type_mismatch(value: Value, expected: SchemaType, schema: Schema) -> str | None:
+    """Why ``value`` does not have type ``expected`` (``None`` if it does)."""
+    t = type(expected)
+    if t is BoolType:
+        return None if type(value) is bool else f"expected a Bool, got {type_name(value)}"
+    if t is LongType:
+        return None if type(value) is int else f"expected a Long, got {type_name(value)}"
+    if t is StringType:
+        return None if type(value) is str else f"expected a String, got {type_name(value)}"
+    if t is EntityRefType:
+        name = expected.name  # type: ignore[attr-defined]
+        if type(value) is not EntityUid or value.type != name:
+            return f"expected an entity of type `{name}`, got {type_name(value)}"
+        return _enum_problem(value, schema)
+    if t is ExtensionType:
+        cls = EXTENSION_TYPES.get(expected.name)  # type: ignore[attr-defined]
+        if type(value) is not cls:
+            return f"expected {expected.name}, got {type_name(value)}"  # type: ignore[attr-defined]
+        return None
+    if t is SetType:
+        if type(value) is not CedarSet:
+            return f"expected a Set, got {type_name(value)}"
+        for item in value:
+            problem = type_mismatch(item, expected.element, schema)  # type: ignore[attr-defined]
+            if problem:
+                return f"in a set element: {problem}"
+        return None
+    if t is RecordType:
+        if type(value) is not Record:
+            return f"expected a record, got {type_name(value)}"
+        return record_mismatch(value, expected, schema)  # type: ignore[arg-type]
+    return None
+
+
+def record_mismatch(value: Record, expected: RecordType, schema: Schema) -> str | None:
+    attributes = expected.attributes
+    for key, attr in attributes.items():
+        if key not in value:
+            if attr.required:
+                return f"required attribute `{key}` is missing"
+            continue
+        problem = type_mismatch(value[key], attr.type, schema)
+        if problem:
+            return f"attribute `{key}`: {problem}"
+    if not expected.open:
+        for key in value:
+            if key not in attributes:
+                return f"attribute `{key}` is not declared in the schema"
+    return None
+
+
+def _enum_problem(uid: EntityUid, schema: Schema) -> str | None:
+    decl = schema.entity_type(uid.type)
+    if decl is not None and decl.enum is not None and uid.id not in decl.enum:
+        choices = ", ".join(f'"{c}"' for c in decl.enum)
+        return (
+            f"entity `{uid}` is of an enumerated entity type, "
+            f'but `"{uid.id}"` is not one of its ids ({choices})'
+        )
+    return None
+
+
+def validate_request_scope(
+    schema: Schema, principal: EntityUid, action: EntityUid, resource: EntityUid
+) -> None:
+    decl = schema.action(action)
+    if decl is None:
+        raise RequestError(f"request's action `{action}` is not declared in the schema")
+    for role, uid, allowed in (
+        ("principal", principal, decl.principal_types),
+        ("resource", resource, decl.resource_types),
+    ):
+        if schema.entity_type(uid.type) is None:
+            raise RequestError(f"{role} type `{uid.type}` is not declared in the schema")
+        if uid.type not in allowed:
+            raise RequestError(
+                f"{role} type `{uid.type}` is not valid for `{action}`"
+                + (f": it applies to {', '.join(f'`{t}`' for t in allowed)}" if allowed else "")
+            )
+        problem = _enum_problem(uid, schema)
+        if problem:
+            raise RequestError(f"{role}: {problem}")
+
+
+def validate_context(schema: Schema, action: EntityUid, context: Record) -> None:
+    expected = schema.context_type(action)
+    if expected is None:
+        raise RequestError(f"request's action `{action}` is not declared in the schema")
+    problem = record_mismatch(context, expected, schema)
+    if problem:
+        raise RequestError(f"context `{to_cedar(context)}` is not valid for `{action}`: {problem}")
+
+
+def validate_entity(entity: Entity, schema: Schema) -> None:
+    """Raise :class:`EntitiesError` if ``entity`` does not conform to ``schema``."""
+    uid = entity.uid
+    if _is_action_type(uid.type):
+        _validate_action_entity(entity, schema)
+        return
+    decl = schema.entity_type(uid.type)
+    if decl is None:
+        raise EntitiesError(f"entity `{uid}` has type `{uid.type}`, which is not declared in the schema")
+    problem = _enum_problem(uid, schema)
+    if problem:
+        raise EntitiesError(problem)
+    problem = record_mismatch(entity.attrs, decl.shape, schema)
+    if problem:
+        raise EntitiesError(f"entity `{uid}` does not conform to the schema: {problem}")
+    if entity.tags:
+        if decl.tags is None:
+            first = next(iter(entity.tags))
+            raise EntitiesError(f"entity `{uid}` has tag `{first}`, but its type allows no tags")
+        for key, value in entity.tags.items():
+            problem = type_mismatch(value, decl.tags, schema)
+            if problem:
+                raise EntitiesError(f"entity `{uid}`, tag `{key}`: {problem}")
+    for parent in entity.parents:
+        if parent.type not in decl.member_of_types:
+            raise EntitiesError(
+                f"entity `{uid}` has parent `{parent}`, but `{uid.type}` entities cannot be in "
+                f"`{parent.type}` entities according to the schema"
+            )
+
+
+def _validate_action_entity(entity: Entity, schema: Schema) -> None:
+    uid = entity.uid
+    decl = schema.action(uid)
+    if decl is None:
+        raise EntitiesError(f"action `{uid}` is not declared in the schema")
+    if entity.attrs or entity.tags:
+        raise EntitiesError(f"action `{uid}` must not have attributes or tags")
+    expected_parents = set(decl.member_of)
+    if not set(entity.parents) <= _all_action_ancestors(schema, uid) or not expected_parents <= set(
+        entity.ancestors
+    ):
+        raise EntitiesError(
+            f"action `{uid}` is declared with different parents in the schema than in the entity data"
+        )
+
+
+def _all_action_ancestors(schema: Schema, uid: EntityUid) -> set[EntityUid]:
+    for action_uid, ancestors in schema.action_entities():
+        if action_uid == uid:
+            return set(ancestors)
+    return set()

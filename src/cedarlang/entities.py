@@ -1,0 +1,213 @@
+"""Entities: uids with attributes, tags and (transitively closed) ancestors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .cedar_json import JsonValueError, uid_from_json, value_from_json
+from .errors import EntitiesError
+from .values import EntityUid, Record, Value, to_json
+
+if TYPE_CHECKING:
+    from .schema import Schema
+
+
+class Entity:
+    """One entity. ``ancestors`` holds every ancestor, not only direct parents."""
+
+    __slots__ = ("ancestors", "attrs", "parents", "tags", "uid")
+
+    def __init__(
+        self,
+        uid: EntityUid,
+        attrs: Mapping[str, Value] | None = None,
+        parents: Iterable[EntityUid] = (),
+        tags: Mapping[str, Value] | None = None,
+    ) -> None:
+        self.uid = uid
+        self.attrs: Record = attrs if type(attrs) is Record else Record(attrs or {})
+        self.parents: frozenset[EntityUid] = frozenset(parents)
+        self.ancestors: frozenset[EntityUid] = self.parents
+        self.tags: Record = tags if type(tags) is Record else Record(tags or {})
+
+    def __repr__(self) -> str:
+        return f"Entity({self.uid!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Entity)
+            and self.uid == other.uid
+            and self.attrs == other.attrs
+            and self.parents == other.parents
+            and self.tags == other.tags
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "uid": self.uid.to_json(),
+            "attrs": {k: to_json(v) for k, v in self.attrs.items()},
+            "parents": [p.to_json() for p in sorted(self.parents)],
+        }
+        if self.tags:
+            data["tags"] = {k: to_json(v) for k, v in self.tags.items()}
+        return data
+
+
+class Entities:
+    """An immutable-by-convention store of entities keyed by uid.
+
+    Ancestor sets are closed transitively when the store is built, so ``in``
+    is a set lookup.
+    """
+
+    __slots__ = ("_entities",)
+
+    def __init__(self, entities: Iterable[Entity] = (), *, schema: Schema | None = None) -> None:
+        store: dict[EntityUid, Entity] = {}
+        for entity in entities:
+            existing = store.get(entity.uid)
+            if existing is not None and existing != entity:
+                raise EntitiesError(f"duplicate entity entry `{entity.uid}`")
+            store[entity.uid] = entity
+        if schema is not None:
+            _add_schema_actions(store, schema)
+        _close_ancestors(store)
+        if schema is not None:
+            from .conformance import validate_entity
+
+            for entity in store.values():
+                validate_entity(entity, schema)
+        self._entities = store
+
+    @classmethod
+    def from_json(cls, data: str | bytes | list[Any], schema: Schema | None = None) -> Entities:
+        """Entities from Cedar's entity JSON (a list of ``{uid, attrs, parents, tags}``)."""
+        if isinstance(data, (str, bytes)):
+            try:
+                data = json.loads(data)
+            except json.JSONDecodeError as err:
+                raise EntitiesError(f"entities are not valid JSON: {err}") from None
+        if not isinstance(data, list):
+            raise EntitiesError("entities JSON must be a list of entity objects")
+        return cls((entity_from_json(item, schema) for item in data), schema=schema)
+
+    def get(self, uid: EntityUid) -> Entity | None:
+        return self._entities.get(uid)
+
+    def __getitem__(self, uid: EntityUid) -> Entity:
+        return self._entities[uid]
+
+    def __contains__(self, uid: object) -> bool:
+        return uid in self._entities
+
+    def __iter__(self) -> Iterator[Entity]:
+        return iter(self._entities.values())
+
+    def __len__(self) -> int:
+        return len(self._entities)
+
+    def __repr__(self) -> str:
+        return f"<Entities: {len(self._entities)} entities>"
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [e.to_json() for e in self._entities.values()]
+
+    def is_ancestor_of(self, ancestor: EntityUid, descendant: EntityUid) -> bool:
+        entity = self._entities.get(descendant)
+        return entity is not None and ancestor in entity.ancestors
+
+
+def entity_from_json(data: Any, schema: Schema | None = None) -> Entity:
+    """One entity object from Cedar's entity JSON format."""
+    if not isinstance(data, dict):
+        raise EntitiesError(f"an entity must be a JSON object, got {type(data).__name__}")
+    unknown = set(data) - {"uid", "attrs", "parents", "tags"}
+    if unknown:
+        raise EntitiesError(f"unexpected field(s) in entity: {', '.join(sorted(unknown))}")
+    if "uid" not in data:
+        raise EntitiesError("entity is missing its `uid`")
+    uid = uid_from_json(data["uid"], "entity uid")
+    where = f"entity `{uid}`"
+    attrs_json = data.get("attrs", {})
+    parents_json = data.get("parents", [])
+    tags_json = data.get("tags", {})
+    if not isinstance(attrs_json, dict):
+        raise EntitiesError(f"in {where}: `attrs` must be an object")
+    if not isinstance(parents_json, list):
+        raise EntitiesError(f"in {where}: `parents` must be a list")
+    if not isinstance(tags_json, dict):
+        raise EntitiesError(f"in {where}: `tags` must be an object")
+    decl = schema.entity_type(uid.type) if schema is not None else None
+    shape = decl.shape.attributes if decl is not None else {}
+    tag_type = decl.tags if decl is not None else None
+    try:
+        attrs = Record(
+            (k, value_from_json(v, shape[k].type if k in shape else None, f"{where}, attribute `{k}`"))
+            for k, v in attrs_json.items()
+        )
+        tags = Record((k, value_from_json(v, tag_type, f"{where}, tag `{k}`")) for k, v in tags_json.items())
+        parents = [uid_from_json(p, f"{where}, parents") for p in parents_json]
+    except JsonValueError:
+        raise
+    return Entity(uid, attrs, parents, tags)
+
+
+def _add_schema_actions(store: dict[EntityUid, Entity], schema: Schema) -> None:
+    for uid, ancestors in schema.action_entities():
+        if uid not in store:
+            entity = Entity(uid, parents=ancestors)
+            store[uid] = entity
+
+
+def _close_ancestors(store: dict[EntityUid, Entity]) -> None:
+    """Replace each entity's ancestors with the transitive closure of its parents."""
+    closed: dict[EntityUid, frozenset[EntityUid]] = {}
+    for uid in store:
+        if uid not in closed:
+            _close_from(uid, store, closed)
+    for uid, entity in store.items():
+        entity.ancestors = closed[uid]
+
+
+def _close_from(
+    root: EntityUid,
+    store: dict[EntityUid, Entity],
+    closed: dict[EntityUid, frozenset[EntityUid]],
+) -> None:
+    # Iterative depth-first search; the parent graph must be acyclic.
+    on_path: set[EntityUid] = set()
+    stack: list[tuple[EntityUid, Iterator[EntityUid]]] = []
+
+    def parents_of(uid: EntityUid) -> frozenset[EntityUid]:
+        entity = store.get(uid)
+        return entity.parents if entity is not None else frozenset()
+
+    stack.append((root, iter(parents_of(root))))
+    on_path.add(root)
+    while stack:
+        uid, it = stack[-1]
+        advanced = False
+        for parent in it:
+            if parent in on_path:
+                raise EntitiesError(f"entity hierarchy has a cycle: `{parent}` is its own ancestor")
+            if parent not in closed:
+                stack.append((parent, iter(parents_of(parent))))
+                on_path.add(parent)
+                advanced = True
+                break
+        if advanced:
+            continue
+        stack.pop()
+        on_path.discard(uid)
+        result: set[EntityUid] = set()
+        for parent in parents_of(uid):
+            result.add(parent)
+            result.update(closed.get(parent, ()))
+        closed[uid] = frozenset(result)
+
+
+__all__ = ["Entities", "Entity", "JsonValueError", "entity_from_json"]

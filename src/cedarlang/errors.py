@@ -1,0 +1,87 @@
+"""The exception hierarchy: every error cedarlang raises is a :class:`CedarError`.
+
+Parse, schema and validation problems carry :class:`~cedarlang.source.Diagnostic`
+objects (message, source span, help) that render like compiler errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .source import Diagnostic
+
+
+class CedarError(Exception):
+    """Root of every error raised by cedarlang."""
+
+
+class DiagnosticError(CedarError):
+    """An error made of one or more diagnostics with source positions."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        return "; ".join(d.headline() for d in self.diagnostics)
+
+    @property
+    def message(self) -> str:
+        return self.diagnostics[0].message if self.diagnostics else ""
+
+    @property
+    def line(self) -> int | None:
+        """1-based line of the first diagnostic, if it has a position."""
+        return self.diagnostics[0].line if self.diagnostics else None
+
+    @property
+    def column(self) -> int | None:
+        """1-based column of the first diagnostic, if it has a position."""
+        return self.diagnostics[0].column if self.diagnostics else None
+
+    def render(self, *, color: bool = False) -> str:
+        """All diagnostics drawn with their source line and a caret."""
+        return "\n".join(d.render(color=color) for d in self.diagnostics)
+
+
+class ParseError(DiagnosticError):
+    """Policy, template or expression text that is not valid Cedar."""
+
+
+class SchemaError(DiagnosticError):
+    """A schema that cannot be parsed or does not make sense."""
+
+
+class EntitiesError(CedarError):
+    """Entity data (JSON) that is malformed or does not conform to a schema."""
+
+
+class RequestError(CedarError):
+    """A request whose parts are malformed or do not conform to a schema."""
+
+
+class PolicySetError(CedarError):
+    """A policy-set operation that cannot be done (duplicate id, bad link, ...)."""
+
+
+class EvaluationError(CedarError):
+    """A Cedar run-time error raised while evaluating an expression.
+
+    ``kind`` names the Cedar error kind (``"TypeError"``, ``"EntityDoesNotExist"``,
+    ``"IntegerOverflow"``, ...).
+    """
+
+    def __init__(self, kind: str, message: str, help: str | None = None) -> None:
+        self.kind = kind
+        self.message = message
+        self.help = help
+        super().__init__(message)
+
+
+class ExtensionError(EvaluationError):
+    """An extension function failed (bad ``decimal``/``ip``/``datetime`` literal, overflow...)."""
+
+    def __init__(self, message: str, help: str | None = None) -> None:
+        super().__init__("ExtensionFunctionError", message, help)

@@ -1,0 +1,142 @@
+"""The reference tree-walking interpreter (the oracle for the compiled evaluator)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import ast, ops
+from .ast import BinaryOp, Expr, UnaryOp
+from .errors import EvaluationError
+from .values import CedarSet, EntityUid, Record, Value
+
+_BINARY: dict[BinaryOp, Callable[[Value, Value], Value]] = {
+    BinaryOp.EQ: ops.eq,
+    BinaryOp.NE: ops.ne,
+    BinaryOp.LT: ops.lt,
+    BinaryOp.LE: ops.le,
+    BinaryOp.GT: ops.gt,
+    BinaryOp.GE: ops.ge,
+    BinaryOp.ADD: ops.add,
+    BinaryOp.SUB: ops.sub,
+    BinaryOp.MUL: ops.mul,
+    BinaryOp.CONTAINS: ops.contains,
+    BinaryOp.CONTAINS_ALL: ops.contains_all,
+    BinaryOp.CONTAINS_ANY: ops.contains_any,
+}
+_UNARY: dict[UnaryOp, Callable[[Value], Value]] = {
+    UnaryOp.NOT: ops.not_,
+    UnaryOp.NEG: ops.neg,
+    UnaryOp.IS_EMPTY: ops.is_empty,
+}
+
+
+class Interpreter:
+    """Evaluates expressions against one request and an entity store."""
+
+    def __init__(
+        self,
+        principal: EntityUid,
+        action: EntityUid,
+        resource: EntityUid,
+        context: Record,
+        entities: ops.EntityStore,
+        slots: Mapping[str, EntityUid] | None = None,
+    ) -> None:
+        self.vars: dict[str, Value] = {
+            "principal": principal,
+            "action": action,
+            "resource": resource,
+            "context": context,
+        }
+        self.entities = entities
+        self.slots = slots or {}
+        self._dispatch: dict[type, Callable[[Any], Value]] = {
+            ast.Lit: self._lit,
+            ast.Var: self._var,
+            ast.Slot: self._slot,
+            ast.If: self._if,
+            ast.And: self._and,
+            ast.Or: self._or,
+            ast.Unary: self._unary,
+            ast.Binary: self._binary,
+            ast.GetAttr: self._get_attr,
+            ast.HasAttr: self._has_attr,
+            ast.Like: self._like,
+            ast.Is: self._is,
+            ast.SetLit: self._set,
+            ast.RecordLit: self._record,
+            ast.ExtCall: self._call,
+        }
+
+    def evaluate(self, expr: Expr) -> Value:
+        try:
+            return self._dispatch[type(expr)](expr)
+        except RecursionError:
+            raise EvaluationError("RecursionLimit", "recursion limit reached") from None
+
+    def _eval(self, expr: Expr) -> Value:
+        return self._dispatch[type(expr)](expr)
+
+    def _lit(self, e: ast.Lit) -> Value:
+        return e.value
+
+    def _var(self, e: ast.Var) -> Value:
+        return self.vars[e.name]
+
+    def _slot(self, e: ast.Slot) -> Value:
+        try:
+            return self.slots[e.name]
+        except KeyError:
+            raise EvaluationError("UnlinkedSlot", f"template slot `{e.name}` was not linked") from None
+
+    def _if(self, e: ast.If) -> Value:
+        if ops.expect_bool(self._eval(e.cond)):
+            return self._eval(e.then)
+        return self._eval(e.else_)
+
+    def _and(self, e: ast.And) -> Value:
+        if not ops.expect_bool(self._eval(e.left)):
+            return False
+        return ops.expect_bool(self._eval(e.right))
+
+    def _or(self, e: ast.Or) -> Value:
+        if ops.expect_bool(self._eval(e.left)):
+            return True
+        return ops.expect_bool(self._eval(e.right))
+
+    def _unary(self, e: ast.Unary) -> Value:
+        return _UNARY[e.op](self._eval(e.arg))
+
+    def _binary(self, e: ast.Binary) -> Value:
+        left = self._eval(e.left)
+        right = self._eval(e.right)
+        op = e.op
+        if op is BinaryOp.IN:
+            return ops.in_(self.entities, left, right)
+        if op is BinaryOp.GET_TAG:
+            return ops.get_tag(self.entities, left, right)
+        if op is BinaryOp.HAS_TAG:
+            return ops.has_tag(self.entities, left, right)
+        return _BINARY[op](left, right)
+
+    def _get_attr(self, e: ast.GetAttr) -> Value:
+        return ops.get_attr(self.entities, self._eval(e.expr), e.attr)
+
+    def _has_attr(self, e: ast.HasAttr) -> Value:
+        return ops.has_attr(self.entities, self._eval(e.expr), e.attr)
+
+    def _like(self, e: ast.Like) -> Value:
+        return ops.like(self._eval(e.expr), e.pattern)
+
+    def _is(self, e: ast.Is) -> Value:
+        return ops.is_type(self._eval(e.expr), e.entity_type)
+
+    def _set(self, e: ast.SetLit) -> Value:
+        return CedarSet([self._eval(item) for item in e.items])
+
+    def _record(self, e: ast.RecordLit) -> Value:
+        return Record((key, self._eval(value)) for key, value in e.fields)
+
+    def _call(self, e: ast.ExtCall) -> Value:
+        return ops.call_extension(e.name, [self._eval(arg) for arg in e.args])

@@ -1,0 +1,142 @@
+"""Cedar's extension types and functions: ``decimal``, ``ipaddr``, ``datetime`` and ``duration``.
+
+:data:`FUNCTIONS` maps every extension function name (``"decimal"``,
+``"lessThan"``, ``"isInRange"``, ``"offset"`` ...) to its
+:class:`ExtensionFunction`; :data:`EXTENSION_TYPES` maps Cedar type names to the
+Python classes of the values. Implementations receive arguments whose types
+have already been checked against :attr:`ExtensionFunction.arg_types` and raise
+:class:`~cedarlang.errors.ExtensionError` when they fail.
+
+Every :class:`~cedarlang.errors.ExtensionError` raised here carries an extra
+attribute ``extension_name``: the name Rust reports in
+"error while evaluating `<name>` extension function: <message>"
+(``decimal``, ``ipaddr``, ``datetime``, ``duration``, ``offset``,
+``durationSince``, ``toDate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ..errors import ExtensionError
+from . import datetime as _dt
+from . import decimal as _dec
+from . import ipaddr as _ip
+from .datetime import Datetime, Duration
+from .decimal import Decimal
+from .ipaddr import IPAddr
+
+__all__ = [
+    "EXTENSION_TYPES",
+    "FUNCTIONS",
+    "ORDERED_TYPES",
+    "Datetime",
+    "Decimal",
+    "Duration",
+    "ExtensionFunction",
+    "IPAddr",
+    "construct",
+    "constructor_for",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionFunction:
+    """One Cedar extension function or method."""
+
+    name: str
+    """The Cedar name, e.g. ``"decimal"``, ``"lessThan"``, ``"isInRange"``, ``"offset"``."""
+    is_method: bool
+    """True: called as ``receiver.name(args)``; False: called as ``name(args)``."""
+    arg_types: tuple[type, ...]
+    """Python classes of the arguments, receiver first (``str``: String, ``int``: Long)."""
+    return_type: str
+    """Cedar type name of the result: ``"Bool"``, ``"Long"``, ``"String"``, or an extension type."""
+    is_constructor: bool
+    """True for ``ip``/``decimal``/``datetime``/``duration`` (the validator wants a literal)."""
+    impl: Callable[..., Any]
+    """Takes type-checked arguments, returns a Cedar value, raises ExtensionError."""
+
+
+def _fn(
+    name: str,
+    is_method: bool,
+    arg_types: tuple[type, ...],
+    return_type: str,
+    impl: Callable[..., Any],
+    is_constructor: bool = False,
+) -> ExtensionFunction:
+    return ExtensionFunction(name, is_method, arg_types, return_type, is_constructor, impl)
+
+
+_ALL: Final = (
+    # decimal
+    _fn("decimal", False, (str,), "decimal", _dec.decimal, is_constructor=True),
+    _fn("lessThan", True, (Decimal, Decimal), "Bool", _dec.less_than),
+    _fn("lessThanOrEqual", True, (Decimal, Decimal), "Bool", _dec.less_than_or_equal),
+    _fn("greaterThan", True, (Decimal, Decimal), "Bool", _dec.greater_than),
+    _fn("greaterThanOrEqual", True, (Decimal, Decimal), "Bool", _dec.greater_than_or_equal),
+    # ipaddr
+    _fn("ip", False, (str,), "ipaddr", _ip.ip, is_constructor=True),
+    _fn("isIpv4", True, (IPAddr,), "Bool", _ip.is_ipv4),
+    _fn("isIpv6", True, (IPAddr,), "Bool", _ip.is_ipv6),
+    _fn("isLoopback", True, (IPAddr,), "Bool", _ip.is_loopback),
+    _fn("isMulticast", True, (IPAddr,), "Bool", _ip.is_multicast),
+    _fn("isInRange", True, (IPAddr, IPAddr), "Bool", _ip.is_in_range),
+    # datetime
+    _fn("datetime", False, (str,), "datetime", _dt.datetime, is_constructor=True),
+    _fn("duration", False, (str,), "duration", _dt.duration, is_constructor=True),
+    _fn("offset", True, (Datetime, Duration), "datetime", _dt.offset),
+    _fn("durationSince", True, (Datetime, Datetime), "duration", _dt.duration_since),
+    _fn("toDate", True, (Datetime,), "datetime", _dt.to_date),
+    _fn("toTime", True, (Datetime,), "duration", _dt.to_time),
+    _fn("toMilliseconds", True, (Duration,), "Long", _dt.to_milliseconds),
+    _fn("toSeconds", True, (Duration,), "Long", _dt.to_seconds),
+    _fn("toMinutes", True, (Duration,), "Long", _dt.to_minutes),
+    _fn("toHours", True, (Duration,), "Long", _dt.to_hours),
+    _fn("toDays", True, (Duration,), "Long", _dt.to_days),
+)
+
+FUNCTIONS: Final[dict[str, ExtensionFunction]] = {f.name: f for f in _ALL}
+"""Every Cedar extension function and method, keyed by name."""
+
+EXTENSION_TYPES: Final[dict[str, type]] = {
+    "decimal": Decimal,
+    "ipaddr": IPAddr,
+    "datetime": Datetime,
+    "duration": Duration,
+}
+"""Cedar extension type name -> Python class of its values."""
+
+ORDERED_TYPES: Final[tuple[type, ...]] = (Datetime, Duration)
+"""Extension types that Cedar's ``<``, ``<=``, ``>``, ``>=`` accept (same type on both sides)."""
+
+_CONSTRUCTORS: Final[dict[str, ExtensionFunction]] = {
+    "decimal": FUNCTIONS["decimal"],
+    "ipaddr": FUNCTIONS["ip"],
+    "datetime": FUNCTIONS["datetime"],
+    "duration": FUNCTIONS["duration"],
+}
+
+
+def constructor_for(type_name: str) -> ExtensionFunction | None:
+    """The single-``String``-argument constructor of an extension type, if it has one."""
+    return _CONSTRUCTORS.get(type_name)
+
+
+def construct(type_name: str, arg: str) -> Any:
+    """Build a value of extension type ``type_name`` from its constructor's string argument.
+
+    ``construct("decimal", "1.5")`` is ``decimal("1.5")``; ``construct("ipaddr", ...)``
+    calls ``ip``. Raises :class:`ExtensionError` for a bad argument or an unknown type.
+    """
+    ctor = _CONSTRUCTORS.get(type_name)
+    if ctor is None:
+        raise ExtensionError(f"unknown extension type `{type_name}`")
+    if type(arg) is not str:
+        raise ExtensionError(
+            f"the constructor of `{type_name}` expects a string argument, got {type(arg).__name__}"
+        )
+    return ctor.impl(arg)

@@ -1,0 +1,170 @@
+"""Tokenizer for Cedar policy text (also used for expressions and entity uids)."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from .errors import ParseError
+from .source import Diagnostic, Source, Span
+
+IDENT: Final = "IDENT"
+INT: Final = "INT"
+STR: Final = "STR"
+SLOT: Final = "SLOT"
+EOF: Final = "EOF"
+
+_TOKEN_RE: Final = re.compile(
+    r"""
+    (?P<ws>[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0085]+|//[^\n\r]*)
+  | (?P<IDENT>[_a-zA-Z][_a-zA-Z0-9]*)
+  | (?P<INT>[0-9]+)
+  | (?P<STR>"(?:[^"\\]|\\.)*")
+  | (?P<SLOT>\?[_a-zA-Z][_a-zA-Z0-9]*)
+  | (?P<punct>::|==|!=|<=|>=|&&|\|\||[@.,;:(){}\[\]<>+\-*/%!=])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+class Token:
+    """One token: its kind (``IDENT``, ``INT``, ``STR``, ``SLOT``, ``EOF`` or the punctuation
+    itself), its text and its character range in the source."""
+
+    __slots__ = ("end", "kind", "start", "text")
+
+    def __init__(self, kind: str, text: str, start: int, end: int) -> None:
+        self.kind = kind
+        self.text = text
+        self.start = start
+        self.end = end
+
+    @property
+    def span(self) -> Span:
+        return Span(self.start, self.end)
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind}, {self.text!r}, {self.start})"
+
+
+def tokenize(source: Source) -> list[Token]:
+    """Split ``source`` into tokens, ending with an ``EOF`` token."""
+    text = source.text
+    tokens: list[Token] = []
+    append = tokens.append
+    pos = 0
+    size = len(text)
+    match = _TOKEN_RE.match
+    while pos < size:
+        m = match(text, pos)
+        if m is None:
+            raise ParseError([_bad_char(source, pos)])
+        kind = m.lastgroup
+        end = m.end()
+        if kind != "ws":
+            tok_text = m.group()
+            append(Token(tok_text if kind == "punct" else kind, tok_text, pos, end))  # type: ignore[arg-type]
+        pos = end
+    append(Token(EOF, "", size, size))
+    return tokens
+
+
+def _bad_char(source: Source, pos: int) -> Diagnostic:
+    ch = source.text[pos]
+    if ch == '"':
+        return Diagnostic(
+            "unterminated string literal",
+            Span(pos, len(source.text)),
+            source,
+            help='add a closing `"`',
+        )
+    if ch == "?":
+        return Diagnostic(
+            "expected a slot name after `?`",
+            Span(pos, pos + 1),
+            source,
+            help="the slots are `?principal` and `?resource`",
+        )
+    return Diagnostic(f"unexpected character `{ch}`", Span(pos, pos + 1), source)
+
+
+_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", "0": "\0", "'": "'", '"': '"'}
+
+STAR: Final = object()
+"""Marker for an unescaped ``*`` in a ``like`` pattern."""
+
+
+def unescape(body: str, *, pattern: bool = False) -> list[object] | str:
+    """Decode Rust-style escapes in a string literal's body (without the quotes).
+
+    Returns the string, or with ``pattern=True`` a list of string pieces and
+    :data:`STAR` markers. Raises ``ValueError`` with a message on a bad escape.
+    """
+    if "\\" not in body and not (pattern and "*" in body):
+        return [body] if pattern else body
+    pieces: list[object] = []
+    buf: list[str] = []
+    i = 0
+    n = len(body)
+    while i < n:
+        ch = body[i]
+        if ch == "*" and pattern:
+            if buf:
+                pieces.append("".join(buf))
+                buf = []
+            pieces.append(STAR)
+            i += 1
+            continue
+        if ch != "\\":
+            buf.append(ch)
+            i += 1
+            continue
+        if i + 1 >= n:
+            raise ValueError("invalid escape: trailing `\\`")
+        esc = body[i + 1]
+        if esc in _ESCAPES:
+            buf.append(_ESCAPES[esc])
+            i += 2
+        elif esc == "*" and pattern:
+            buf.append("*")
+            i += 2
+        elif esc == "x":
+            digits = body[i + 2 : i + 4]
+            if len(digits) != 2 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                raise ValueError(f"invalid escape `\\x{digits}`: expected two hex digits")
+            code = int(digits, 16)
+            if code > 0x7F:
+                raise ValueError(f"invalid escape `\\x{digits}`: must be at most `\\x7F`")
+            buf.append(chr(code))
+            i += 4
+        elif esc == "u":
+            i = _unicode_escape(body, i, buf)
+        elif esc in "\n\r":
+            i += 2
+            while i < n and body[i] in " \t\n\r":
+                i += 1
+        else:
+            raise ValueError(f"invalid escape `\\{esc}`")
+    if not pattern:
+        return "".join(buf)
+    if buf:
+        pieces.append("".join(buf))
+    return pieces
+
+
+def _unicode_escape(body: str, i: int, buf: list[str]) -> int:
+    if i + 2 >= len(body) or body[i + 2] != "{":
+        raise ValueError("invalid escape `\\u`: expected `{`")
+    close = body.find("}", i + 3)
+    if close == -1:
+        raise ValueError("invalid unicode escape: missing `}`")
+    digits = body[i + 3 : close].replace("_", "")
+    if not digits or len(digits) > 6 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+        raise ValueError(f"invalid unicode escape `{body[i : close + 1]}`")
+    if body[i + 3] == "_":
+        raise ValueError(f"invalid unicode escape `{body[i : close + 1]}`")
+    code = int(digits, 16)
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        raise ValueError(f"invalid unicode escape `{body[i : close + 1]}`: not a character")
+    buf.append(chr(code))
+    return close + 1

@@ -1,0 +1,807 @@
+"""Recursive-descent parser: Cedar policy text → :mod:`cedarlang.ast`.
+
+The grammar follows Rust Cedar's ``grammar.lalrpop`` and the checks of its
+``cst_to_ast`` lowering (scope shapes, reserved identifiers, literal ranges,
+known functions and methods), reporting errors with source spans and help.
+Chains of ``&&``, ``||``, ``+``, ``*`` are parsed with loops; explicit nesting
+(parentheses, brackets, unary operators, ``if``) is limited to
+:data:`MAX_NESTING` levels so that hostile input fails cleanly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Final, NoReturn, TypeVar
+
+from . import ast
+from .ast import BinaryOp, Expr, UnaryOp
+from .errors import ParseError
+from .extensions import FUNCTIONS
+from .lexer import EOF, IDENT, INT, SLOT, STAR, STR, Token, tokenize, unescape
+from .source import Diagnostic, Source, Span
+from .values import I64_MAX, EntityUid
+
+MAX_NESTING: Final = 500
+"""How deeply parentheses, brackets, ``if`` and unary operators may nest."""
+
+RESERVED: Final = frozenset({"true", "false", "if", "then", "else", "in", "like", "has", "is", "__cedar"})
+VARIABLES: Final = frozenset({"principal", "action", "resource", "context"})
+BUILTIN_METHODS: Final[dict[str, tuple[BinaryOp | UnaryOp, int]]] = {
+    "contains": (BinaryOp.CONTAINS, 1),
+    "containsAll": (BinaryOp.CONTAINS_ALL, 1),
+    "containsAny": (BinaryOp.CONTAINS_ANY, 1),
+    "getTag": (BinaryOp.GET_TAG, 1),
+    "hasTag": (BinaryOp.HAS_TAG, 1),
+    "isEmpty": (UnaryOp.IS_EMPTY, 0),
+}
+_RELOPS: Final = {
+    "==": BinaryOp.EQ,
+    "!=": BinaryOp.NE,
+    "<": BinaryOp.LT,
+    "<=": BinaryOp.LE,
+    ">": BinaryOp.GT,
+    ">=": BinaryOp.GE,
+}
+
+T = TypeVar("T")
+
+
+class _Abort(Exception):
+    """Internal: stop parsing the current policy (a diagnostic was recorded)."""
+
+
+@contextmanager
+def _recursion_headroom(frames: int) -> Iterator[None]:
+    old = sys.getrecursionlimit()
+    if old < frames:
+        sys.setrecursionlimit(frames)
+    try:
+        yield
+    finally:
+        if old < frames:
+            sys.setrecursionlimit(old)
+
+
+class Parser:
+    """Parses one source text; use the module-level functions instead."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.tokens = tokenize(source)
+        self.pos = 0
+        self.nesting = 0
+        self.in_condition = False
+        self.diagnostics: list[Diagnostic] = []
+
+    # -- token helpers ---------------------------------------------------
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.pos]
+
+    def peek(self, offset: int = 1) -> Token:
+        return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.pos]
+        if tok.kind != EOF:
+            self.pos += 1
+        return tok
+
+    def at(self, kind: str, text: str | None = None) -> bool:
+        tok = self.tokens[self.pos]
+        return tok.kind == kind and (text is None or tok.text == text)
+
+    def at_word(self, word: str) -> bool:
+        tok = self.tokens[self.pos]
+        return tok.kind == IDENT and tok.text == word
+
+    def expect(self, kind: str, what: str | None = None) -> Token:
+        if self.tok.kind != kind:
+            self.unexpected(what or f"`{kind}`")
+        return self.advance()
+
+    def fail(self, message: str, span: Span | None, help: str | None = None) -> NoReturn:
+        self.diagnostics.append(Diagnostic(message, span, self.source, help))
+        raise _Abort
+
+    def unexpected(self, expected: str) -> NoReturn:
+        tok = self.tok
+        found = "end of input" if tok.kind == EOF else f"`{tok.text}`"
+        self.fail(f"unexpected token {found}", tok.span, help=f"expected {expected}")
+
+    def span_from(self, start: int) -> Span:
+        prev = self.tokens[self.pos - 1] if self.pos > 0 else self.tok
+        return Span(start, max(start, prev.end))
+
+    @contextmanager
+    def nested(self, tok: Token) -> Iterator[None]:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            self.fail(
+                f"expression is nested too deeply (more than {MAX_NESTING} levels)",
+                tok.span,
+                help="simplify the expression or split it into several conditions",
+            )
+        try:
+            yield
+        finally:
+            self.nesting -= 1
+
+    # -- policies ----------------------------------------------------------
+
+    def parse_policies(self) -> list[ast.PolicyAst]:
+        policies: list[ast.PolicyAst] = []
+        while not self.at(EOF):
+            try:
+                policies.append(self.parse_policy())
+            except _Abort:
+                self.skip_past_semicolon()
+        if self.diagnostics:
+            raise ParseError(self.diagnostics)
+        return policies
+
+    def skip_past_semicolon(self) -> None:
+        depth = 0
+        while not self.at(EOF):
+            tok = self.advance()
+            if tok.kind in "([{":
+                depth += 1
+            elif tok.kind in ")]}":
+                depth = max(0, depth - 1)
+            elif tok.kind == ";" and depth == 0:
+                return
+
+    def parse_policy(self) -> ast.PolicyAst:
+        start = self.tok.start
+        annotations = self.parse_annotations()
+        effect_tok = self.tok
+        if effect_tok.kind != IDENT:
+            self.unexpected("`permit` or `forbid`")
+        self.advance()
+        if effect_tok.text not in ("permit", "forbid"):
+            self.fail(
+                f"invalid policy effect `{effect_tok.text}`",
+                effect_tok.span,
+                help="a policy starts with `permit` or `forbid`",
+            )
+        effect = ast.Effect(effect_tok.text)
+        principal, action, resource = self.parse_scope()
+        conditions = []
+        while self.at(IDENT):
+            conditions.append(self.parse_condition())
+        if not self.at(";"):
+            self.unexpected("`when`, `unless` or `;`")
+        self.advance()
+        return ast.PolicyAst(
+            effect,
+            principal,
+            action,
+            resource,
+            tuple(conditions),
+            annotations,
+            self.span_from(start),
+            self.source,
+        )
+
+    def parse_annotations(self) -> dict[str, str]:
+        annotations: dict[str, str] = {}
+        while self.at("@"):
+            self.advance()
+            key_tok = self.tok
+            if key_tok.kind != IDENT:
+                self.unexpected("an annotation name")
+            self.advance()
+            value = ""
+            if self.at("("):
+                self.advance()
+                value = self.string_literal(self.expect(STR, "a string literal"))
+                self.expect(")", "`)`")
+            if key_tok.text in annotations:
+                self.fail(
+                    f"duplicate annotation: @{key_tok.text}",
+                    key_tok.span,
+                    help="each annotation key may appear once per policy",
+                )
+            annotations[key_tok.text] = value
+        return annotations
+
+    def parse_scope(self) -> tuple[ast.ScopeConstraint, ast.ScopeConstraint, ast.ScopeConstraint]:
+        open_tok = self.expect("(", "`(`")
+        constraints: list[ast.ScopeConstraint] = []
+        names = ("principal", "action", "resource")
+        while not self.at(")"):
+            if len(constraints) == 3:
+                self.fail(
+                    "this policy has an extra element in the scope",
+                    self.tok.span,
+                    help="a scope has exactly three parts: `principal`, `action`, `resource`",
+                )
+            constraints.append(self.parse_scope_var(names[len(constraints)]))
+            if self.at(","):
+                self.advance()
+            elif not self.at(")"):
+                self.unexpected("`,` or `)`")
+        close_tok = self.advance()
+        if len(constraints) < 3:
+            missing = names[len(constraints)]
+            self.fail(
+                f"this policy is missing the `{missing}` variable in the scope",
+                Span(open_tok.start, close_tok.end),
+            )
+        return constraints[0], constraints[1], constraints[2]
+
+    def parse_scope_var(self, expected: str) -> ast.ScopeConstraint:
+        var_tok = self.tok
+        if var_tok.kind != IDENT:
+            self.unexpected(f"`{expected}`")
+        self.advance()
+        if var_tok.text != expected:
+            self.fail(
+                f"expected `{expected}` in the scope, found `{var_tok.text}`",
+                var_tok.span,
+                help="the scope lists `principal`, `action` and `resource`, in that order",
+            )
+        if self.at(":"):
+            self.fail(
+                "type constraints using `:` are not supported",
+                self.tok.span,
+                help=f"try using `is` instead: `{expected} is <type>`",
+            )
+        entity_type = None
+        if self.at_word("is"):
+            is_tok = self.advance()
+            if expected == "action":
+                self.fail(
+                    "`is` is not allowed in the action scope",
+                    is_tok.span,
+                    help="`is` works on `principal` and `resource`",
+                )
+            entity_type = self.parse_type_name()
+        if self.at(IDENT, "in") or self.at("==") or self.tok.kind in _RELOPS or self.at("="):
+            op_tok = self.advance()
+            if op_tok.kind == "=":
+                self.fail("`=` is not a valid operator", op_tok.span, help="did you mean `==`?")
+            if op_tok.text not in ("in", "=="):
+                self.fail(
+                    f"`{op_tok.text}` is not allowed in the policy scope",
+                    op_tok.span,
+                    help="the scope allows `==`, `in`, `is` and `is ... in`",
+                )
+            if op_tok.text == "==" and entity_type is not None:
+                self.fail(
+                    "`is` and `==` cannot be combined in the scope",
+                    op_tok.span,
+                    help=f"try `{expected} is <type> in <entity>` or `{expected} == <entity>`",
+                )
+            rhs_start = self.tok.start
+            rhs = self.parse_expr()
+            rhs_span = self.span_from(rhs_start)
+            return self.scope_constraint(expected, op_tok.text, rhs, entity_type, rhs_span)
+        if entity_type is not None:
+            return ast.ScopeConstraint(ast.ScopeOp.IS, None, entity_type, var_tok.span)
+        return ast.ScopeConstraint(ast.ScopeOp.ALL, span=var_tok.span)
+
+    def scope_constraint(
+        self, var: str, op: str, rhs: Expr, entity_type: str | None, span: Span
+    ) -> ast.ScopeConstraint:
+        if var == "action":
+            if isinstance(rhs, ast.Lit) and isinstance(rhs.value, EntityUid):
+                self.check_action_uid(rhs.value, span)
+                scope_op = ast.ScopeOp.EQ if op == "==" else ast.ScopeOp.IN
+                return ast.ScopeConstraint(scope_op, rhs.value, span=span)
+            if op == "in" and isinstance(rhs, ast.SetLit):
+                uids = []
+                for item in rhs.items:
+                    if not (isinstance(item, ast.Lit) and isinstance(item.value, EntityUid)):
+                        self.fail("expected an action entity literal in the action scope", item.span)
+                    self.check_action_uid(item.value, item.span)
+                    uids.append(item.value)
+                return ast.ScopeConstraint(ast.ScopeOp.IN, tuple(uids), span=span)
+            self.fail(
+                "the action scope must be an action entity or a list of action entities",
+                span,
+                help='for example `action == Action::"view"` or `action in [Action::"a", Action::"b"]`',
+            )
+        if isinstance(rhs, ast.Slot):
+            if rhs.name != "?" + var:
+                self.fail(
+                    f"expected the `?{var}` slot, found `{rhs.name}`",
+                    span,
+                    help=f"`{var}` may only be constrained by the `?{var}` slot",
+                )
+            target: EntityUid | str = rhs.name
+        elif isinstance(rhs, ast.Lit) and isinstance(rhs.value, EntityUid):
+            target = rhs.value
+        else:
+            self.fail(
+                f"the right-hand side of `{op}` in the {var} scope must be an entity literal or a slot",
+                span,
+                help=f'for example `{var} {op} User::"alice"`',
+            )
+        if op == "==":
+            return ast.ScopeConstraint(ast.ScopeOp.EQ, target, span=span)
+        if entity_type is not None:
+            return ast.ScopeConstraint(ast.ScopeOp.IS_IN, target, entity_type, span=span)
+        return ast.ScopeConstraint(ast.ScopeOp.IN, target, span=span)
+
+    def check_action_uid(self, uid: EntityUid, span: Span | None) -> None:
+        if uid.type != "Action" and not uid.type.endswith("::Action"):
+            self.fail(
+                f"expected an entity uid with type `Action` but got `{uid}`",
+                span,
+                help="action entities must have type `Action`, optionally in a namespace",
+            )
+
+    def parse_condition(self) -> ast.Condition:
+        kw = self.advance()
+        if kw.text not in ("when", "unless"):
+            self.fail(
+                f"`{kw.text}` is not a valid condition",
+                kw.span,
+                help="conditions start with `when` or `unless`",
+            )
+        self.expect("{", "`{`")
+        if self.at("}"):
+            self.fail(f"`{kw.text}` condition cannot be empty", Span(kw.start, self.tok.end))
+        self.in_condition = True
+        try:
+            body = self.parse_expr()
+        finally:
+            self.in_condition = False
+        self.expect("}", "`}`")
+        return ast.Condition(kw.text == "when", body, self.span_from(kw.start))
+
+    # -- expressions -------------------------------------------------------
+
+    def parse_expr(self) -> Expr:
+        if self.at_word("if"):
+            start = self.tok
+            with self.nested(start):
+                self.advance()
+                cond = self.parse_expr()
+                self.expect_word("then")
+                then = self.parse_expr()
+                self.expect_word("else")
+                else_ = self.parse_expr()
+            return ast.If(cond, then, else_, self.span_from(start.start))
+        return self.parse_or()
+
+    def expect_word(self, word: str) -> None:
+        if not self.at_word(word):
+            self.unexpected(f"`{word}`")
+        self.advance()
+
+    def parse_or(self) -> Expr:
+        start = self.tok.start
+        left = self.parse_and()
+        while self.at("||"):
+            self.advance()
+            left = ast.Or(left, self.parse_and(), self.span_from(start))
+        return left
+
+    def parse_and(self) -> Expr:
+        start = self.tok.start
+        left = self.parse_relation()
+        while self.at("&&"):
+            self.advance()
+            left = ast.And(left, self.parse_relation(), self.span_from(start))
+        return left
+
+    def parse_relation(self) -> Expr:
+        start = self.tok.start
+        left = self.parse_add()
+        tok = self.tok
+        if tok.kind == IDENT:
+            if tok.text == "has":
+                self.advance()
+                return self.parse_has(left, start)
+            if tok.text == "like":
+                self.advance()
+                return self.parse_like(left, start)
+            if tok.text == "is":
+                self.advance()
+                entity_type = self.parse_type_name()
+                result: Expr = ast.Is(left, entity_type, self.span_from(start))
+                if self.at_word("in"):
+                    self.advance()
+                    target = self.parse_add()
+                    in_expr = ast.Binary(BinaryOp.IN, left, target, self.span_from(start))
+                    result = ast.And(result, in_expr, self.span_from(start))
+                return result
+        op = self.relop()
+        if op is None:
+            return left
+        self.advance()
+        right = self.parse_add()
+        if self.relop() is not None:
+            self.fail(
+                "multiple relational operators (>, ==, in, etc.) must be used with parentheses "
+                "to make ordering explicit",
+                self.tok.span,
+            )
+        return ast.Binary(op, left, right, self.span_from(start))
+
+    def relop(self) -> BinaryOp | None:
+        tok = self.tok
+        if tok.kind in _RELOPS:
+            return _RELOPS[tok.kind]
+        if tok.kind == IDENT and tok.text == "in":
+            return BinaryOp.IN
+        if tok.kind == "=":
+            self.fail("`=` is not a valid operator", tok.span, help="did you mean `==`?")
+        return None
+
+    def parse_has(self, target: Expr, start: int) -> Expr:
+        tok = self.tok
+        if tok.kind == STR:
+            self.advance()
+            return ast.HasAttr(target, self.string_literal(tok), self.span_from(start))
+        if tok.kind != IDENT:
+            self.unexpected("an attribute name")
+        path = [self.attribute_ident(self.advance())]
+        while self.at(".") and self.peek().kind == IDENT:
+            self.advance()
+            path.append(self.attribute_ident(self.advance()))
+        span = self.span_from(start)
+        # `e has a.b.c` is `e has a && e.a has b && e.a.b has c`
+        result: Expr = ast.HasAttr(target, path[0], span)
+        prefix = target
+        for prev, attr in itertools.pairwise(path):
+            prefix = ast.GetAttr(prefix, prev, span)
+            result = ast.And(result, ast.HasAttr(prefix, attr, span), span)
+        return result
+
+    def attribute_ident(self, tok: Token) -> str:
+        if tok.text in RESERVED:
+            self.fail(f"this identifier is reserved and cannot be used: {tok.text}", tok.span)
+        return tok.text
+
+    def parse_like(self, target: Expr, start: int) -> Expr:
+        tok = self.tok
+        if tok.kind != STR:
+            self.fail(
+                "right hand side of a `like` expression must be a pattern literal",
+                tok.span,
+                help='for example `name like "*.txt"`',
+            )
+        self.advance()
+        try:
+            pieces = unescape(tok.text[1:-1], pattern=True)
+        except ValueError as err:
+            self.fail(f"invalid pattern literal: {err}", tok.span)
+        pattern = tuple(None if p is STAR else p for p in pieces)
+        return ast.Like(target, pattern, self.span_from(start))  # type: ignore[arg-type]
+
+    def parse_type_name(self) -> str:
+        tok = self.tok
+        if tok.kind != IDENT:
+            self.unexpected("an entity type name")
+        parts = [self.name_ident(self.advance())]
+        while self.at("::") and self.peek().kind == IDENT:
+            self.advance()
+            parts.append(self.name_ident(self.advance()))
+        return "::".join(parts)
+
+    def name_ident(self, tok: Token) -> str:
+        if tok.text in RESERVED:
+            self.fail(f"this identifier is reserved and cannot be used: {tok.text}", tok.span)
+        return tok.text
+
+    def parse_add(self) -> Expr:
+        start = self.tok.start
+        left = self.parse_mult()
+        while self.tok.kind in ("+", "-"):
+            op = BinaryOp.ADD if self.advance().kind == "+" else BinaryOp.SUB
+            left = ast.Binary(op, left, self.parse_mult(), self.span_from(start))
+        return left
+
+    def parse_mult(self) -> Expr:
+        start = self.tok.start
+        left = self.parse_unary()
+        while self.tok.kind in ("*", "/", "%"):
+            op_tok = self.advance()
+            if op_tok.kind != "*":
+                name = "division" if op_tok.kind == "/" else "remainder"
+                self.fail(f"{name} is not supported", op_tok.span, help="Cedar has `+`, `-` and `*` only")
+            left = ast.Binary(BinaryOp.MUL, left, self.parse_unary(), self.span_from(start))
+        return left
+
+    def parse_unary(self) -> Expr:
+        tok = self.tok
+        if tok.kind not in ("!", "-"):
+            return self.check_int(self.parse_member())
+        start = tok.start
+        count = 0
+        while self.tok.kind == tok.kind:
+            self.advance()
+            count += 1
+        if count > 4:
+            self.fail(
+                f"too many occurrences of `{tok.kind}`",
+                Span(start, self.tok.start),
+                help="at most four in a row are allowed; use parentheses",
+            )
+        with self.nested(tok):
+            item_start = self.pos
+            item = self.parse_member()
+        span = self.span_from(start)
+        if tok.kind == "!":
+            item = self.check_int(item)
+            for _ in range(count):
+                item = ast.Unary(UnaryOp.NOT, item, span)
+            return item
+        literal_tok = self.tokens[item_start]
+        if (
+            literal_tok.kind == INT
+            and self.pos == item_start + 1
+            and isinstance(item, ast.IntLiteralTooLarge)
+        ):
+            # `-9223372036854775808` is in range even though its digits alone are not
+            value = -item.magnitude
+            if value < -(I64_MAX + 1):
+                self.fail(f"integer literal `{item.magnitude}` is too large", literal_tok.span)
+            item = ast.Lit(value, span)
+            count -= 1
+        elif literal_tok.kind == INT and self.pos == item_start + 1 and isinstance(item, ast.Lit):
+            item = ast.Lit(-item.value, span)
+            count -= 1
+        for _ in range(count):
+            item = ast.Unary(UnaryOp.NEG, item, span)
+        return self.check_int(item)
+
+    def check_int(self, item: Expr) -> Expr:
+        if isinstance(item, ast.IntLiteralTooLarge):
+            self.fail(f"integer literal `{item.magnitude}` is too large", item.span)
+        return item
+
+    def parse_member(self) -> Expr:
+        start = self.tok.start
+        item = self.parse_primary()
+        if isinstance(item, ast.IntLiteralTooLarge) and self.tok.kind not in (".", "["):
+            return item
+        item = self.check_int(item)
+        while True:
+            kind = self.tok.kind
+            if kind == ".":
+                self.advance()
+                name_tok = self.tok
+                if name_tok.kind != IDENT:
+                    self.unexpected("an attribute or method name")
+                self.advance()
+                if self.at("("):
+                    item = self.parse_method_call(item, name_tok, start)
+                else:
+                    item = ast.GetAttr(item, name_tok.text, self.span_from(start))
+            elif kind == "[":
+                with self.nested(self.advance()):
+                    index_start = self.tok.start
+                    index = self.parse_expr()
+                    if not (isinstance(index, ast.Lit) and type(index.value) is str):
+                        written = self.source.text[index_start : self.tok.start].strip()
+                        self.fail(
+                            f"invalid string literal: {written}",
+                            self.span_from(index_start),
+                            help='attribute indexing needs a string literal, like `e["name"]`',
+                        )
+                    self.expect("]", "`]`")
+                item = ast.GetAttr(item, index.value, self.span_from(start))
+            elif kind == "(":
+                self.fail("this expression cannot be called like a function", self.tok.span)
+            else:
+                return item
+
+    def parse_call_args(self) -> tuple[Expr, ...]:
+        open_tok = self.expect("(", "`(`")
+        with self.nested(open_tok):
+            args = self.comma_list(")", self.parse_expr)
+        return tuple(args)
+
+    def comma_list(self, close: str, item: Callable[[], T]) -> list[T]:
+        items: list[T] = []
+        while not self.at(close):
+            items.append(item())
+            if self.at(","):
+                self.advance()
+            elif not self.at(close):
+                self.unexpected(f"`,` or `{close}`")
+        self.advance()
+        return items
+
+    def parse_method_call(self, receiver: Expr, name_tok: Token, start: int) -> Expr:
+        name = name_tok.text
+        args = self.parse_call_args()
+        span = self.span_from(start)
+        if name in BUILTIN_METHODS:
+            op, arity = BUILTIN_METHODS[name]
+            if len(args) != arity:
+                plural = "argument" if arity == 1 else "arguments"
+                self.fail(
+                    f"call to `{name}` requires exactly {arity} {plural}, but got {len(args)} "
+                    f"argument{'s' if len(args) != 1 else ''}",
+                    span,
+                )
+            if isinstance(op, UnaryOp):
+                return ast.Unary(op, receiver, span)
+            return ast.Binary(op, receiver, args[0], span)
+        function = FUNCTIONS.get(name)
+        if function is None:
+            self.fail(f"`{name}` is not a valid method", name_tok.span)
+        if not function.is_method:
+            self.fail(
+                f"`{name}` is a function, not a method", name_tok.span, help=f"call it as `{name}(...)`"
+            )
+        return ast.ExtCall(name, (receiver, *args), span)
+
+    def parse_primary(self) -> Expr:
+        tok = self.tok
+        kind = tok.kind
+        if kind == INT:
+            self.advance()
+            value = int(tok.text)
+            if value > I64_MAX:
+                return ast.IntLiteralTooLarge(value, tok.span)
+            return ast.Lit(value, tok.span)
+        if kind == STR:
+            self.advance()
+            return ast.Lit(self.string_literal(tok), tok.span)
+        if kind == IDENT:
+            return self.parse_name_expr()
+        if kind == SLOT:
+            self.advance()
+            if tok.text not in ("?principal", "?resource"):
+                self.fail(
+                    f"`{tok.text}` is not a valid template slot",
+                    tok.span,
+                    help="the slots are `?principal` and `?resource`",
+                )
+            if self.in_condition:
+                self.fail(
+                    f"found template slot {tok.text} in a `when` or `unless` clause",
+                    tok.span,
+                    help="slots are currently unsupported in `when` and `unless` clauses",
+                )
+            return ast.Slot(tok.text, tok.span)
+        if kind == "(":
+            with self.nested(self.advance()):
+                inner = self.parse_expr()
+                self.expect(")", "`)`")
+            return inner
+        if kind == "[":
+            with self.nested(self.advance()):
+                items = self.comma_list("]", self.parse_expr)
+            return ast.SetLit(tuple(items), self.span_from(tok.start))
+        if kind == "{":
+            with self.nested(self.advance()):
+                fields = self.comma_list("}", self.parse_record_field)
+            seen: set[str] = set()
+            for key, _value in fields:
+                if key in seen:
+                    self.fail(f"duplicate key `{key}` in record literal", self.span_from(tok.start))
+                seen.add(key)
+            return ast.RecordLit(tuple(fields), self.span_from(tok.start))
+        self.unexpected("an expression")
+
+    def parse_record_field(self) -> tuple[str, Expr]:
+        tok = self.tok
+        if tok.kind == STR:
+            key = self.string_literal(self.advance())
+        elif tok.kind == IDENT:
+            key = self.attribute_ident(self.advance())
+        else:
+            self.unexpected("a record key (an identifier or a string)")
+        self.expect(":", "`:`")
+        return key, self.parse_expr()
+
+    def parse_name_expr(self) -> Expr:
+        start_tok = self.tok
+        parts = [self.advance()]
+        while self.at("::") and self.peek().kind == IDENT:
+            self.advance()
+            parts.append(self.advance())
+        words = [p.text for p in parts]
+        if len(parts) == 1 and words[0] in ("true", "false"):
+            return ast.Lit(words[0] == "true", start_tok.span)
+        if self.at("::"):
+            return self.parse_entity_ref(parts)
+        name = "::".join(words)
+        if self.at("("):
+            return self.parse_function_call(name, start_tok)
+        if len(parts) == 1 and name in VARIABLES:
+            return ast.Var(name, start_tok.span)
+        for part in parts:
+            self.name_ident(part)
+        if len(parts) > 1 and words[-1] in VARIABLES:
+            self.fail(
+                f"invalid variable: {name}",
+                self.span_from(start_tok.start),
+                help="variables cannot be namespaced",
+            )
+        self.fail(
+            f"unexpected identifier `{name}`",
+            self.span_from(start_tok.start),
+            help="expected a variable (`principal`, `action`, `resource`, `context`), "
+            'a literal, or an entity like `User::"alice"`',
+        )
+
+    def parse_entity_ref(self, parts: list[Token]) -> Expr:
+        start = parts[0].start
+        self.advance()  # '::'
+        for part in parts:
+            self.name_ident(part)
+        if self.at("{"):
+            self.fail(
+                "entity record literals are not supported",
+                self.tok.span,
+                help='refer to an entity by its uid, like `User::"alice"`',
+            )
+        id_tok = self.expect(STR, "an entity id string")
+        uid = EntityUid("::".join(p.text for p in parts), self.string_literal(id_tok))
+        return ast.Lit(uid, self.span_from(start))
+
+    def parse_function_call(self, name: str, name_tok: Token) -> Expr:
+        function = FUNCTIONS.get(name)
+        if function is None:
+            if name in BUILTIN_METHODS:
+                self.fail(
+                    f"`{name}` is a method, not a function", name_tok.span, help=f"call it as `e.{name}(...)`"
+                )
+            self.fail(f"`{name}` is not a valid function", self.span_from(name_tok.start))
+        if function.is_method:
+            self.fail(
+                f"`{name}` is a method, not a function", name_tok.span, help=f"call it as `e.{name}(...)`"
+            )
+        args = self.parse_call_args()
+        return ast.ExtCall(name, args, self.span_from(name_tok.start))
+
+    def string_literal(self, tok: Token) -> str:
+        try:
+            value = unescape(tok.text[1:-1])
+        except ValueError as err:
+            self.fail(f"invalid string literal: {err}", tok.span)
+        assert isinstance(value, str)
+        return value
+
+
+def _run(source: Source, action: Callable[[Parser], T]) -> T:
+    with _recursion_headroom(MAX_NESTING * 12 + 2000):
+        parser = Parser(source)
+        try:
+            return action(parser)
+        except _Abort:
+            raise ParseError(parser.diagnostics) from None
+
+
+def parse_policies(text: str, name: str = "<policies>") -> list[ast.PolicyAst]:
+    """Parse a policy file: zero or more policies and templates."""
+    return _run(Source(text, name), Parser.parse_policies)
+
+
+def parse_expression(text: str, name: str = "<expression>") -> Expr:
+    """Parse a single Cedar expression (no slots)."""
+
+    def run(p: Parser) -> Expr:
+        p.in_condition = True
+        expr = p.parse_expr()
+        if not p.at(EOF):
+            p.unexpected("end of input")
+        return expr
+
+    return _run(Source(text, name), run)
+
+
+def parse_entity_uid(text: str) -> EntityUid:
+    """Parse ``Type::"id"`` (``Type`` may be namespaced) into an :class:`EntityUid`."""
+
+    def run(p: Parser) -> EntityUid:
+        expr = p.parse_primary()
+        if not (isinstance(expr, ast.Lit) and isinstance(expr.value, EntityUid)) or not p.at(EOF):
+            p.fail(
+                f"invalid entity uid `{text}`", Span(0, len(text)), help='write an entity uid as `Type::"id"`'
+            )
+        return expr.value
+
+    return _run(Source(text, "<entity uid>"), run)

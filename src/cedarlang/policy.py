@@ -1,0 +1,334 @@
+"""Policies, templates, template-linked policies and policy sets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from . import ast
+from .ast import BinaryOp, Expr, ScopeConstraint, ScopeOp
+from .compiler import PolicyFunction, compile_condition
+from .errors import PolicySetError
+from .index import PolicyIndex
+from .parser import parse_entity_uid, parse_policies
+from .values import EntityUid
+
+SlotValues = Mapping[str, EntityUid]
+
+
+def _as_uid(value: Any) -> EntityUid:
+    if isinstance(value, EntityUid):
+        return value
+    if isinstance(value, str):
+        return parse_entity_uid(value)
+    if isinstance(value, dict):
+        from .cedar_json import uid_from_json
+
+        return uid_from_json(value)
+    raise PolicySetError(f"expected an entity uid, got {value!r}")
+
+
+class Template:
+    """A policy with slots (``?principal`` / ``?resource``). Link it to get policies."""
+
+    __slots__ = ("ast", "id")
+
+    def __init__(self, policy_ast: ast.PolicyAst, template_id: str) -> None:
+        self.ast = policy_ast
+        self.id = template_id
+
+    @classmethod
+    def from_str(cls, text: str, template_id: str = "template0") -> Template:
+        parsed = _parse_one(text)
+        if not parsed.slots:
+            raise PolicySetError("expected a template (a policy with slots), found a static policy")
+        return cls(parsed, template_id)
+
+    @property
+    def effect(self) -> ast.Effect:
+        return self.ast.effect
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        return MappingProxyType(dict(self.ast.annotations))
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return self.ast.slots
+
+    def __repr__(self) -> str:
+        return f"<Template {self.id}>"
+
+    def __str__(self) -> str:
+        return self.ast.text or repr(self)
+
+
+class Policy:
+    """A static policy, or a template linked with slot values.
+
+    ``condition_parts`` are the boolean expressions that must all be ``true``
+    for the policy to be satisfied: the scope constraints, each ``when`` body
+    and each negated ``unless`` body, in order (Rust's ``condition()``).
+    """
+
+    __slots__ = ("_function", "ast", "condition_parts", "id", "slot_values", "template_id")
+
+    def __init__(
+        self,
+        policy_ast: ast.PolicyAst,
+        policy_id: str,
+        template_id: str | None = None,
+        slot_values: SlotValues | None = None,
+    ) -> None:
+        self.ast = policy_ast
+        self.id = policy_id
+        self.template_id = template_id
+        self.slot_values: Mapping[str, EntityUid] = MappingProxyType(dict(slot_values or {}))
+        self.condition_parts: tuple[Expr, ...] = condition_parts(policy_ast, self.slot_values)
+        self._function: PolicyFunction | None = None
+
+    @property
+    def function(self) -> PolicyFunction:
+        """The compiled condition: ``fn(principal, action, resource, context, entities)``."""
+        if self._function is None:
+            self._function = compile_condition(self.condition_parts, self.id)
+        return self._function
+
+    @classmethod
+    def from_str(cls, text: str, policy_id: str = "policy0") -> Policy:
+        parsed = _parse_one(text)
+        if parsed.slots:
+            raise PolicySetError("expected a static policy, found a template (it has slots)")
+        return cls(parsed, policy_id)
+
+    @property
+    def effect(self) -> ast.Effect:
+        return self.ast.effect
+
+    @property
+    def is_permit(self) -> bool:
+        return self.ast.effect is ast.Effect.PERMIT
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        return MappingProxyType(dict(self.ast.annotations))
+
+    def annotation(self, key: str) -> str | None:
+        return self.ast.annotations.get(key)
+
+    @property
+    def is_template_linked(self) -> bool:
+        return self.template_id is not None
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.id}>"
+
+    def __str__(self) -> str:
+        return self.ast.text or repr(self)
+
+
+def _parse_one(text: str) -> ast.PolicyAst:
+    parsed = parse_policies(text)
+    if len(parsed) != 1:
+        raise PolicySetError(f"expected exactly one policy, found {len(parsed)}")
+    return parsed[0]
+
+
+def scope_expr(var: str, constraint: ScopeConstraint, slots: SlotValues) -> Expr | None:
+    """The boolean expression of one scope constraint (``None`` for an unconstrained one)."""
+    op = constraint.op
+    if op is ScopeOp.ALL:
+        return None
+    span = constraint.span
+    variable = ast.Var(var, span)
+    if op is ScopeOp.IS:
+        assert constraint.entity_type is not None
+        return ast.Is(variable, constraint.entity_type, span)
+    target = constraint.entity
+    if isinstance(target, tuple):
+        rhs: Expr = ast.SetLit(tuple(ast.Lit(uid, span) for uid in target), span)
+    elif isinstance(target, str):
+        rhs = ast.Lit(slots[target], span) if target in slots else ast.Slot(target, span)
+    else:
+        rhs = ast.Lit(target, span)
+    if op is ScopeOp.EQ:
+        return ast.Binary(BinaryOp.EQ, variable, rhs, span)
+    in_expr = ast.Binary(BinaryOp.IN, variable, rhs, span)
+    if op is ScopeOp.IS_IN:
+        assert constraint.entity_type is not None
+        return ast.And(ast.Is(variable, constraint.entity_type, span), in_expr, span)
+    return in_expr
+
+
+def condition_parts(policy_ast: ast.PolicyAst, slots: SlotValues) -> tuple[Expr, ...]:
+    parts: list[Expr] = []
+    for var, constraint in (
+        ("principal", policy_ast.principal),
+        ("action", policy_ast.action),
+        ("resource", policy_ast.resource),
+    ):
+        expr = scope_expr(var, constraint, slots)
+        if expr is not None:
+            parts.append(expr)
+    for cond in policy_ast.conditions:
+        if cond.is_when:
+            parts.append(cond.body)
+        else:
+            parts.append(ast.Unary(ast.UnaryOp.NOT, cond.body, cond.span))
+    return tuple(parts)
+
+
+class PolicySet:
+    """A set of static policies, templates and template-linked policies, keyed by id."""
+
+    def __init__(self) -> None:
+        self._policies: dict[str, Policy] = {}
+        self._templates: dict[str, Template] = {}
+        self._version = 0
+        self._index: PolicyIndex | None = None
+
+    def index(self) -> PolicyIndex:
+        """The scope index of this set's policies (built on first use, then kept current)."""
+        if self._index is None:
+            self._index = PolicyIndex(self._policies.values())
+        return self._index
+
+    def _added(self, policy: Policy) -> None:
+        self._policies[policy.id] = policy
+        self._version += 1
+        if self._index is not None:
+            self._index.add(policy)
+
+    def _removed(self, policy: Policy) -> None:
+        del self._policies[policy.id]
+        self._version += 1
+        if self._index is not None:
+            self._index.remove(policy)
+
+    @classmethod
+    def from_str(cls, text: str, name: str = "<policies>") -> PolicySet:
+        """Parse policy text; ids are ``policy0``, ``policy1``, ... in text order
+        (templates share the counter)."""
+        pset = cls()
+        for index, parsed in enumerate(parse_policies(text, name)):
+            pid = f"policy{index}"
+            if parsed.slots:
+                pset._templates[pid] = Template(parsed, pid)
+            else:
+                pset._policies[pid] = Policy(parsed, pid)
+        return pset
+
+    # -- queries ---------------------------------------------------------------
+
+    def policies(self) -> list[Policy]:
+        """Static and template-linked policies."""
+        return list(self._policies.values())
+
+    def templates(self) -> list[Template]:
+        return list(self._templates.values())
+
+    def policy(self, policy_id: str) -> Policy | None:
+        return self._policies.get(policy_id)
+
+    def template(self, template_id: str) -> Template | None:
+        return self._templates.get(template_id)
+
+    def __iter__(self) -> Iterator[Policy]:
+        return iter(self._policies.values())
+
+    def __len__(self) -> int:
+        return len(self._policies)
+
+    def __contains__(self, policy_id: object) -> bool:
+        return policy_id in self._policies or policy_id in self._templates
+
+    def __repr__(self) -> str:
+        return f"<PolicySet: {len(self._policies)} policies, {len(self._templates)} templates>"
+
+    @property
+    def version(self) -> int:
+        """Increases on every change (lets caches and indexes notice edits)."""
+        return self._version
+
+    # -- changes -------------------------------------------------------------
+
+    def _check_free(self, policy_id: str) -> None:
+        if policy_id in self._policies or policy_id in self._templates:
+            raise PolicySetError(f"duplicate policy id `{policy_id}`")
+
+    def add(self, policy: Policy | str, policy_id: str | None = None) -> Policy:
+        """Add a static policy (a :class:`Policy` or policy text)."""
+        if isinstance(policy, str):
+            policy = Policy.from_str(policy, policy_id or f"policy{len(self._policies)}")
+        elif policy_id is not None and policy_id != policy.id:
+            policy = Policy(policy.ast, policy_id)
+        if policy.template_id is not None:
+            raise PolicySetError("use `link` to add template-linked policies")
+        self._check_free(policy.id)
+        self._added(policy)
+        return policy
+
+    def add_template(self, template: Template | str, template_id: str | None = None) -> Template:
+        if isinstance(template, str):
+            template = Template.from_str(template, template_id or f"template{len(self._templates)}")
+        elif template_id is not None and template_id != template.id:
+            template = Template(template.ast, template_id)
+        self._check_free(template.id)
+        self._templates[template.id] = template
+        self._version += 1
+        return template
+
+    def link(self, template_id: str, policy_id: str, values: Mapping[str, Any]) -> Policy:
+        """Link a template: ``values`` maps ``"?principal"``/``"?resource"`` to entity uids."""
+        template = self._templates.get(template_id)
+        if template is None:
+            raise PolicySetError(f"no template with id `{template_id}`")
+        self._check_free(policy_id)
+        slot_values = {_slot_name(k): _as_uid(v) for k, v in values.items()}
+        needed = set(template.slots)
+        if set(slot_values) != needed:
+            missing = needed - set(slot_values)
+            extra = set(slot_values) - needed
+            detail = []
+            if missing:
+                detail.append(f"missing values for {', '.join(sorted(missing))}")
+            if extra:
+                detail.append(f"values for slots the template lacks: {', '.join(sorted(extra))}")
+            raise PolicySetError(f"cannot link template `{template_id}`: {'; '.join(detail)}")
+        policy = Policy(template.ast, policy_id, template_id, slot_values)
+        self._added(policy)
+        return policy
+
+    def unlink(self, policy_id: str) -> Policy:
+        policy = self._policies.get(policy_id)
+        if policy is None or policy.template_id is None:
+            raise PolicySetError(f"no template-linked policy with id `{policy_id}`")
+        self._removed(policy)
+        return policy
+
+    def remove(self, policy_id: str) -> Policy:
+        """Remove a static policy."""
+        policy = self._policies.get(policy_id)
+        if policy is None or policy.template_id is not None:
+            raise PolicySetError(f"no static policy with id `{policy_id}`")
+        self._removed(policy)
+        return policy
+
+    def remove_template(self, template_id: str) -> Template:
+        """Remove a template that has no linked policies."""
+        template = self._templates.get(template_id)
+        if template is None:
+            raise PolicySetError(f"no template with id `{template_id}`")
+        if any(p.template_id == template_id for p in self._policies.values()):
+            raise PolicySetError(f"template `{template_id}` still has linked policies")
+        del self._templates[template_id]
+        self._version += 1
+        return template
+
+    def linked_policies(self, template_id: str) -> list[Policy]:
+        return [p for p in self._policies.values() if p.template_id == template_id]
+
+
+def _slot_name(key: str) -> str:
+    return key if key.startswith("?") else "?" + key

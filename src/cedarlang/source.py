@@ -1,0 +1,89 @@
+"""Source text, spans and compiler-style diagnostics."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+class Source:
+    """A named piece of text with a line index for offset → (line, column)."""
+
+    __slots__ = ("_line_starts", "name", "text")
+
+    def __init__(self, text: str, name: str = "<input>") -> None:
+        self.text = text
+        self.name = name
+        starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        self._line_starts = starts
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and column (in characters) of ``offset``."""
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return index + 1, offset - self._line_starts[index] + 1
+
+    def line_text(self, line: int) -> str:
+        start = self._line_starts[line - 1]
+        end = self.text.find("\n", start)
+        return self.text[start:] if end == -1 else self.text[start:end]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open character range ``[start, end)`` in a :class:`Source`."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A message about a piece of source, with an optional help line."""
+
+    message: str
+    span: Span | None = None
+    source: Source | None = field(default=None, repr=False, compare=False)
+    help: str | None = None
+    severity: str = "error"
+
+    @property
+    def line(self) -> int | None:
+        if self.span is None or self.source is None:
+            return None
+        return self.source.line_col(self.span.start)[0]
+
+    @property
+    def column(self) -> int | None:
+        if self.span is None or self.source is None:
+            return None
+        return self.source.line_col(self.span.start)[1]
+
+    def headline(self) -> str:
+        where = f"{self.line}:{self.column}: " if self.line is not None else ""
+        return f"{where}{self.message}"
+
+    def render(self, *, color: bool = False) -> str:
+        """The diagnostic as a compiler would print it: location, line, caret, help."""
+        red, blue, bold, reset = ("\x1b[31m", "\x1b[34m", "\x1b[1m", "\x1b[0m") if color else ("",) * 4
+        if self.severity == "warning":
+            red = "\x1b[33m" if color else ""
+        lines = [f"{red}{bold}{self.severity}{reset}{bold}: {self.message}{reset}"]
+        if self.span is not None and self.source is not None:
+            line, col = self.source.line_col(self.span.start)
+            end_line, end_col = self.source.line_col(max(self.span.start, self.span.end - 1))
+            text = self.source.line_text(line)
+            width = (end_col - col + 1) if end_line == line else max(1, len(text) - col + 1)
+            gutter = " " * len(str(line))
+            lines.append(f"{gutter}{blue}-->{reset} {self.source.name}:{line}:{col}")
+            lines.append(f"{gutter} {blue}|{reset}")
+            lines.append(f"{blue}{line} |{reset} {text}")
+            caret = " " * (col - 1) + "^" * max(1, width)
+            lines.append(f"{gutter} {blue}|{reset} {red}{caret}{reset}")
+        if self.help:
+            lines.append(f"  = {bold}help{reset}: {self.help}")
+        return "\n".join(lines)

@@ -169,6 +169,14 @@ class Authorizer:
                 (permits if policy.is_permit else forbids).append(policy.id)
         return _decide(permits, forbids, errors)
 
+    def is_authorized_batch(
+        self, requests: Iterable[Request], policies: PolicySet | Iterable[Policy], entities: Entities
+    ) -> list[Response]:
+        """Decide many requests against one policy set and entity store, in order."""
+        if not isinstance(policies, PolicySet):
+            policies = list(policies)
+        return [self.is_authorized(request, policies, entities) for request in requests]
+
     def _interpreted(
         self, request: Request, policies: PolicySet | Iterable[Policy], entities: Entities
     ) -> Response:

@@ -64,7 +64,7 @@ class Entities:
     is a set lookup.
     """
 
-    __slots__ = ("_entities",)
+    __slots__ = ("_children", "_entities", "_schema")
 
     def __init__(self, entities: Iterable[Entity] = (), *, schema: Schema | None = None) -> None:
         store: dict[EntityUid, Entity] = {}
@@ -82,6 +82,8 @@ class Entities:
             for entity in store.values():
                 validate_entity(entity, schema)
         self._entities = store
+        self._schema = schema
+        self._children: dict[EntityUid, set[EntityUid]] | None = None
 
     @classmethod
     def from_json(cls, data: str | bytes | list[Any], schema: Schema | None = None) -> Entities:
@@ -119,6 +121,104 @@ class Entities:
     def is_ancestor_of(self, ancestor: EntityUid, descendant: EntityUid) -> bool:
         entity = self._entities.get(descendant)
         return entity is not None and ancestor in entity.ancestors
+
+    # -- incremental updates ---------------------------------------------------
+    #
+    # Each update recomputes the ancestors of exactly the entities it can affect:
+    # the changed entities and everything below them.
+
+    def upsert(self, entities: Iterable[Entity]) -> None:
+        """Add entities, replacing any with the same uid."""
+        new = list(entities)
+        if self._schema is not None:
+            from .conformance import validate_entity
+
+            for entity in new:
+                validate_entity(entity, self._schema)
+        children = self._child_map()
+        for entity in new:
+            old = self._entities.get(entity.uid)
+            if old is not None:
+                for parent in old.parents:
+                    children.get(parent, set()).discard(entity.uid)
+            self._entities[entity.uid] = entity
+            for parent in entity.parents:
+                children.setdefault(parent, set()).add(entity.uid)
+        self._recompute({e.uid for e in new})
+
+    def remove(self, uids: Iterable[EntityUid]) -> None:
+        """Remove entities. Their descendants keep them as (dangling) parents."""
+        children = self._child_map()
+        affected: set[EntityUid] = set()
+        for uid in uids:
+            entity = self._entities.pop(uid, None)
+            if entity is None:
+                continue
+            for parent in entity.parents:
+                children.get(parent, set()).discard(uid)
+            affected.update(children.get(uid, ()))
+        self._recompute(affected)
+
+    def add_parent(self, child: EntityUid, parent: EntityUid) -> None:
+        """Add the edge ``child in parent`` (both uids; ``child`` must exist)."""
+        entity = self._require(child)
+        if parent == child or self.is_ancestor_of(child, parent):
+            raise EntitiesError(f"making `{parent}` a parent of `{child}` would create a cycle")
+        self.upsert([Entity(child, entity.attrs, entity.parents | {parent}, entity.tags)])
+
+    def remove_parent(self, child: EntityUid, parent: EntityUid) -> None:
+        """Remove the edge ``child in parent``."""
+        entity = self._require(child)
+        self.upsert([Entity(child, entity.attrs, entity.parents - {parent}, entity.tags)])
+
+    def _require(self, uid: EntityUid) -> Entity:
+        entity = self._entities.get(uid)
+        if entity is None:
+            raise EntitiesError(f"entity `{uid}` does not exist")
+        return entity
+
+    def _child_map(self) -> dict[EntityUid, set[EntityUid]]:
+        if self._children is None:
+            children: dict[EntityUid, set[EntityUid]] = {}
+            for entity in self._entities.values():
+                for parent in entity.parents:
+                    children.setdefault(parent, set()).add(entity.uid)
+            self._children = children
+        return self._children
+
+    def _recompute(self, roots: set[EntityUid]) -> None:
+        """Recompute ancestors of ``roots`` and all their descendants, parents first."""
+        children = self._child_map()
+        affected: set[EntityUid] = set()
+        stack = [uid for uid in roots if uid in self._entities]
+        while stack:
+            uid = stack.pop()
+            if uid not in affected:
+                affected.add(uid)
+                stack.extend(children.get(uid, ()))
+        pending = {
+            uid: sum(1 for p in self._entities[uid].parents if p in affected) for uid in affected
+        }
+        ready = [uid for uid, count in pending.items() if count == 0]
+        done = 0
+        while ready:
+            uid = ready.pop()
+            done += 1
+            entity = self._entities[uid]
+            ancestors: set[EntityUid] = set()
+            for parent in entity.parents:
+                ancestors.add(parent)
+                parent_entity = self._entities.get(parent)
+                if parent_entity is not None:
+                    ancestors.update(parent_entity.ancestors)
+            entity.ancestors = frozenset(ancestors)
+            for child in children.get(uid, ()):
+                if child in pending:
+                    pending[child] -= 1
+                    if pending[child] == 0:
+                        ready.append(child)
+        if done != len(affected):
+            raise EntitiesError("entity hierarchy has a cycle")
 
 
 def entity_from_json(data: Any, schema: Schema | None = None) -> Entity:

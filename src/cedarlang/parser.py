@@ -10,7 +10,9 @@ Chains of ``&&``, ``||``, ``+``, ``*`` are parsed with loops; explicit nesting
 
 from __future__ import annotations
 
+import functools
 import itertools
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -793,8 +795,19 @@ def parse_expression(text: str, name: str = "<expression>") -> Expr:
     return _run(Source(text, name), run)
 
 
+_SIMPLE_UID: Final = re.compile(r'((?:[_a-zA-Z][_a-zA-Z0-9]*::)*[_a-zA-Z][_a-zA-Z0-9]*)::"([^"\\]*)"')
+
+
+@functools.lru_cache(maxsize=4096)
 def parse_entity_uid(text: str) -> EntityUid:
     """Parse ``Type::"id"`` (``Type`` may be namespaced) into an :class:`EntityUid`."""
+    simple = _SIMPLE_UID.fullmatch(text)
+    if simple is not None and not RESERVED.intersection(simple.group(1).split("::")):
+        return EntityUid(simple.group(1), simple.group(2))
+    return _parse_entity_uid(text)
+
+
+def _parse_entity_uid(text: str) -> EntityUid:
 
     def run(p: Parser) -> EntityUid:
         expr = p.parse_primary()

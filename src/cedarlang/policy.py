@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -15,6 +16,7 @@ from .parser import parse_entity_uid, parse_policies
 from .values import EntityUid
 
 SlotValues = Mapping[str, EntityUid]
+_INDEX_LOCK = threading.Lock()
 
 
 def _as_uid(value: Any) -> EntityUid:
@@ -190,9 +192,13 @@ class PolicySet:
 
     def index(self) -> PolicyIndex:
         """The scope index of this set's policies (built on first use, then kept current)."""
-        if self._index is None:
-            self._index = PolicyIndex(self._policies.values())
-        return self._index
+        index = self._index
+        if index is None:
+            with _INDEX_LOCK:
+                if self._index is None:
+                    self._index = PolicyIndex(self._policies.values())
+                index = self._index
+        return index
 
     def _added(self, policy: Policy) -> None:
         self._policies[policy.id] = policy

@@ -1,0 +1,170 @@
+"""cedarlang vs cedarpy (the Rust engine, pre-parsed handles) on the same workloads, same run.
+
+    python benchmarks/bench.py            # the full grid (several minutes)
+    python benchmarks/bench.py --quick    # a small grid
+
+Prints one table: per-request median and p99, batch throughput, policy-set parse
+time, entity load time and memory per entity, with the ratio ours / cedarpy
+(below 1 means cedarlang is faster or smaller).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import cedarpy
+from apps import APPS, Workload
+
+import cedarlang
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def best_of(fn: Callable[[], Any], repeat: int) -> float:
+    return min(timed(fn)[0] for _ in range(repeat))
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def latencies(fn: Callable[[dict[str, Any]], Any], requests: list[dict[str, Any]]) -> list[float]:
+    out = []
+    clock = time.perf_counter
+    for req in requests:
+        start = clock()
+        fn(req)
+        out.append(clock() - start)
+    return out
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def run(w: Workload, rows: list[tuple[str, str, float, float, str]]) -> None:
+    label = f"{w.name} {len(w.entities):>6}e {len(w.links) + w.policies.count(';'):>5}p"
+    entities_json = json.dumps(w.entities)
+
+    # -- policy set: parse + link
+    def ours_policies() -> cedarlang.PolicySet:
+        ps = cedarlang.PolicySet.from_str(w.policies)
+        templates = {t.annotations.get("id"): t.id for t in ps.templates()}
+        for link in w.links:
+            ps.link(templates[link["template_id"]], link["new_id"], link["values"])
+        return ps
+
+    def rust_policies() -> Any:
+        ps = cedarpy.PolicySet.from_str(w.policies)
+        return ps.with_linked_batch(w.links) if w.links else ps
+
+    repeat = 3 if len(w.links) < 2000 else 1
+    t_ours = best_of(ours_policies, repeat)
+    t_rust = best_of(rust_policies, repeat)
+    rows.append((label, "policy set parse+link (ms)", t_ours * 1e3, t_rust * 1e3, "lower"))
+    ours_ps, rust_ps = ours_policies(), rust_policies()
+
+    # -- entities: load from JSON text
+    t_ours = best_of(lambda: cedarlang.Entities.from_json(entities_json), repeat)
+    t_rust = best_of(lambda: cedarpy.Entities.from_json_str(entities_json), repeat)
+    rows.append((label, "entity load (ms)", t_ours * 1e3, t_rust * 1e3, "lower"))
+
+    gc.collect()
+    tracemalloc.start()
+    ours_es = cedarlang.Entities.from_json(entities_json)
+    ours_mem = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    gc.collect()
+    before = rss_bytes()
+    rust_es = cedarpy.Entities.from_json_str(entities_json)
+    rust_mem = max(0, rss_bytes() - before)
+    n = len(w.entities)
+    rows.append((label, "memory per entity (bytes)", ours_mem / n, rust_mem / n, "rss delta"))
+
+    # -- per-request latency (request construction included on both sides)
+    authorizer = cedarlang.Authorizer()
+
+    def ours(req: dict[str, Any]) -> Any:
+        r = cedarlang.Request(req["principal"], req["action"], req["resource"], req["context"])
+        return authorizer.is_authorized(r, ours_ps, ours_es)
+
+    def rust(req: dict[str, Any]) -> Any:
+        return cedarpy.is_authorized(req, rust_ps, rust_es)
+
+    for req in w.requests[:50]:  # answers must agree before timing means anything
+        a, b = ours(req), rust(req)
+        if a.allowed != (b.decision == cedarpy.Decision.Allow):
+            raise SystemExit(f"decision mismatch on {req}: ours {a.decision}, cedarpy {b.decision}")
+    ours(w.requests[0]), rust(w.requests[0])
+    lat_ours = latencies(ours, w.requests)
+    lat_rust = latencies(rust, w.requests)
+    rows.append((label, "request median (us)", statistics.median(lat_ours) * 1e6, statistics.median(lat_rust) * 1e6, ""))
+    rows.append((label, "request p99 (us)", p99(lat_ours) * 1e6, p99(lat_rust) * 1e6, ""))
+
+    # -- batch throughput
+    requests = [
+        cedarlang.Request(r["principal"], r["action"], r["resource"], r["context"]) for r in w.requests
+    ]
+    t_ours = best_of(lambda: authorizer.is_authorized_batch(requests, ours_ps, ours_es), 1)
+    t_rust = best_of(lambda: cedarpy.is_authorized_batch(w.requests, rust_ps, rust_es), 1)
+    count = len(w.requests)
+    rows.append((label, "batch (requests/s)", count / t_ours, count / t_rust, "higher"))
+
+
+GRIDS = {
+    "full": [(e, p) for e in (100, 1000, 10_000, 100_000) for p in (None, 1000, 10_000)],
+    "quick": [(100, None), (1000, None), (10_000, 1000)],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a small grid")
+    parser.add_argument("--apps", default="tinytodo,gdrive,github")
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args()
+    grid = GRIDS["quick" if args.quick else "full"]
+    rows: list[tuple[str, str, float, float, str]] = []
+    for app in args.apps.split(","):
+        for n_entities, n_policies in grid:
+            natural = n_policies is None
+            w = APPS[app](n_entities, 0 if natural else n_policies, args.requests if n_entities < 100_000 else 300)
+            run(w, rows)
+            print(f"... {app} {n_entities} entities {'natural' if natural else n_policies} policies done",
+                  file=sys.stderr, flush=True)
+    print(f"\ncedarlang {cedarlang.__version__} vs cedarpy (Rust cedar-policy), Python {platform.python_version()}, "
+          f"{platform.machine()}, {os.cpu_count()} cores")
+    if args.markdown:
+        print("\n| workload | metric | cedarlang | cedarpy | ratio |\n|---|---|---:|---:|---:|")
+    for label, metric, ours, rust, _ in rows:
+        higher_is_better = "requests/s" in metric
+        ratio = (rust / ours if higher_is_better else ours / rust) if ours and rust else float("nan")
+        if args.markdown:
+            print(f"| {label} | {metric} | {ours:,.1f} | {rust:,.1f} | {ratio:.3f} |")
+        else:
+            print(f"{label}  {metric:<28} ours {ours:>12,.1f}  cedarpy {rust:>12,.1f}  ratio {ratio:8.3f}")
+    print("\nratio = cedarlang cost / cedarpy cost (for throughput: cedarpy / cedarlang); below 1 is better.")
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,9 @@ def uid(type_: str, id_: str) -> dict[str, str]:
     return {"type": type_, "id": id_}
 
 
-def ent(type_: str, id_: str, attrs: dict[str, Any] | None = None, parents: list[dict[str, str]] | None = None) -> dict[str, Any]:
+def ent(
+    type_: str, id_: str, attrs: dict[str, Any] | None = None, parents: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
     return {"uid": uid(type_, id_), "attrs": attrs or {}, "parents": parents or []}
 
 
@@ -46,7 +48,17 @@ permit (principal in ?principal, action == Action::"GetList", resource == ?resou
 @id("editor")
 permit (principal in ?principal, action in [Action::"GetList", Action::"UpdateList", Action::"CreateTask", Action::"UpdateTask", Action::"DeleteTask"], resource == ?resource);
 """
-TINYTODO_ACTIONS = ["CreateList", "GetLists", "GetList", "UpdateList", "CreateTask", "UpdateTask", "DeleteTask", "DeleteList", "EditShare"]
+TINYTODO_ACTIONS = [
+    "CreateList",
+    "GetLists",
+    "GetList",
+    "UpdateList",
+    "CreateTask",
+    "UpdateTask",
+    "DeleteTask",
+    "DeleteList",
+    "EditShare",
+]
 
 
 def tinytodo(n_entities: int, n_policies: int, n_requests: int, seed: int = 1) -> Workload:
@@ -64,25 +76,51 @@ def tinytodo(n_entities: int, n_policies: int, n_requests: int, seed: int = 1) -
         entities.append(ent("Team", t, parents=parents))
     for i in range(n_users):
         parents = [app] + [uid("Team", rnd.choice(teams)) for _ in range(rnd.randint(0, 3))]
-        entities.append(ent("User", f"u{i}", {"joblevel": rnd.randint(1, 9), "location": f"L{i % 7}"}, parents))
+        entities.append(
+            ent("User", f"u{i}", {"joblevel": rnd.randint(1, 9), "location": f"L{i % 7}"}, parents)
+        )
     for i in range(n_lists):
-        entities.append(ent("List", str(i), {
-            "owner": ref("User", f"u{rnd.randrange(n_users)}"),
-            "readers": ref("Team", rnd.choice(teams)),
-            "editors": ref("Team", rnd.choice(teams)),
-            "name": f"list {i}", "tasks": [],
-        }, [app]))
+        entities.append(
+            ent(
+                "List",
+                str(i),
+                {
+                    "owner": ref("User", f"u{rnd.randrange(n_users)}"),
+                    "readers": ref("Team", rnd.choice(teams)),
+                    "editors": ref("Team", rnd.choice(teams)),
+                    "name": f"list {i}",
+                    "tasks": [],
+                },
+                [app],
+            )
+        )
     links = [
-        {"template_id": rnd.choice(["reader", "editor"]), "new_id": f"link{i}",
-         "values": {"?principal": uid("Team", rnd.choice(teams)), "?resource": uid("List", str(rnd.randrange(n_lists)))}}
+        {
+            "template_id": rnd.choice(["reader", "editor"]),
+            "new_id": f"link{i}",
+            "values": {
+                "?principal": uid("Team", rnd.choice(teams)),
+                "?resource": uid("List", str(rnd.randrange(n_lists))),
+            },
+        }
         for i in range(max(0, n_policies - 5))
     ]
     requests = []
     for _ in range(n_requests):
         action = rnd.choice(TINYTODO_ACTIONS)
-        resource = uid("Application", "TinyTodo") if action in ("CreateList", "GetLists") else uid("List", str(rnd.randrange(n_lists)))
-        requests.append({"principal": uid("User", f"u{rnd.randrange(n_users)}"), "action": uid("Action", action),
-                         "resource": resource, "context": {}})
+        resource = (
+            uid("Application", "TinyTodo")
+            if action in ("CreateList", "GetLists")
+            else uid("List", str(rnd.randrange(n_lists)))
+        )
+        requests.append(
+            {
+                "principal": uid("User", f"u{rnd.randrange(n_users)}"),
+                "action": uid("Action", action),
+                "resource": resource,
+                "context": {},
+            }
+        )
     return Workload("tinytodo", entities, TINYTODO_POLICIES, links, requests)
 
 
@@ -109,25 +147,66 @@ def gdrive(n_entities: int, n_policies: int, n_requests: int, seed: int = 2) -> 
     for i in range(n_groups):
         entities.append(ent("Group", f"g{i}", {"viewers": ref("Group", f"g{i}")}))
     for i in range(n_users):
-        entities.append(ent("User", f"u{i}", {}, [uid("Group", f"g{rnd.randrange(n_groups)}") for _ in range(rnd.randint(0, 3))]))
+        entities.append(
+            ent(
+                "User",
+                f"u{i}",
+                {},
+                [uid("Group", f"g{rnd.randrange(n_groups)}") for _ in range(rnd.randint(0, 3))],
+            )
+        )
     for i in range(n_folders):
         parents = [uid("Folder", f"f{rnd.randrange(i)}")] if i and rnd.random() < 0.6 else []
-        entities.append(ent("Folder", f"f{i}", {"owner": ref("User", f"u{rnd.randrange(n_users)}"),
-                                                 "viewers": ref("Group", f"g{rnd.randrange(n_groups)}")}, parents))
+        entities.append(
+            ent(
+                "Folder",
+                f"f{i}",
+                {
+                    "owner": ref("User", f"u{rnd.randrange(n_users)}"),
+                    "viewers": ref("Group", f"g{rnd.randrange(n_groups)}"),
+                },
+                parents,
+            )
+        )
     for i in range(n_docs):
-        entities.append(ent("Document", f"d{i}", {
-            "owner": ref("User", f"u{rnd.randrange(n_users)}"), "public": rnd.random() < 0.1,
-            "locked": rnd.random() < 0.05, "viewers": ref("Group", f"g{rnd.randrange(n_groups)}"),
-        }, [uid("Folder", f"f{rnd.randrange(n_folders)}")]))
+        entities.append(
+            ent(
+                "Document",
+                f"d{i}",
+                {
+                    "owner": ref("User", f"u{rnd.randrange(n_users)}"),
+                    "public": rnd.random() < 0.1,
+                    "locked": rnd.random() < 0.05,
+                    "viewers": ref("Group", f"g{rnd.randrange(n_groups)}"),
+                },
+                [uid("Folder", f"f{rnd.randrange(n_folders)}")],
+            )
+        )
     links = [
-        {"template_id": rnd.choice(["share-view", "share-edit"]), "new_id": f"link{i}",
-         "values": {"?principal": rnd.choice([uid("User", f"u{rnd.randrange(n_users)}"), uid("Group", f"g{rnd.randrange(n_groups)}")]),
-                    "?resource": rnd.choice([uid("Folder", f"f{rnd.randrange(n_folders)}"), uid("Document", f"d{rnd.randrange(n_docs)}")])}}
+        {
+            "template_id": rnd.choice(["share-view", "share-edit"]),
+            "new_id": f"link{i}",
+            "values": {
+                "?principal": rnd.choice(
+                    [uid("User", f"u{rnd.randrange(n_users)}"), uid("Group", f"g{rnd.randrange(n_groups)}")]
+                ),
+                "?resource": rnd.choice(
+                    [
+                        uid("Folder", f"f{rnd.randrange(n_folders)}"),
+                        uid("Document", f"d{rnd.randrange(n_docs)}"),
+                    ]
+                ),
+            },
+        }
         for i in range(max(0, n_policies - 5))
     ]
     requests = [
-        {"principal": uid("User", f"u{rnd.randrange(n_users)}"), "action": uid("Action", rnd.choice(["view", "edit", "delete", "share"])),
-         "resource": uid("Document", f"d{rnd.randrange(n_docs)}"), "context": {}}
+        {
+            "principal": uid("User", f"u{rnd.randrange(n_users)}"),
+            "action": uid("Action", rnd.choice(["view", "edit", "delete", "share"])),
+            "resource": uid("Document", f"d{rnd.randrange(n_docs)}"),
+            "context": {},
+        }
         for _ in range(n_requests)
     ]
     return Workload("gdrive", entities, GDRIVE_POLICIES, links, requests)
@@ -157,8 +236,13 @@ def github(n_entities: int, n_policies: int, n_requests: int, seed: int = 3) -> 
     entities = []
     for i in range(n_orgs):
         entities.append(ent("Team", f"org{i}-members"))
-        entities.append(ent("Organization", f"org{i}", {"base_permission": rnd.choice(["read", "none"]),
-                                                        "members": ref("Team", f"org{i}-members")}))
+        entities.append(
+            ent(
+                "Organization",
+                f"org{i}",
+                {"base_permission": rnd.choice(["read", "none"]), "members": ref("Team", f"org{i}-members")},
+            )
+        )
     for i in range(n_teams):
         parents = [uid("Team", f"t{rnd.randrange(i)}")] if i and rnd.random() < 0.3 else []
         entities.append(ent("Team", f"t{i}", {}, parents))
@@ -177,17 +261,32 @@ def github(n_entities: int, n_policies: int, n_requests: int, seed: int = 3) -> 
             attrs[role] = ref("Team", team)
         entities.append(ent("Repository", f"r{i}", attrs, [uid("Organization", f"org{org}")]))
     links = [
-        {"template_id": "collaborator", "new_id": f"link{i}",
-         "values": {"?principal": uid("User", f"u{rnd.randrange(n_users)}"), "?resource": uid("Repository", f"r{rnd.randrange(n_repos)}")}}
-        if rnd.random() < 0.7 else
-        {"template_id": "team-access", "new_id": f"link{i}",
-         "values": {"?principal": uid("Team", f"t{rnd.randrange(n_teams)}"), "?resource": uid("Organization", f"org{rnd.randrange(n_orgs)}")}}
+        {
+            "template_id": "collaborator",
+            "new_id": f"link{i}",
+            "values": {
+                "?principal": uid("User", f"u{rnd.randrange(n_users)}"),
+                "?resource": uid("Repository", f"r{rnd.randrange(n_repos)}"),
+            },
+        }
+        if rnd.random() < 0.7
+        else {
+            "template_id": "team-access",
+            "new_id": f"link{i}",
+            "values": {
+                "?principal": uid("Team", f"t{rnd.randrange(n_teams)}"),
+                "?resource": uid("Organization", f"org{rnd.randrange(n_orgs)}"),
+            },
+        }
         for i in range(max(0, n_policies - 6))
     ]
     requests = [
-        {"principal": uid("User", f"u{rnd.randrange(n_users)}"),
-         "action": uid("Action", rnd.choice(["pull", "fork", "push", "add_reader", "delete"])),
-         "resource": uid("Repository", f"r{rnd.randrange(n_repos)}"), "context": {}}
+        {
+            "principal": uid("User", f"u{rnd.randrange(n_users)}"),
+            "action": uid("Action", rnd.choice(["pull", "fork", "push", "add_reader", "delete"])),
+            "resource": uid("Repository", f"r{rnd.randrange(n_repos)}"),
+            "context": {},
+        }
         for _ in range(n_requests)
     ]
     return Workload("github", entities, GITHUB_POLICIES, links, requests)

@@ -117,7 +117,15 @@ def run(w: Workload, rows: list[tuple[str, str, float, float, str]]) -> None:
     ours(w.requests[0]), rust(w.requests[0])
     lat_ours = latencies(ours, w.requests)
     lat_rust = latencies(rust, w.requests)
-    rows.append((label, "request median (us)", statistics.median(lat_ours) * 1e6, statistics.median(lat_rust) * 1e6, ""))
+    rows.append(
+        (
+            label,
+            "request median (us)",
+            statistics.median(lat_ours) * 1e6,
+            statistics.median(lat_rust) * 1e6,
+            "",
+        )
+    )
     rows.append((label, "request p99 (us)", p99(lat_ours) * 1e6, p99(lat_rust) * 1e6, ""))
 
     # -- batch throughput
@@ -137,7 +145,9 @@ GRIDS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a small grid")
     parser.add_argument("--apps", default="tinytodo,gdrive,github")
     parser.add_argument("--requests", type=int, default=1000)
@@ -148,12 +158,19 @@ def main() -> None:
     for app in args.apps.split(","):
         for n_entities, n_policies in grid:
             natural = n_policies is None
-            w = APPS[app](n_entities, 0 if natural else n_policies, args.requests if n_entities < 100_000 else 300)
+            w = APPS[app](
+                n_entities, 0 if natural else n_policies, args.requests if n_entities < 100_000 else 300
+            )
             run(w, rows)
-            print(f"... {app} {n_entities} entities {'natural' if natural else n_policies} policies done",
-                  file=sys.stderr, flush=True)
-    print(f"\ncedarlang {cedarlang.__version__} vs cedarpy (Rust cedar-policy), Python {platform.python_version()}, "
-          f"{platform.machine()}, {os.cpu_count()} cores")
+            print(
+                f"... {app} {n_entities} entities {'natural' if natural else n_policies} policies done",
+                file=sys.stderr,
+                flush=True,
+            )
+    print(
+        f"\ncedarlang {cedarlang.__version__} vs cedarpy (Rust cedar-policy), Python {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} cores"
+    )
     if args.markdown:
         print("\n| workload | metric | cedarlang | cedarpy | ratio |\n|---|---|---:|---:|---:|")
     for label, metric, ours, rust, _ in rows:

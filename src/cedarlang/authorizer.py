@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -83,20 +85,19 @@ def _context(context: Any, schema: Schema | None, action: EntityUid) -> Record:
         return Record()
     if type(context) is Record:
         return context
-    if isinstance(context, str):
-        import json
-
-        try:
-            context = json.loads(context)
-        except json.JSONDecodeError as err:
-            raise RequestError(f"context is not valid JSON: {err}") from None
-    if not isinstance(context, Mapping):
-        raise RequestError("context must be a record (a JSON object)")
-    expected = schema.context_type(action) if schema is not None else None
     try:
+        if isinstance(context, (str, bytes)):
+            context = json.loads(context)
+        if not isinstance(context, Mapping):
+            raise RequestError("context must be a record (a JSON object)")
+        expected = schema.context_type(action) if schema is not None else None
         value = value_from_json(dict(context), expected, "context")
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RequestError(f"context is not valid JSON: {err}") from None
     except JsonValueError as err:
         raise RequestError(str(err)) from None
+    except RecursionError:
+        raise RequestError("context is nested too deeply") from None
     assert type(value) is Record
     return value
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from . import ast, ops
+from ._limits import recursion_headroom
 from .ast import BinaryOp, Expr, UnaryOp
 from .errors import EvaluationError
 from .evaluator import Interpreter
@@ -25,6 +26,8 @@ PolicyFunction = Callable[[EntityUid, EntityUid, EntityUid, Record, Any], bool]
 """``fn(principal, action, resource, context, entities) -> satisfied``; raises EvaluationError."""
 
 MAX_COMPILED_DEPTH: Final = 80
+"""Deeper expressions run in the interpreter (CPython's compiler limits nesting)."""
+INTERPRETER_FRAMES: Final = 20_000
 
 _RUNTIME: Final[dict[str, Any]] = {
     "_b": ops.expect_bool,
@@ -78,14 +81,29 @@ _UNARY_HELPERS: Final = {UnaryOp.NOT: "_not", UnaryOp.NEG: "_neg", UnaryOp.IS_EM
 _VARIABLES: Final = {"principal": "p", "action": "a", "resource": "r", "context": "c"}
 
 
+def chain(expr: Expr) -> list[Expr]:
+    """The operands of a left-nested ``&&`` or ``||`` chain, in evaluation order."""
+    kind = type(expr)
+    operands = []
+    while type(expr) is kind:
+        operands.append(expr.right)  # type: ignore[attr-defined]
+        expr = expr.left  # type: ignore[attr-defined]
+    operands.append(expr)
+    operands.reverse()
+    return operands
+
+
 def expr_depth(expr: Expr) -> int:
-    """The nesting depth of ``expr`` (computed without recursion)."""
+    """How deeply the generated code for ``expr`` nests (``&&``/``||`` chains are flat)."""
     deepest = 0
     stack = [(expr, 1)]
     while stack:
         node, depth = stack.pop()
         deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in node.children())
+        if depth > MAX_COMPILED_DEPTH:
+            break
+        children = chain(node) if type(node) in (ast.And, ast.Or) else node.children()
+        stack.extend((child, depth + 1) for child in children)
     return deepest
 
 
@@ -115,9 +133,9 @@ class _CodeGen:
         if t is ast.Var:
             return _VARIABLES[e.name]  # type: ignore[attr-defined]
         if t is ast.And:
-            return f"(_b({self.gen(e.left)}) and _b({self.gen(e.right)}))"  # type: ignore[attr-defined]
+            return "(" + " and ".join(f"_b({self.gen(x)})" for x in chain(e)) + ")"
         if t is ast.Or:
-            return f"(_b({self.gen(e.left)}) or _b({self.gen(e.right)}))"  # type: ignore[attr-defined]
+            return "(" + " or ".join(f"_b({self.gen(x)})" for x in chain(e)) + ")"
         if t is ast.If:
             cond, then, else_ = self.gen(e.cond), self.gen(e.then), self.gen(e.else_)  # type: ignore[attr-defined]
             return f"({then} if _b({cond}) else {else_})"
@@ -197,6 +215,7 @@ def compile_condition(parts: tuple[Expr, ...], name: str = "policy") -> PolicyFu
 def _interpreted(parts: tuple[Expr, ...]) -> PolicyFunction:
     def run(p: EntityUid, a: EntityUid, r: EntityUid, c: Record, E: Any) -> bool:
         interpreter = Interpreter(p, a, r, c, E)
-        return all(ops.expect_bool(interpreter.evaluate(part)) for part in parts)
+        with recursion_headroom(INTERPRETER_FRAMES):
+            return all(ops.expect_bool(interpreter.evaluate(part)) for part in parts)
 
     return run

@@ -88,14 +88,16 @@ class Entities:
     @classmethod
     def from_json(cls, data: str | bytes | list[Any], schema: Schema | None = None) -> Entities:
         """Entities from Cedar's entity JSON (a list of ``{uid, attrs, parents, tags}``)."""
-        if isinstance(data, (str, bytes)):
-            try:
+        try:
+            if isinstance(data, (str, bytes)):
                 data = json.loads(data)
-            except json.JSONDecodeError as err:
-                raise EntitiesError(f"entities are not valid JSON: {err}") from None
-        if not isinstance(data, list):
-            raise EntitiesError("entities JSON must be a list of entity objects")
-        return cls((entity_from_json(item, schema) for item in data), schema=schema)
+            if not isinstance(data, list):
+                raise EntitiesError("entities JSON must be a list of entity objects")
+            return cls((entity_from_json(item, schema) for item in data), schema=schema)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise EntitiesError(f"entities are not valid JSON: {err}") from None
+        except RecursionError:
+            raise EntitiesError("entities JSON is nested too deeply") from None
 
     def get(self, uid: EntityUid) -> Entity | None:
         return self._entities.get(uid)
@@ -196,9 +198,7 @@ class Entities:
             if uid not in affected:
                 affected.add(uid)
                 stack.extend(children.get(uid, ()))
-        pending = {
-            uid: sum(1 for p in self._entities[uid].parents if p in affected) for uid in affected
-        }
+        pending = {uid: sum(1 for p in self._entities[uid].parents if p in affected) for uid in affected}
         ready = [uid for uid, count in pending.items() if count == 0]
         done = 0
         while ready:

@@ -31,6 +31,19 @@ _UNARY: dict[UnaryOp, Callable[[Value], Value]] = {
 }
 
 
+_ARITHMETIC = frozenset({BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL})
+
+
+def _left_spine(expr: Expr, kind: type) -> list[Expr]:
+    operands = []
+    while type(expr) is kind:
+        operands.append(expr.right)  # type: ignore[attr-defined]
+        expr = expr.left  # type: ignore[attr-defined]
+    operands.append(expr)
+    operands.reverse()
+    return operands
+
+
 class Interpreter:
     """Evaluates expressions against one request and an entity store."""
 
@@ -96,22 +109,27 @@ class Interpreter:
         return self._eval(e.else_)
 
     def _and(self, e: ast.And) -> Value:
-        if not ops.expect_bool(self._eval(e.left)):
-            return False
-        return ops.expect_bool(self._eval(e.right))
+        # a left-nested chain `a && b && c` is evaluated in a loop, not recursively
+        for operand in _left_spine(e, ast.And):
+            if not ops.expect_bool(self._eval(operand)):
+                return False
+        return True
 
     def _or(self, e: ast.Or) -> Value:
-        if ops.expect_bool(self._eval(e.left)):
-            return True
-        return ops.expect_bool(self._eval(e.right))
+        for operand in _left_spine(e, ast.Or):
+            if ops.expect_bool(self._eval(operand)):
+                return True
+        return False
 
     def _unary(self, e: ast.Unary) -> Value:
         return _UNARY[e.op](self._eval(e.arg))
 
     def _binary(self, e: ast.Binary) -> Value:
+        op = e.op
+        if op in _ARITHMETIC:
+            return self._arithmetic(e)
         left = self._eval(e.left)
         right = self._eval(e.right)
-        op = e.op
         if op is BinaryOp.IN:
             return ops.in_(self.entities, left, right)
         if op is BinaryOp.GET_TAG:
@@ -119,6 +137,18 @@ class Interpreter:
         if op is BinaryOp.HAS_TAG:
             return ops.has_tag(self.entities, left, right)
         return _BINARY[op](left, right)
+
+    def _arithmetic(self, e: ast.Binary) -> Value:
+        # `a + b - c * d ...` chains are folded in a loop, left to right
+        spine: list[ast.Binary] = []
+        node: Expr = e
+        while type(node) is ast.Binary and node.op in _ARITHMETIC:
+            spine.append(node)
+            node = node.left
+        value = self._eval(node)
+        for step in reversed(spine):
+            value = _BINARY[step.op](value, self._eval(step.right))
+        return value
 
     def _get_attr(self, e: ast.GetAttr) -> Value:
         return ops.get_attr(self.entities, self._eval(e.expr), e.attr)

@@ -19,11 +19,11 @@ _TOKEN_RE: Final = re.compile(
     (?P<ws>[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0085]+|//[^\n\r]*)
   | (?P<IDENT>[_a-zA-Z][_a-zA-Z0-9]*)
   | (?P<INT>[0-9]+)
-  | (?P<STR>"(?:[^"\\]|\\.)*")
+  | (?P<STR>"(?:[^"\\]|\\[^\n])*")
   | (?P<SLOT>\?[_a-zA-Z][_a-zA-Z0-9]*)
   | (?P<punct>::|==|!=|<=|>=|&&|\|\||[@.,;:(){}\[\]<>+\-*/%!=])
     """,
-    re.VERBOSE | re.DOTALL,
+    re.VERBOSE,
 )
 
 
@@ -65,7 +65,9 @@ def tokenize(source: Source) -> list[Token]:
             tok_text = m.group()
             append(Token(tok_text if kind == "punct" else kind, tok_text, pos, end))  # type: ignore[arg-type]
         pos = end
-    append(Token(EOF, "", size, size))
+    # like Rust's parser, report "end of input" just after the last real token
+    last = tokens[-1].end if tokens else 0
+    append(Token(EOF, "", last, last))
     return tokens
 
 
@@ -100,7 +102,7 @@ def unescape(body: str, *, pattern: bool = False) -> list[object] | str:
     Returns the string, or with ``pattern=True`` a list of string pieces and
     :data:`STAR` markers. Raises ``ValueError`` with a message on a bad escape.
     """
-    if "\\" not in body and not (pattern and "*" in body):
+    if "\\" not in body and "\r" not in body and not (pattern and "*" in body):
         return [body] if pattern else body
     pieces: list[object] = []
     buf: list[str] = []
@@ -116,6 +118,8 @@ def unescape(body: str, *, pattern: bool = False) -> list[object] | str:
             i += 1
             continue
         if ch != "\\":
+            if ch == "\r":
+                raise ValueError("a bare carriage return is not allowed in a string; write `\\r`")
             buf.append(ch)
             i += 1
             continue
@@ -139,10 +143,6 @@ def unescape(body: str, *, pattern: bool = False) -> list[object] | str:
             i += 4
         elif esc == "u":
             i = _unicode_escape(body, i, buf)
-        elif esc in "\n\r":
-            i += 2
-            while i < n and body[i] in " \t\n\r":
-                i += 1
         else:
             raise ValueError(f"invalid escape `\\{esc}`")
     if not pattern:

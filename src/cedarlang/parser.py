@@ -13,21 +13,24 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Final, NoReturn, TypeVar
 
 from . import ast
+from ._limits import recursion_headroom
 from .ast import BinaryOp, Expr, UnaryOp
 from .errors import ParseError
 from .extensions import FUNCTIONS
 from .lexer import EOF, IDENT, INT, SLOT, STAR, STR, Token, tokenize, unescape
 from .source import Diagnostic, Source, Span
-from .values import I64_MAX, EntityUid
+from .values import I64_MAX, EntityUid, quote_string
 
 MAX_NESTING: Final = 500
 """How deeply parentheses, brackets, ``if`` and unary operators may nest."""
+
+MAX_HAS_PATH: Final = 100
+"""How many names ``e has a.b.c`` may test at once."""
 
 RESERVED: Final = frozenset({"true", "false", "if", "then", "else", "in", "like", "has", "is", "__cedar"})
 VARIABLES: Final = frozenset({"principal", "action", "resource", "context"})
@@ -39,6 +42,7 @@ BUILTIN_METHODS: Final[dict[str, tuple[BinaryOp | UnaryOp, int]]] = {
     "hasTag": (BinaryOp.HAS_TAG, 1),
     "isEmpty": (UnaryOp.IS_EMPTY, 0),
 }
+_CONTINUES_OPERAND: Final = frozenset({"+", "-", "*", "/", "%", "[", "(", "."})
 _RELOPS: Final = {
     "==": BinaryOp.EQ,
     "!=": BinaryOp.NE,
@@ -53,18 +57,6 @@ T = TypeVar("T")
 
 class _Abort(Exception):
     """Internal: stop parsing the current policy (a diagnostic was recorded)."""
-
-
-@contextmanager
-def _recursion_headroom(frames: int) -> Iterator[None]:
-    old = sys.getrecursionlimit()
-    if old < frames:
-        sys.setrecursionlimit(frames)
-    try:
-        yield
-    finally:
-        if old < frames:
-            sys.setrecursionlimit(old)
 
 
 class Parser:
@@ -318,6 +310,12 @@ class Parser:
             target: EntityUid | str = rhs.name
         elif isinstance(rhs, ast.Lit) and isinstance(rhs.value, EntityUid):
             target = rhs.value
+        elif isinstance(rhs, ast.Is) or (isinstance(rhs, ast.And) and isinstance(rhs.left, ast.Is)):
+            self.fail(
+                "`is` must come before `in` in the policy scope",
+                span,
+                help=f"write `{var} is <type> in <entity>`",
+            )
         else:
             self.fail(
                 f"the right-hand side of `{op}` in the {var} scope must be an entity literal or a slot",
@@ -341,6 +339,12 @@ class Parser:
     def parse_condition(self) -> ast.Condition:
         kw = self.advance()
         if kw.text not in ("when", "unless"):
+            if kw.text in ("permit", "forbid") or self.at("("):
+                self.fail(
+                    f"unexpected `{kw.text}`: expected `when`, `unless` or `;`",
+                    kw.span,
+                    help="did you forget the `;` at the end of the previous policy?",
+                )
             self.fail(
                 f"`{kw.text}` is not a valid condition",
                 kw.span,
@@ -406,7 +410,14 @@ class Parser:
                 return self.parse_like(left, start)
             if tok.text == "is":
                 self.advance()
+                type_tok = self.tok
                 entity_type = self.parse_type_name()
+                if self.at("::") and self.peek().kind == STR:
+                    self.fail(
+                        "expected an entity type after `is`, found an entity",
+                        type_tok.span,
+                        help=f"write the type alone: `is {entity_type}`",
+                    )
                 result: Expr = ast.Is(left, entity_type, self.span_from(start))
                 if self.at_word("in"):
                     self.advance()
@@ -448,6 +459,17 @@ class Parser:
         while self.at(".") and self.peek().kind == IDENT:
             self.advance()
             path.append(self.attribute_ident(self.advance()))
+            if len(path) > MAX_HAS_PATH:
+                self.fail(
+                    f"the attribute path after `has` is too long (more than {MAX_HAS_PATH} names)",
+                    self.tok.span,
+                )
+        if self.tok.kind in _CONTINUES_OPERAND:
+            self.fail(
+                "the right-hand side of `has` must be an attribute name or a string literal",
+                tok.span,
+                help='for example `e has name`, `e has a.b` or `e has "my attr"`',
+            )
         span = self.span_from(start)
         # `e has a.b.c` is `e has a && e.a has b && e.a.b has c`
         result: Expr = ast.HasAttr(target, path[0], span)
@@ -471,6 +493,12 @@ class Parser:
                 help='for example `name like "*.txt"`',
             )
         self.advance()
+        if self.tok.kind in _CONTINUES_OPERAND:
+            self.fail(
+                "right hand side of a `like` expression must be a pattern literal",
+                tok.span,
+                help='for example `name like "*.txt"`',
+            )
         try:
             pieces = unescape(tok.text[1:-1], pattern=True)
         except ValueError as err:
@@ -574,6 +602,7 @@ class Parser:
                 if name_tok.kind != IDENT:
                     self.unexpected("an attribute or method name")
                 self.advance()
+                self.name_ident(name_tok)
                 if self.at("("):
                     item = self.parse_method_call(item, name_tok, start)
                 else:
@@ -643,7 +672,14 @@ class Parser:
         kind = tok.kind
         if kind == INT:
             self.advance()
-            value = int(tok.text)
+            digits = tok.text.lstrip("0") or "0"
+            if len(digits) > 19:
+                self.fail(
+                    f"integer literal `{_abbreviate(tok.text)}` is too large",
+                    tok.span,
+                    help=f"Cedar integers range from {-(I64_MAX + 1)} to {I64_MAX}",
+                )
+            value = int(digits)
             if value > I64_MAX:
                 return ast.IntLiteralTooLarge(value, tok.span)
             return ast.Lit(value, tok.span)
@@ -768,8 +804,12 @@ class Parser:
         return value
 
 
+def _abbreviate(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]}"
+
+
 def _run(source: Source, action: Callable[[Parser], T]) -> T:
-    with _recursion_headroom(MAX_NESTING * 12 + 2000):
+    with recursion_headroom(MAX_NESTING * 12 + 2000):
         parser = Parser(source)
         try:
             return action(parser)
@@ -795,19 +835,32 @@ def parse_expression(text: str, name: str = "<expression>") -> Expr:
     return _run(Source(text, name), run)
 
 
-_SIMPLE_UID: Final = re.compile(r'((?:[_a-zA-Z][_a-zA-Z0-9]*::)*[_a-zA-Z][_a-zA-Z0-9]*)::"([^"\\]*)"')
+_UID_FORM: Final = re.compile(r'((?:[_a-zA-Z][_a-zA-Z0-9]*::)*[_a-zA-Z][_a-zA-Z0-9]*)::"(.*)"', re.DOTALL)
 
 
 @functools.lru_cache(maxsize=4096)
 def parse_entity_uid(text: str) -> EntityUid:
-    """Parse ``Type::"id"`` (``Type`` may be namespaced) into an :class:`EntityUid`."""
-    simple = _SIMPLE_UID.fullmatch(text)
-    if simple is not None and not RESERVED.intersection(simple.group(1).split("::")):
-        return EntityUid(simple.group(1), simple.group(2))
+    """Parse ``Type::"id"`` (``Type`` may be namespaced) into an :class:`EntityUid`.
+
+    As in Rust, only the normalized form is accepted: no whitespace or comments,
+    and the id written exactly as Cedar prints it.
+    """
+    form = _UID_FORM.fullmatch(text)
+    if form is not None:
+        type_name, body = form.group(1), form.group(2)
+        reserved = RESERVED.intersection(type_name.split("::"))
+        if not reserved:
+            try:
+                eid = unescape(body)
+            except ValueError:
+                eid = None
+            if isinstance(eid, str) and quote_string(eid) == f'"{body}"':
+                return EntityUid(type_name, eid)
     return _parse_entity_uid(text)
 
 
 def _parse_entity_uid(text: str) -> EntityUid:
+    """The full parser, for a good error message about a uid that is not normalized."""
 
     def run(p: Parser) -> EntityUid:
         expr = p.parse_primary()
@@ -815,6 +868,10 @@ def _parse_entity_uid(text: str) -> EntityUid:
             p.fail(
                 f"invalid entity uid `{text}`", Span(0, len(text)), help='write an entity uid as `Type::"id"`'
             )
-        return expr.value
+        p.fail(
+            f"entity uid `{text}` is not in normalized form",
+            Span(0, len(text)),
+            help=f"write it as `{expr.value}` (no spaces, comments or unneeded escapes)",
+        )
 
     return _run(Source(text, "<entity uid>"), run)

@@ -21,6 +21,7 @@ through :func:`cedar_eq`, and sets store booleans under distinct keys.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
@@ -203,6 +204,10 @@ def type_name(value: Value) -> str:
     return str(name) if name else t.__name__
 
 
+def _is_grapheme_extend(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Me")
+
+
 def quote_string(text: str) -> str:
     """``text`` as a Cedar string literal (Rust ``escape_debug`` style)."""
     out = ['"']
@@ -220,7 +225,11 @@ def quote_string(text: str) -> str:
             out.append("\\t")
         elif ch == "\0":
             out.append("\\0")
-        elif code < 0x20 or code == 0x7F:
+        elif ch == "'":
+            out.append("\\'")
+        elif code < 0x7F and code >= 0x20:
+            out.append(ch)
+        elif code < 0x20 or code == 0x7F or not ch.isprintable() or _is_grapheme_extend(ch):
             out.append(f"\\u{{{code:x}}}")
         else:
             out.append(ch)

@@ -192,14 +192,6 @@ class _Parser:
         self.i = 0
 
     # -- token helpers
-    def kind(self, offset: int = 0) -> str:
-        j = self.i + offset
-        return self.kinds[j] if j < len(self.kinds) else EOF
-
-    def text(self, offset: int = 0) -> str:
-        j = self.i + offset
-        return self.texts[j] if j < len(self.texts) else ""
-
     def span(self) -> Span:
         return Span(self.starts[self.i], self.ends[self.i])
 
@@ -252,11 +244,6 @@ class _Parser:
         start = self.starts[self.i]
         self.advance()
         return start
-
-    def expect_kw(self, word: str) -> None:
-        if not self.is_kw(word):
-            self.unexpected(word)
-        self.advance()
 
     def prev_end(self) -> int:
         return self.ends[self.i - 1]
@@ -685,8 +672,8 @@ class _Converter:
                         continue
                     out.entity_types[ident.text] = EntityTypeRaw(
                         member_of_types=list(decl.parents) if decl.enum is None else [],
-                        shape=_copy_type(decl.attrs),
-                        tags=None if decl.tags is None else _copy_type(decl.tags),
+                        shape=decl.attrs,
+                        tags=decl.tags,
                         enum=None if decl.enum is None else list(decl.enum),
                         annotations=dict(decl.annotations),
                         span=ident.span,
@@ -779,11 +766,6 @@ _NO_PR_HELP: Final = (
     "Every action must define both `principal` and `resource` targets, and the `principal` "
     "and `resource` lists must not be `[]`."
 )
-
-
-def _copy_type(ty: RawType) -> RawType:
-    # types are never mutated after parsing, so sharing them between names is safe
-    return ty
 
 
 def _copy_spec(spec: ApplySpecRaw) -> ApplySpecRaw:

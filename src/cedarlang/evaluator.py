@@ -110,16 +110,10 @@ class Interpreter:
 
     def _and(self, e: ast.And) -> Value:
         # a left-nested chain `a && b && c` is evaluated in a loop, not recursively
-        for operand in _left_spine(e, ast.And):
-            if not ops.expect_bool(self._eval(operand)):
-                return False
-        return True
+        return all(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e, ast.And))
 
     def _or(self, e: ast.Or) -> Value:
-        for operand in _left_spine(e, ast.Or):
-            if ops.expect_bool(self._eval(operand)):
-                return True
-        return False
+        return any(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e, ast.Or))
 
     def _unary(self, e: ast.Unary) -> Value:
         return _UNARY[e.op](self._eval(e.arg))

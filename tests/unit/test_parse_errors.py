@@ -25,7 +25,6 @@ with a parse error too, and, where ``rust`` is given, with that text in its
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass
 
 import pytest
@@ -1019,8 +1018,16 @@ assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"
 # (the `/`, the second relational operator, the unknown method name, the bad escape)
 # and reports errors in source order. Every other case matches Rust exactly.
 PRECISE_POSITIONS: dict[str, tuple[int, int] | tuple[int, int, str]] = {
-    "missing_semicolon_between_policies": (2, 1, "expected `when`, `unless` or `;`"),  # the `forbid` that should follow a `;`
-    "effect_checked_before_annotations": (2, 2, "duplicate annotation"),  # the duplicate annotation comes first in the text
+    "missing_semicolon_between_policies": (
+        2,
+        1,
+        "expected `when`, `unless` or `;`",
+    ),  # the `forbid` that should follow a `;`
+    "effect_checked_before_annotations": (
+        2,
+        2,
+        "duplicate annotation",
+    ),  # the duplicate annotation comes first in the text
     "syntax_errors_come_before_lowering_errors": (1, 46, "division"),  # first error in source order
     "missing_resource": (2, 7),  # the scope's parentheses
     "missing_every_scope_variable": (2, 9),

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .cedar_json import JsonValueError, uid_from_json, value_from_json
+from .cedar_json import JsonValueError, is_entity_type_name, uid_from_json, value_from_json
 from .entities import Entities
-from .errors import EvaluationError, RequestError
+from .errors import CedarError, EvaluationError, RequestError
 from .evaluator import Interpreter
 from .ops import expect_bool
 from .parser import parse_entity_uid
@@ -36,8 +36,12 @@ def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
     if isinstance(value, str):
         try:
             return parse_entity_uid(value)
-        except Exception as err:
+        except CedarError as err:
             raise RequestError(f"invalid {role} `{value}`: {err}") from None
+    if type(value) is dict and len(value) == 2:
+        type_name, eid = value.get("type"), value.get("id")
+        if type(type_name) is str and type(eid) is str and is_entity_type_name(type_name):
+            return EntityUid(type_name, eid)
     if isinstance(value, Mapping):
         try:
             return uid_from_json(dict(value), role)
@@ -80,8 +84,9 @@ class Request:
 
 
 def _context(context: Any, schema: Schema | None, action: EntityUid) -> Record:
-    if context is None:
-        return Record()
+    if not context:
+        if context is None or type(context) is dict:
+            return Record()
     if type(context) is Record:
         return context
     try:
@@ -152,21 +157,20 @@ class Authorizer:
             return self._interpreted(request, policies, entities)
         p, a, r, c = request.principal, request.action, request.resource, request.context
         if isinstance(policies, PolicySet):
-            policies = policies.index().candidates(p, a, r, entities)
+            candidates = policies.index().candidates(p, a, r, entities)
+        else:
+            candidates = [(policy.id, policy.is_permit, policy.function) for policy in policies]
         permits: list[str] = []
         forbids: list[str] = []
         errors: list[AuthorizationError] = []
-        for policy in policies:
+        for policy_id, is_permit, function in candidates:
             try:
-                satisfied = policy.function(p, a, r, c, entities)
+                if function(p, a, r, c, entities):
+                    (permits if is_permit else forbids).append(policy_id)
             except EvaluationError as err:
-                errors.append(AuthorizationError(policy.id, err.message, err.kind))
-                continue
+                errors.append(AuthorizationError(policy_id, err.message, err.kind))
             except RecursionError:
-                errors.append(AuthorizationError(policy.id, "recursion limit reached", "RecursionLimit"))
-                continue
-            if satisfied:
-                (permits if policy.is_permit else forbids).append(policy.id)
+                errors.append(AuthorizationError(policy_id, "recursion limit reached", "RecursionLimit"))
         return _decide(permits, forbids, errors)
 
     def is_authorized_batch(

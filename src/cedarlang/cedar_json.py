@@ -7,6 +7,8 @@ bare constructor argument for an extension value.
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from .errors import CedarError, EntitiesError, ExtensionError
@@ -50,17 +52,20 @@ def uid_from_json(data: Any, where: str = "entity uid") -> EntityUid:
     )
 
 
+_TYPE_NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*(?:::[_a-zA-Z][_a-zA-Z0-9]*)*")
+
+
+@functools.lru_cache(maxsize=1024)
+def is_entity_type_name(name: str) -> bool:
+    """Whether ``name`` is a well-formed (possibly namespaced) entity type name."""
+    return _TYPE_NAME.fullmatch(name) is not None and "__cedar" not in name.split("::")
+
+
 def _entity_type_name(name: str, where: str) -> str:
-    parts = name.split("::")
-    for part in parts:
-        if (
-            not part
-            or not (part[0].isascii() and (part[0].isalpha() or part[0] == "_"))
-            or not all(c.isascii() and (c.isalnum() or c == "_") for c in part)
-        ):
-            raise JsonValueError(f"in {where}: `{name}` is not a valid entity type name")
-        if part == "__cedar":
+    if not is_entity_type_name(name):
+        if "__cedar" in name.split("::"):
             raise JsonValueError(f"in {where}: `{name}` uses the reserved name `__cedar`")
+        raise JsonValueError(f"in {where}: `{name}` is not a valid entity type name")
     return name
 
 

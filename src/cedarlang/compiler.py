@@ -11,7 +11,8 @@ interpreter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from . import ast, ops
@@ -107,6 +108,37 @@ def expr_depth(expr: Expr) -> int:
     return deepest
 
 
+_BOOL_BINARY: Final = frozenset(
+    {
+        BinaryOp.EQ,
+        BinaryOp.NE,
+        BinaryOp.LT,
+        BinaryOp.LE,
+        BinaryOp.GT,
+        BinaryOp.GE,
+        BinaryOp.IN,
+        BinaryOp.CONTAINS,
+        BinaryOp.CONTAINS_ALL,
+        BinaryOp.CONTAINS_ANY,
+        BinaryOp.HAS_TAG,
+    }
+)
+
+
+def always_bool(e: Expr) -> bool:
+    """Whether ``e`` evaluates to a boolean whenever it does not raise."""
+    t = type(e)
+    if t in (ast.And, ast.Or, ast.HasAttr, ast.Like, ast.Is):
+        return True
+    if t is ast.Lit:
+        return type(e.value) is bool  # type: ignore[attr-defined]
+    if t is ast.Unary:
+        return e.op in (UnaryOp.NOT, UnaryOp.IS_EMPTY)  # type: ignore[attr-defined]
+    if t is ast.Binary:
+        return e.op in _BOOL_BINARY  # type: ignore[attr-defined]
+    return False
+
+
 class _CodeGen:
     """Turns one expression into Python source; constants go into ``namespace``."""
 
@@ -133,12 +165,12 @@ class _CodeGen:
         if t is ast.Var:
             return _VARIABLES[e.name]  # type: ignore[attr-defined]
         if t is ast.And:
-            return "(" + " and ".join(f"_b({self.gen(x)})" for x in chain(e)) + ")"
+            return "(" + " and ".join(self.boolean(x) for x in chain(e)) + ")"
         if t is ast.Or:
-            return "(" + " or ".join(f"_b({self.gen(x)})" for x in chain(e)) + ")"
+            return "(" + " or ".join(self.boolean(x) for x in chain(e)) + ")"
         if t is ast.If:
-            cond, then, else_ = self.gen(e.cond), self.gen(e.then), self.gen(e.else_)  # type: ignore[attr-defined]
-            return f"({then} if _b({cond}) else {else_})"
+            cond, then, else_ = self.boolean(e.cond), self.gen(e.then), self.gen(e.else_)  # type: ignore[attr-defined]
+            return f"({then} if {cond} else {else_})"
         if t is ast.Unary:
             return f"{_UNARY_HELPERS[e.op]}({self.gen(e.arg)})"  # type: ignore[attr-defined]
         if t is ast.Binary:
@@ -152,6 +184,8 @@ class _CodeGen:
         if t is ast.Is:
             return f"_is({self.gen(e.expr)}, {self.constant(e.entity_type)})"  # type: ignore[attr-defined]
         if t is ast.SetLit:
+            if all(type(item) is ast.Lit for item in e.items):  # type: ignore[attr-defined]
+                return self.constant(CedarSet(item.value for item in e.items))  # type: ignore[attr-defined]
             items = ", ".join(self.gen(item) for item in e.items)  # type: ignore[attr-defined]
             return f"_set(({items},))" if items else "_set(())"
         if t is ast.RecordLit:
@@ -166,6 +200,11 @@ class _CodeGen:
             slot = self.constant(e.name)  # type: ignore[attr-defined]
             return f"_unlinked({slot})"
         raise TypeError(f"cannot compile {t.__name__}")
+
+    def boolean(self, e: Expr) -> str:
+        """Code for ``e`` that raises Cedar's type error unless it is a boolean."""
+        code = self.gen(e)
+        return code if always_bool(e) else f"_b({code})"
 
     def binary(self, e: ast.Binary) -> str:
         left, right = self.gen(e.left), self.gen(e.right)
@@ -198,18 +237,93 @@ def _unlinked(slot: str) -> Value:
     raise EvaluationError("UnlinkedSlot", f"template slot `{slot}` was not linked")
 
 
-def compile_condition(parts: tuple[Expr, ...], name: str = "policy") -> PolicyFunction:
-    """Compile the conjunction of ``parts`` into ``fn(p, a, r, c, E) -> bool``."""
-    if any(expr_depth(part) > MAX_COMPILED_DEPTH for part in parts):
-        return _interpreted(parts)
-    gen = _CodeGen()
-    gen.namespace["_unlinked"] = _unlinked
-    body = " and ".join(f"_b({gen.gen(part)})" for part in parts) if parts else "True"
-    source = f"def _policy(p, a, r, c, E):\n    return {body}\n"
-    code = compile(source, f"<cedar policy {name}>", "exec")
-    exec(code, gen.namespace)
-    function: PolicyFunction = gen.namespace["_policy"]
-    return function
+def _descends(entities: Any, uid: EntityUid, target: EntityUid) -> bool:
+    entity = entities.get(uid)
+    return entity is not None and target in entity.ancestors
+
+
+def _descends_any(entities: Any, uid: EntityUid, targets: frozenset[EntityUid]) -> bool:
+    entity = entities.get(uid)
+    return entity is not None and not targets.isdisjoint(entity.ancestors)
+
+
+_SLOT_PARAMETERS: Final = {"?principal": "sp", "?resource": "sr"}
+
+
+def _scope_code(gen: _CodeGen, var: str, constraint: ast.ScopeConstraint) -> str | None:
+    """Code for one scope constraint. The request's principal, action and resource are
+    always entity uids, so scope checks need no run-time type checks (as in Rust)."""
+    op = constraint.op
+    if op is ast.ScopeOp.ALL:
+        return None
+    if op is ast.ScopeOp.IS:
+        return f"{var}.type == {gen.constant(constraint.entity_type)}"
+    target = constraint.entity
+    if isinstance(target, tuple):
+        uids = gen.constant(frozenset(target))
+        return f"({var} in {uids} or _descends_any(E, {var}, {uids}))"
+    ref = _SLOT_PARAMETERS[target] if isinstance(target, str) else gen.constant(target)
+    if op is ast.ScopeOp.EQ:
+        return f"{var} == {ref}"
+    membership = f"({var} == {ref} or _descends(E, {var}, {ref}))"
+    if op is ast.ScopeOp.IS_IN:
+        return f"{var}.type == {gen.constant(constraint.entity_type)} and {membership}"
+    return membership
+
+
+class CompiledPolicy:
+    """A policy or template compiled once; :meth:`bind` gives the function for one link.
+
+    Linking a template creates a new function object around the same code object
+    with the slot values as default arguments, so it costs no compilation and adds
+    no call overhead.
+    """
+
+    __slots__ = ("_function", "_parts")
+
+    def __init__(self, policy_ast: ast.PolicyAst, name: str = "policy") -> None:
+        self._parts = policy_ast
+        conditions = [
+            c.body if c.is_when else ast.Unary(UnaryOp.NOT, c.body, c.span) for c in policy_ast.conditions
+        ]
+        if any(expr_depth(part) > MAX_COMPILED_DEPTH for part in conditions):
+            self._function = None
+            return
+        gen = _CodeGen()
+        gen.namespace["_unlinked"] = _unlinked
+        gen.namespace["_descends"] = _descends
+        gen.namespace["_descends_any"] = _descends_any
+        checks = [
+            code
+            for var, constraint in (
+                ("p", policy_ast.principal),
+                ("a", policy_ast.action),
+                ("r", policy_ast.resource),
+            )
+            if (code := _scope_code(gen, var, constraint)) is not None
+        ]
+        checks += [gen.boolean(part) for part in conditions]
+        body = " and ".join(checks) if checks else "True"
+        source = f"def _policy(p, a, r, c, E, sp=None, sr=None):\n    return {body}\n"
+        exec(compile(source, f"<cedar policy {name}>", "exec"), gen.namespace)
+        self._function: Any = gen.namespace["_policy"]
+
+    def bind(self, slots: Mapping[str, EntityUid] | None = None) -> PolicyFunction:
+        """The function deciding this policy, with template slots filled from ``slots``."""
+        if self._function is None:
+            from .policy import condition_parts
+
+            return _interpreted(condition_parts(self._parts, slots or {}))
+        if not slots:
+            return self._function  # type: ignore[no-any-return]
+        base = self._function
+        bound = types.FunctionType(
+            base.__code__,
+            base.__globals__,
+            base.__name__,
+            (slots.get("?principal"), slots.get("?resource")),
+        )
+        return bound  # type: ignore[return-value]
 
 
 def _interpreted(parts: tuple[Expr, ...]) -> PolicyFunction:

@@ -64,7 +64,7 @@ class Entities:
     is a set lookup.
     """
 
-    __slots__ = ("_children", "_entities", "_schema")
+    __slots__ = ("_children", "_entities", "_schema", "get")
 
     def __init__(self, entities: Iterable[Entity] = (), *, schema: Schema | None = None) -> None:
         store: dict[EntityUid, Entity] = {}
@@ -82,6 +82,8 @@ class Entities:
             for entity in store.values():
                 validate_entity(entity, schema)
         self._entities = store
+        self.get = store.get
+        """``get(uid)``: the entity with that uid, or ``None`` (a plain dict lookup)."""
         self._schema = schema
         self._children: dict[EntityUid, set[EntityUid]] | None = None
 
@@ -98,9 +100,6 @@ class Entities:
             raise EntitiesError(f"entities are not valid JSON: {err}") from None
         except RecursionError:
             raise EntitiesError("entities JSON is nested too deeply") from None
-
-    def get(self, uid: EntityUid) -> Entity | None:
-        return self._entities.get(uid)
 
     def __getitem__(self, uid: EntityUid) -> Entity:
         return self._entities[uid]

@@ -17,10 +17,13 @@ from .ast import ScopeConstraint, ScopeOp
 from .values import EntityUid
 
 if TYPE_CHECKING:
+    from .compiler import PolicyFunction
     from .ops import EntityStore
     from .policy import Policy
 
 Key = tuple[str, str, object]
+Entry = tuple[str, bool, "PolicyFunction"]
+"""What the index hands the authorizer: policy id, whether it is a permit, its function."""
 
 
 def _key(role: str, constraint: ScopeConstraint, policy: Policy) -> Key | None:
@@ -55,15 +58,24 @@ class PolicyIndex:
     """Policies bucketed by scope key; updated incrementally as policies come and go."""
 
     def __init__(self, policies: Iterable[Policy] = ()) -> None:
-        self._buckets: dict[Key, dict[str, Policy]] = {}
-        self._unindexed: dict[str, Policy] = {}
+        self._buckets: dict[Key, dict[str, Entry]] = {}
+        self._unindexed: dict[str, Entry] = {}
+        # how many buckets exist per (role, kind): lookups skip kinds no policy uses
+        self._kinds: dict[tuple[str, str], int] = {}
+        self._plan: tuple[tuple[str, bool, bool, bool], ...] = ()
         for policy in policies:
             self.add(policy)
 
     def add(self, policy: Policy) -> None:
         key = policy_key(policy)
-        bucket = self._unindexed if key is None else self._buckets.setdefault(key, {})
-        bucket[policy.id] = policy
+        if key is None:
+            bucket = self._unindexed
+        else:
+            bucket = self._buckets.get(key)  # type: ignore[assignment]
+            if bucket is None:
+                bucket = self._buckets[key] = {}
+                self._count_kind(key, 1)
+        bucket[policy.id] = (policy.id, policy.is_permit, policy.function)
 
     def remove(self, policy: Policy) -> None:
         key = policy_key(policy)
@@ -75,31 +87,50 @@ class PolicyIndex:
             bucket.pop(policy.id, None)
             if not bucket:
                 del self._buckets[key]
+                self._count_kind(key, -1)
+
+    def _count_kind(self, key: Key, delta: int) -> None:
+        kind = (key[0], key[1])
+        self._kinds[kind] = self._kinds.get(kind, 0) + delta
+        self._plan = tuple(
+            (
+                role,
+                self._kinds.get((role, "eq"), 0) > 0,
+                self._kinds.get((role, "type"), 0) > 0,
+                self._kinds.get((role, "in"), 0) > 0,
+            )
+            for role in ("p", "r", "a")
+        )
 
     def candidates(
         self, principal: EntityUid, action: EntityUid, resource: EntityUid, entities: EntityStore
-    ) -> list[Policy]:
+    ) -> list[Entry]:
         """Every policy whose scope might match the request (in no particular order)."""
         found = list(self._unindexed.values())
         buckets = self._buckets
         if not buckets:
             return found
-        for role, uid in (("p", principal), ("r", resource), ("a", action)):
-            bucket = buckets.get((role, "eq", uid))
-            if bucket:
-                found.extend(bucket.values())
-            bucket = buckets.get((role, "type", uid.type))
-            if bucket:
-                found.extend(bucket.values())
-            bucket = buckets.get((role, "in", uid))
-            if bucket:
-                found.extend(bucket.values())
-            entity = entities.get(uid)
-            if entity is not None:
-                for ancestor in entity.ancestors:
-                    bucket = buckets.get((role, "in", ancestor))
-                    if bucket:
-                        found.extend(bucket.values())
+        get = buckets.get
+        for role, eq, is_type, within in self._plan:
+            uid = principal if role == "p" else resource if role == "r" else action
+            if eq:
+                bucket = get((role, "eq", uid))
+                if bucket:
+                    found.extend(bucket.values())
+            if is_type:
+                bucket = get((role, "type", uid.type))
+                if bucket:
+                    found.extend(bucket.values())
+            if within:
+                bucket = get((role, "in", uid))
+                if bucket:
+                    found.extend(bucket.values())
+                entity = entities.get(uid)
+                if entity is not None:
+                    for ancestor in entity.ancestors:
+                        bucket = get((role, "in", ancestor))
+                        if bucket:
+                            found.extend(bucket.values())
         return found
 
     def __len__(self) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import ast
 from .ast import BinaryOp, Expr, ScopeConstraint, ScopeOp
-from .compiler import PolicyFunction, compile_condition
+from .compiler import CompiledPolicy, PolicyFunction
 from .errors import PolicySetError
 from .index import PolicyIndex
 from .parser import parse_entity_uid, parse_policies
@@ -34,11 +34,18 @@ def _as_uid(value: Any) -> EntityUid:
 class Template:
     """A policy with slots (``?principal`` / ``?resource``). Link it to get policies."""
 
-    __slots__ = ("ast", "id")
+    __slots__ = ("_compiled", "ast", "id")
 
     def __init__(self, policy_ast: ast.PolicyAst, template_id: str) -> None:
         self.ast = policy_ast
         self.id = template_id
+        self._compiled: CompiledPolicy | None = None
+
+    def compiled(self) -> CompiledPolicy:
+        """The template compiled once; every link shares it."""
+        if self._compiled is None:
+            self._compiled = CompiledPolicy(self.ast, self.id)
+        return self._compiled
 
     @classmethod
     def from_str(cls, text: str, template_id: str = "template0") -> Template:
@@ -74,7 +81,7 @@ class Policy:
     and each negated ``unless`` body, in order (Rust's ``condition()``).
     """
 
-    __slots__ = ("_function", "ast", "condition_parts", "id", "slot_values", "template_id")
+    __slots__ = ("_compiled", "_function", "ast", "id", "is_permit", "slot_values", "template_id")
 
     def __init__(
         self,
@@ -82,20 +89,30 @@ class Policy:
         policy_id: str,
         template_id: str | None = None,
         slot_values: SlotValues | None = None,
+        compiled: CompiledPolicy | None = None,
     ) -> None:
         self.ast = policy_ast
         self.id = policy_id
         self.template_id = template_id
         self.slot_values: Mapping[str, EntityUid] = MappingProxyType(dict(slot_values or {}))
-        self.condition_parts: tuple[Expr, ...] = condition_parts(policy_ast, self.slot_values)
+        self.is_permit: bool = policy_ast.effect is ast.Effect.PERMIT
+        self._compiled = compiled
         self._function: PolicyFunction | None = None
+
+    @property
+    def condition_parts(self) -> tuple[Expr, ...]:
+        """The scope constraints, ``when`` bodies and negated ``unless`` bodies (slots filled)."""
+        return condition_parts(self.ast, self.slot_values)
 
     @property
     def function(self) -> PolicyFunction:
         """The compiled condition: ``fn(principal, action, resource, context, entities)``."""
-        if self._function is None:
-            self._function = compile_condition(self.condition_parts, self.id)
-        return self._function
+        function = self._function
+        if function is None:
+            if self._compiled is None:
+                self._compiled = CompiledPolicy(self.ast, self.id)
+            function = self._function = self._compiled.bind(self.slot_values)
+        return function
 
     @classmethod
     def from_str(cls, text: str, policy_id: str = "policy0") -> Policy:
@@ -107,10 +124,6 @@ class Policy:
     @property
     def effect(self) -> ast.Effect:
         return self.ast.effect
-
-    @property
-    def is_permit(self) -> bool:
-        return self.ast.effect is ast.Effect.PERMIT
 
     @property
     def annotations(self) -> Mapping[str, str]:
@@ -302,7 +315,7 @@ class PolicySet:
             if extra:
                 detail.append(f"values for slots the template lacks: {', '.join(sorted(extra))}")
             raise PolicySetError(f"cannot link template `{template_id}`: {'; '.join(detail)}")
-        policy = Policy(template.ast, policy_id, template_id, slot_values)
+        policy = Policy(template.ast, policy_id, template_id, slot_values, template.compiled())
         self._added(policy)
         return policy
 

@@ -42,9 +42,10 @@ class EntityUid:
     _hash: int
 
     def __init__(self, type: str, id: str) -> None:
-        object.__setattr__(self, "type", type)
-        object.__setattr__(self, "id", id)
-        object.__setattr__(self, "_hash", hash((type, id)))
+        # slot descriptors bypass the immutability guard (and are fast)
+        _set_type(self, type)
+        _set_id(self, id)
+        _set_hash(self, hash((type, id)))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("EntityUid is immutable")
@@ -77,6 +78,11 @@ class EntityUid:
 
     def to_json(self) -> dict[str, str]:
         return {"type": self.type, "id": self.id}
+
+
+_set_type = EntityUid.type.__set__  # type: ignore[attr-defined]
+_set_id = EntityUid.id.__set__  # type: ignore[attr-defined]
+_set_hash = EntityUid._hash.__set__  # type: ignore[attr-defined]
 
 
 class _BoolKey:

@@ -84,9 +84,8 @@ class Request:
 
 
 def _context(context: Any, schema: Schema | None, action: EntityUid) -> Record:
-    if not context:
-        if context is None or type(context) is dict:
-            return Record()
+    if not context and (context is None or type(context) is dict):
+        return Record()
     if type(context) is Record:
         return context
     try:

@@ -62,7 +62,7 @@ class ValidationDiagnostic(Diagnostic):
         """The message as Rust (and ``cedarpy``) prints it, including the policy id."""
         if self.kind == "InvalidEnumEntity":
             return f"for policy `{self.policy_id}`: {self.message}"
-        if self.kind in ("InternalInvariantViolation", "ImpossiblePolicy") or not self.policy_id:
+        if self.kind == "InternalInvariantViolation" or not self.policy_id:
             return self.message
         return f"for policy `{self.policy_id}`, {self.message}"
 

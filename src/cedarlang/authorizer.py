@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .cedar_json import JsonValueError, is_entity_type_name, uid_from_json, value_from_json
+from .cedar_json import (
+    JsonValueError,
+    is_entity_type_name,
+    load_json_text,
+    uid_from_json,
+    value_from_json,
+)
 from .entities import Entities
 from .errors import CedarError, EvaluationError, RequestError
 from .evaluator import Interpreter
@@ -38,7 +44,7 @@ def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
             return parse_entity_uid(value)
         except CedarError as err:
             raise RequestError(f"invalid {role} `{value}`: {err}") from None
-    if type(value) is dict and len(value) == 2:
+    if type(value) is dict:
         type_name, eid = value.get("type"), value.get("id")
         if type(type_name) is str and type(eid) is str and is_entity_type_name(type_name):
             return EntityUid(type_name, eid)
@@ -90,7 +96,7 @@ def _context(context: Any, schema: Schema | None, action: EntityUid) -> Record:
         return context
     try:
         if isinstance(context, (str, bytes)):
-            context = json.loads(context)
+            context = load_json_text(context, "context", unique_keys=False)
         if not isinstance(context, Mapping):
             raise RequestError("context must be a record (a JSON object)")
         expected = schema.context_type(action) if schema is not None else None

@@ -8,6 +8,7 @@ bare constructor argument for an extension value.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from typing import Any
 
@@ -31,40 +32,68 @@ class JsonValueError(EntitiesError):
 
 
 def uid_from_json(data: Any, where: str = "entity uid") -> EntityUid:
-    """``{"type": T, "id": I}`` or ``{"__entity": {...}}`` → :class:`EntityUid`."""
-    if isinstance(data, dict):
-        if "__entity" in data and len(data) == 1:
+    """``{"type": T, "id": I}`` or ``{"__entity": {...}}`` → :class:`EntityUid`.
+
+    As in Rust (serde), other keys beside ``type`` and ``id`` are ignored.
+    """
+    if type(data) is dict:
+        if "type" not in data and "__entity" in data:
             data = data["__entity"]
         elif "__expr" in data:
             raise JsonValueError(
                 f"in {where}: the `__expr` escape is no longer supported; "
                 'use `{"__entity": {"type": ..., "id": ...}}`'
             )
-        if (
-            isinstance(data, dict)
-            and set(data) == {"type", "id"}
-            and isinstance(data["type"], str)
-            and isinstance(data["id"], str)
-        ):
-            return EntityUid(_entity_type_name(data["type"], where), data["id"])
+        if type(data) is dict:
+            type_name, eid = data.get("type"), data.get("id")
+            if type(type_name) is str and type(eid) is str:
+                return EntityUid(_entity_type_name(type_name, where), eid)
     raise JsonValueError(
         f'in {where}: expected an entity uid like {{"type": "User", "id": "alice"}}, got {_show(data)}'
     )
 
 
+def _entity_escape(data: dict[str, Any], where: str) -> EntityUid | None:
+    """``{"__entity": {"type", "id"}}`` (nothing beside it), else ``None`` (a plain record)."""
+    if len(data) != 1:
+        return None
+    inner = data["__entity"]
+    if type(inner) is not dict:
+        return None
+    type_name, eid = inner.get("type"), inner.get("id")
+    if type(type_name) is not str or type(eid) is not str:
+        return None
+    return EntityUid(_entity_type_name(type_name, where), eid)
+
+
+def _extension_escape(data: dict[str, Any], where: str) -> tuple[bool, Value]:
+    """``{"__extn": {"fn", "arg" | "args"}}`` (nothing beside it) → ``(True, value)``;
+    anything else is a plain record: ``(False, None)``."""
+    if len(data) != 1:
+        return False, None
+    call = data["__extn"]
+    if type(call) is not dict or type(call.get("fn")) is not str:
+        return False, None
+    if "arg" not in call and type(call.get("args")) is not list:
+        return False, None
+    return True, _call_from_json(call, where)
+
+
+RESERVED_NAMES = frozenset({"true", "false", "if", "then", "else", "in", "is", "like", "has", "__cedar"})
 _TYPE_NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*(?:::[_a-zA-Z][_a-zA-Z0-9]*)*")
 
 
 @functools.lru_cache(maxsize=1024)
 def is_entity_type_name(name: str) -> bool:
     """Whether ``name`` is a well-formed (possibly namespaced) entity type name."""
-    return _TYPE_NAME.fullmatch(name) is not None and "__cedar" not in name.split("::")
+    return _TYPE_NAME.fullmatch(name) is not None and not RESERVED_NAMES.intersection(name.split("::"))
 
 
 def _entity_type_name(name: str, where: str) -> str:
     if not is_entity_type_name(name):
-        if "__cedar" in name.split("::"):
-            raise JsonValueError(f"in {where}: `{name}` uses the reserved name `__cedar`")
+        reserved = RESERVED_NAMES.intersection(name.split("::"))
+        if reserved:
+            raise JsonValueError(f"in {where}: `{name}` uses the reserved name `{min(reserved)}`")
         raise JsonValueError(f"in {where}: `{name}` is not a valid entity type name")
     return name
 
@@ -81,10 +110,16 @@ def value_from_json(data: Any, expected: SchemaType | None = None, where: str = 
     if t is list:
         return CedarSet(value_from_json(v, None, where) for v in data)
     if t is dict:
-        if "__entity" in data or "__expr" in data:
-            return uid_from_json(data, where)
-        if "__extn" in data:
-            return _extension(data, where)
+        if "__entity" in data:
+            uid = _entity_escape(data, where)
+            if uid is not None:
+                return uid
+        elif "__extn" in data:
+            found, value = _extension_escape(data, where)
+            if found:
+                return value
+        elif "__expr" in data:
+            raise JsonValueError(f"in {where}: the `__expr` escape is no longer supported")
         return Record((k, value_from_json(v, None, f"{where}.{k}")) for k, v in data.items())
     if data is None:
         raise JsonValueError(f"in {where}: `null` is not a Cedar value")
@@ -98,9 +133,65 @@ def _long(data: int, where: str) -> int:
 
 
 def _extension(data: dict[str, Any], where: str) -> Value:
-    if len(data) != 1 or not isinstance(data["__extn"], dict):
+    found, value = _extension_escape(data, where)
+    if not found:
         raise JsonValueError(f"in {where}: malformed `__extn` escape: {_show(data)}")
-    return _call_from_json(data["__extn"], where)
+    return value
+
+
+def load_json_text(text: str | bytes, what: str, *, unique_keys: bool = True) -> Any:
+    """Parse JSON text as strictly as Rust's serde does: no duplicate object keys (where
+    Rust rejects them), no ``-0`` (a float to serde), no lone surrogate escapes."""
+    hook = _unique_keys if unique_keys else None
+    try:
+        data = json.loads(text, object_pairs_hook=hook)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as err:
+        raise JsonValueError(f"{what} is not valid JSON: {err}") from None
+    except RecursionError:
+        raise JsonValueError(f"{what} is nested too deeply") from None
+    raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    if "-0" in raw and _NEGATIVE_ZERO.search(raw):
+        json.loads(raw, parse_int=_no_negative_zero)
+    if _SURROGATE_ESCAPE.search(raw):
+        _check_surrogates(data, what)
+    return data
+
+
+_NEGATIVE_ZERO = re.compile(r"-0(?![0-9.eE])")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise JsonValueError(f"duplicate key `{key}` in JSON object")
+            seen.add(key)
+    return result
+
+
+def _no_negative_zero(text: str) -> int:
+    if text == "-0":
+        raise JsonValueError("`-0` is not an integer (Cedar has no floating-point numbers)")
+    return int(text)
+
+
+def _check_surrogates(data: Any, what: str) -> None:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if type(item) is str:
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise JsonValueError(f"{what} contains a lone surrogate escape") from None
+        elif type(item) is list:
+            stack.extend(item)
+        elif type(item) is dict:
+            stack.extend(item)
+            stack.extend(item.values())
 
 
 def _call_from_json(call: dict[str, Any], where: str) -> Value:
@@ -110,9 +201,9 @@ def _call_from_json(call: dict[str, Any], where: str) -> Value:
     function = FUNCTIONS.get(name)
     if function is None:
         raise JsonValueError(f"in {where}: unknown extension function `{name}`")
-    if set(call) == {"fn", "arg"}:
+    if "arg" in call:
         raw_args = [call["arg"]]
-    elif set(call) == {"fn", "args"} and isinstance(call["args"], list):
+    elif type(call.get("args")) is list:
         raw_args = call["args"]
     else:
         raise JsonValueError(f"in {where}: malformed extension value: {_show(call)}")
@@ -191,8 +282,6 @@ def _mismatch(where: str, expected: str, data: Any) -> JsonValueError:
 
 
 def _show(data: Any) -> str:
-    import json
-
     try:
         text = json.dumps(data, ensure_ascii=False)
     except (TypeError, ValueError):

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .cedar_json import JsonValueError, uid_from_json, value_from_json
+from .cedar_json import JsonValueError, load_json_text, uid_from_json, value_from_json
 from .errors import EntitiesError
 from .values import EntityUid, Record, Value, to_json
 
@@ -92,7 +92,7 @@ class Entities:
         """Entities from Cedar's entity JSON (a list of ``{uid, attrs, parents, tags}``)."""
         try:
             if isinstance(data, (str, bytes)):
-                data = json.loads(data)
+                data = load_json_text(data, "entities")
             if not isinstance(data, list):
                 raise EntitiesError("entities JSON must be a list of entity objects")
             return cls((entity_from_json(item, schema) for item in data), schema=schema)
@@ -224,15 +224,15 @@ def entity_from_json(data: Any, schema: Schema | None = None) -> Entity:
     """One entity object from Cedar's entity JSON format."""
     if not isinstance(data, dict):
         raise EntitiesError(f"an entity must be a JSON object, got {type(data).__name__}")
-    unknown = set(data) - {"uid", "attrs", "parents", "tags"}
-    if unknown:
-        raise EntitiesError(f"unexpected field(s) in entity: {', '.join(sorted(unknown))}")
-    if "uid" not in data:
-        raise EntitiesError("entity is missing its `uid`")
+    # Like Rust, other keys are ignored; `uid`, `attrs` and `parents` are required.
+    for required in ("uid", "attrs", "parents"):
+        if required not in data:
+            where = f" `{data['uid']}`" if required != "uid" and "uid" in data else ""
+            raise EntitiesError(f"entity{where} is missing the required field `{required}`")
     uid = uid_from_json(data["uid"], "entity uid")
     where = f"entity `{uid}`"
-    attrs_json = data.get("attrs", {})
-    parents_json = data.get("parents", [])
+    attrs_json = data["attrs"]
+    parents_json = data["parents"]
     tags_json = data.get("tags", {})
     if not isinstance(attrs_json, dict):
         raise EntitiesError(f"in {where}: `attrs` must be an object")
@@ -252,7 +252,15 @@ def entity_from_json(data: Any, schema: Schema | None = None) -> Entity:
         parents = [uid_from_json(p, f"{where}, parents") for p in parents_json]
     except JsonValueError:
         raise
+    if _is_action_type(uid.type):
+        for parent in parents:
+            if not _is_action_type(parent.type):
+                raise EntitiesError(f"action `{uid}` has parent `{parent}`, which is not an action")
     return Entity(uid, attrs, parents, tags)
+
+
+def _is_action_type(name: str) -> bool:
+    return name == "Action" or name.endswith("::Action")
 
 
 def _add_schema_actions(store: dict[EntityUid, Entity], schema: Schema) -> None:

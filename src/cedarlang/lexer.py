@@ -145,6 +145,13 @@ def unescape(body: str, *, pattern: bool = False) -> list[object] | str:
             i = _unicode_escape(body, i, buf)
         else:
             raise ValueError(f"invalid escape `\\{esc}`")
+        if pattern and esc in "xu" and buf[-1] == "*":
+            # as in Rust, only `\*` is a literal star: `\x2a` and `\u{2a}` are wildcards
+            buf.pop()
+            if buf:
+                pieces.append("".join(buf))
+                buf = []
+            pieces.append(STAR)
     if not pattern:
         return "".join(buf)
     if buf:

@@ -26,7 +26,7 @@ from .lexer import EOF, IDENT, INT, SLOT, STAR, STR, Token, tokenize, unescape
 from .source import Diagnostic, Source, Span
 from .values import I64_MAX, EntityUid, quote_string
 
-MAX_NESTING: Final = 500
+MAX_NESTING: Final = 2000
 """How deeply parentheses, brackets, ``if`` and unary operators may nest."""
 
 MAX_HAS_PATH: Final = 100

@@ -304,7 +304,10 @@ class PolicySet:
         if template is None:
             raise PolicySetError(f"no template with id `{template_id}`")
         self._check_free(policy_id)
-        slot_values = {_slot_name(k): _as_uid(v) for k, v in values.items()}
+        unknown = [k for k in values if k not in ("?principal", "?resource")]
+        if unknown:
+            raise PolicySetError(f"unknown template slot `{unknown[0]}`: the slots are `?principal` and `?resource`")
+        slot_values = {k: _as_uid(v) for k, v in values.items()}
         needed = set(template.slots)
         if set(slot_values) != needed:
             missing = needed - set(slot_values)
@@ -347,7 +350,3 @@ class PolicySet:
 
     def linked_policies(self, template_id: str) -> list[Policy]:
         return [p for p in self._policies.values() if p.template_id == template_id]
-
-
-def _slot_name(key: str) -> str:
-    return key if key.startswith("?") else "?" + key

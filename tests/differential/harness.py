@@ -1,0 +1,530 @@
+"""Run one generated :class:`Case` through cedarpy (the Rust engine, the judge) and
+cedarlang, compare the answers, describe mismatches and minimise them."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cedarpy
+
+import cedarlang
+
+from .strategies import Case, Node
+
+ERR_RE = re.compile(r"error while evaluating policy `([^`]*)`")
+
+
+# --------------------------------------------------------------------------------------
+# Outcomes
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    decision: str  # "allow" / "deny"
+    reasons: frozenset[str]
+    errors: frozenset[str]  # ids of policies that errored
+    messages: tuple[str, ...] = ()  # error messages (shown, not compared)
+
+    def key(self) -> tuple[str, frozenset[str], frozenset[str]]:
+        return (self.decision, self.reasons, self.errors)
+
+    def show(self) -> str:
+        out = f"{self.decision.upper()} reasons={sorted(self.reasons)} errors={sorted(self.errors)}"
+        for m in self.messages:
+            out += f"\n      {m}"
+        return out
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An input the engine refused (``what`` = policies/links/entities/request)."""
+
+    what: str
+    message: str
+    ok_class: bool = True  # cedarlang: was it the right exception class?
+
+    def show(self) -> str:
+        cls = "" if self.ok_class else " [WRONG EXCEPTION CLASS]"
+        return f"REJECTED {self.what}{cls}: {self.message[:600]}"
+
+
+Outcome = Answer | Rejected
+
+
+@dataclass
+class Result:
+    policies: Rejected | None = None
+    links: Rejected | None = None
+    entities: Rejected | None = None
+    requests: list[Outcome] = field(default_factory=list)
+
+
+class Crash(Exception):
+    """cedarlang raised something that is not a CedarError."""
+
+
+# --------------------------------------------------------------------------------------
+# Running the engines
+# --------------------------------------------------------------------------------------
+
+
+def run_cedarpy(case: Case) -> Result:
+    res = Result()
+    try:
+        ps = cedarpy.PolicySet.from_str(case.policy_text())
+    except ValueError as err:
+        res.policies = Rejected("policies", str(err))
+        ps = cedarpy.PolicySet.from_str("")
+    else:
+        if case.links:
+            try:
+                ps = ps.with_linked_batch(case.link_dicts())
+            except (ValueError, KeyError) as err:
+                res.links = Rejected("links", str(err))
+    try:
+        ents: Any = cedarpy.Entities.from_json_str(case.entities_json())
+    except ValueError as err:
+        # the handle's error is terse; is_authorized reports the underlying cause
+        probe = cedarpy.is_authorized(
+            {"principal": 'A::"a"', "action": 'Action::"a"', "resource": 'A::"a"'}, "", case.entities_json()
+        )
+        detail = "; ".join(probe.diagnostics.errors)
+        detail = detail.rsplit("]: ", 1)[-1] if detail.startswith("failed to parse entities") else detail
+        res.entities = Rejected("entities", detail or str(err))
+        ents = "[]"
+    if res.policies is None and res.links is not None:
+        ps = cedarpy.PolicySet.from_str("")
+    try:
+        answers: list[Any] = cedarpy.is_authorized_batch(case.wire_requests(), ps, ents)
+    except Exception:
+        # cedarpy refuses the whole batch for some malformed request uids
+        # (e.g. a dict without "type" -> KeyError); ask one request at a time.
+        answers = []
+        for req in case.wire_requests():
+            try:
+                answers.append(cedarpy.is_authorized(req, ps, ents))
+            except Exception as err:
+                answers.append(err)
+    for ans in answers:
+        if isinstance(ans, Exception):
+            res.requests.append(Rejected("request", f"{type(ans).__name__}: {ans}"))
+            continue
+        errs = list(ans.diagnostics.errors)
+        if ans.decision == cedarpy.Decision.NoDecision:
+            res.requests.append(Rejected("request", "; ".join(errs)))
+            continue
+        ids = set()
+        for e in errs:
+            m = ERR_RE.search(e)
+            ids.add(m.group(1) if m else f"<unparsed error: {e}>")
+        res.requests.append(
+            Answer(
+                "allow" if ans.decision == cedarpy.Decision.Allow else "deny",
+                frozenset(ans.diagnostics.reasons),
+                frozenset(ids),
+                tuple(sorted(errs)),
+            )
+        )
+    return res
+
+
+def _cl(fn: Callable[[], Any]) -> Any:
+    """Call into cedarlang, turning non-CedarError exceptions into a Crash."""
+    try:
+        return fn()
+    except cedarlang.CedarError:
+        raise
+    except RecursionError as err:
+        raise Crash(f"RecursionError: {err}") from err
+    except Exception as err:
+        raise Crash(f"{type(err).__name__}: {err}") from err
+
+
+def run_cedarlang(case: Case) -> Result:
+    res = Result()
+    try:
+        ps = _cl(lambda: cedarlang.PolicySet.from_str(case.policy_text()))
+    except cedarlang.CedarError as err:
+        res.policies = Rejected(
+            "policies", f"{type(err).__name__}: {err}", isinstance(err, cedarlang.ParseError)
+        )
+        ps = cedarlang.PolicySet.from_str("")
+    else:
+        for link in case.link_dicts():
+            try:
+                _cl(lambda link=link, ps=ps: ps.link(link["template_id"], link["new_id"], link["values"]))
+            except cedarlang.CedarError as err:
+                res.links = Rejected("links", f"{type(err).__name__}: {err}")
+                ps = cedarlang.PolicySet.from_str("")
+                break
+    try:
+        es = _cl(lambda: cedarlang.Entities.from_json(case.entities_json()))
+    except cedarlang.CedarError as err:
+        res.entities = Rejected("entities", f"{type(err).__name__}: {err}")
+        es = cedarlang.Entities.from_json([])
+    authorizer = cedarlang.Authorizer()
+    for r in case.wire_requests():
+        try:
+            req = _cl(
+                lambda r=r: cedarlang.Request(
+                    principal=r["principal"],
+                    action=r["action"],
+                    resource=r["resource"],
+                    context=r.get("context"),
+                )
+            )
+        except cedarlang.CedarError as err:
+            res.requests.append(Rejected("request", f"{type(err).__name__}: {err}"))
+            continue
+        rsp = _cl(lambda req=req: authorizer.is_authorized(req, ps, es))
+        res.requests.append(
+            Answer(
+                rsp.decision.value,
+                frozenset(rsp.reasons),
+                frozenset(e.policy_id for e in rsp.errors),
+                tuple(sorted(str(e) for e in rsp.errors)),
+            )
+        )
+    return res
+
+
+def run_cedarlang_safe(case: Case) -> Result | Crash:
+    try:
+        return run_cedarlang(case)
+    except Crash as crash:
+        return crash
+
+
+# --------------------------------------------------------------------------------------
+# Comparing
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Mismatch:
+    stage: str  # crash / policies / links / entities / request / answer
+    index: int | None  # request index
+    aspects: tuple[str, ...]
+    rust: str
+    python: str
+    group: str  # a coarse key for grouping distinct bugs
+
+    def signature(self) -> tuple[str, tuple[str, ...], str]:
+        return (self.stage, self.aspects, self.group)
+
+
+def _norm(msg: str) -> str:
+    """A coarse, value-free version of an error message, for grouping."""
+    msg = re.sub(r" at line \d+ column \d+", "", msg)
+    msg = msg.replace("error during entity deserialization: ", "")
+    msg = re.sub(r"`[^`]*`", "`_`", msg)
+    msg = re.sub(r'"(?:[^"\\]|\\.)*"', '"_"', msg)
+    msg = re.sub(r"\d+", "N", msg)
+    msg = re.sub(r"\b(principal|action|resource)\b", "<var>", msg)
+    msg = re.sub(r"context(\.[\w ]+)+", "context.<key>", msg)
+    return msg[:90]
+
+
+def _rej(side: Rejected | None) -> bool:
+    return side is not None
+
+
+def compare_all(rust: Result, py: Result | Crash) -> list[Mismatch]:
+    """Every disagreement: input-stage ones first, then one per request."""
+    if isinstance(py, Crash):
+        return [Mismatch("crash", None, (), "(no crash)", f"CRASH {py}", _norm(str(py)))]
+    out: list[Mismatch] = []
+    for stage in ("policies", "links", "entities"):
+        r: Rejected | None = getattr(rust, stage)
+        p: Rejected | None = getattr(py, stage)
+        if _rej(r) != _rej(p) or (p is not None and not p.ok_class):
+            rs = r.show() if r else "accepted"
+            ps = p.show() if p else "accepted"
+            who = "python rejects" if p is not None and r is None else "python accepts"
+            if p is not None and r is not None:
+                who = "wrong exception class"
+            group = f"{who}: {_norm(r.message) if r else _norm(p.message if p else '')}"
+            out.append(Mismatch(stage, None, (), rs, ps, group))
+            if stage in ("policies", "links"):
+                return out  # the policy sets differ: later answers are meaningless
+    assert len(rust.requests) == len(py.requests)
+    for i, (ra, pa) in enumerate(zip(rust.requests, py.requests, strict=True)):
+        if isinstance(ra, Rejected) or isinstance(pa, Rejected):
+            if isinstance(ra, Rejected) and isinstance(pa, Rejected):
+                continue
+            who = "python rejects" if isinstance(pa, Rejected) else "python accepts"
+            msg = ra.message if isinstance(ra, Rejected) else pa.message  # type: ignore[union-attr]
+            out.append(Mismatch("request", i, (), ra.show(), pa.show(), f"{who}: {_norm(msg)}"))
+            continue
+        if out and out[0].stage == "entities":
+            continue  # the entity sets differ: answers are meaningless
+        if ra.key() == pa.key():
+            continue
+        aspects = tuple(
+            name
+            for name, a, b in (
+                ("decision", ra.decision, pa.decision),
+                ("reasons", ra.reasons, pa.reasons),
+                ("errors", ra.errors, pa.errors),
+            )
+            if a != b
+        )
+        # group by the error message of the first policy whose error status differs
+        only_r = sorted(ra.errors - pa.errors)
+        only_p = sorted(pa.errors - ra.errors)
+        if only_r:
+            msg = next((m for m in ra.messages if f"`{only_r[0]}`" in m), "")
+            group = f"only rust errors: {_norm(msg.split(': ', 1)[-1])}"
+        elif only_p:
+            msg = next((m for m in pa.messages if f"`{only_p[0]}`" in m), "")
+            group = f"only python errors: {_norm(msg.split(': ', 1)[-1])}"
+        else:
+            group = f"rust {ra.decision} vs python {pa.decision}, {'/'.join(aspects)} differ"
+        out.append(Mismatch("answer", i, aspects, ra.show(), pa.show(), group))
+    return out
+
+
+def compare(rust: Result, py: Result | Crash) -> Mismatch | None:
+    mms = compare_all(rust, py)
+    return mms[0] if mms else None
+
+
+def check_all(case: Case) -> tuple[Result, Result | Crash, list[Mismatch]]:
+    rust = run_cedarpy(case)
+    py = run_cedarlang_safe(case)
+    return rust, py, compare_all(rust, py)
+
+
+def check(case: Case) -> tuple[Result, Result | Crash, Mismatch | None]:
+    rust, py, mms = check_all(case)
+    return rust, py, (mms[0] if mms else None)
+
+
+# --------------------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------------------
+
+
+def describe(case: Case, mm: Mismatch, title: str = "MISMATCH") -> str:
+    lines = [
+        f"=== {title}: stage={mm.stage}"
+        + (f" request#{mm.index}" if mm.index is not None else "")
+        + (f" differs in {', '.join(mm.aspects)}" if mm.aspects else "")
+        + f"  [{mm.group}]",
+        "--- policies ---",
+        case.policy_text().rstrip(),
+    ]
+    if case.links:
+        lines += ["--- links ---", json.dumps(case.link_dicts(), ensure_ascii=False)]
+    lines += ["--- entities (JSON text) ---", case.entities_json()]
+    if mm.index is not None:
+        lines += ["--- request ---", json.dumps(case.wire_requests()[mm.index], ensure_ascii=False)]
+    else:
+        lines += ["--- requests ---", json.dumps(case.wire_requests(), ensure_ascii=False)]
+    lines += ["--- cedarpy (Rust, expected) ---", "  " + mm.rust, "--- cedarlang ---", "  " + mm.python]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Minimising
+# --------------------------------------------------------------------------------------
+
+
+def _json_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Paths of every removable list item / dict key inside ``value`` (deepest last)."""
+    out: list[tuple[Any, ...]] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.append((*path, k))
+            out.extend(_json_paths(v, (*path, k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.append((*path, i))
+            out.extend(_json_paths(v, (*path, i)))
+    return out
+
+
+def _delete(root: Any, path: tuple[Any, ...]) -> None:
+    obj = root
+    for k in path[:-1]:
+        obj = obj[k]
+    del obj[path[-1]]
+
+
+def _nodes(node: Node) -> list[Node]:
+    out = [node]
+    for c in node.children():
+        out.extend(_nodes(c))
+    return out
+
+
+def _candidates(case: Case) -> list[Callable[[Case], None]]:
+    """Reductions of ``case`` (each edits a copy in place): coarse ones first."""
+    out: list[Callable[[Case], None]] = []
+
+    def variant(fn: Callable[[Case], None]) -> None:
+        out.append(fn)
+
+    # -- coarse -----------------------------------------------------------------------
+    if len(case.requests) > 1:
+        for i in range(len(case.requests)):
+            variant(lambda c, i=i: c.requests.__setitem__(slice(None), [c.requests[i]]))
+    if case.entities:
+        variant(lambda c: c.entities.clear())
+    for ri, req in enumerate(case.requests):
+        if req.get("context"):
+            variant(lambda c, ri=ri: c.requests[ri].__setitem__("context", {}))
+    for ei, ent in enumerate(case.entities):
+        if isinstance(ent, dict):
+            for key in ("attrs", "tags", "parents"):
+                if ent.get(key):
+                    variant(
+                        lambda c, ei=ei, key=key: c.entities[ei].__setitem__(key, type(c.entities[ei][key])())
+                    )
+    # -- drop policies (re-pointing links at the renumbered templates), links ---------------
+    if len(case.policies) > 1:
+        for i in range(len(case.policies)):
+
+            def drop(c: Case, i: int = i) -> None:
+                del c.policies[i]
+                c.links = [lk for lk in c.links if lk.policy_index != i]
+                for lk in c.links:
+                    if lk.policy_index > i:
+                        lk.policy_index -= 1
+
+            variant(drop)
+    for i in range(len(case.links)):
+        variant(lambda c, i=i: c.links.__delitem__(i))
+    for ri, req in enumerate(case.requests):
+        for var, plain in (
+            ("principal", 'User::"alice"'),
+            ("action", 'Action::"view"'),
+            ("resource", 'Photo::"p1"'),
+        ):
+            if req.get(var) != plain:
+                variant(lambda c, ri=ri, var=var, plain=plain: c.requests[ri].__setitem__(var, plain))
+    # -- fine: pieces of entity JSON and contexts (last first, so indices stay valid) -------
+    for i in reversed(range(len(case.entities))):
+        variant(lambda c, i=i: c.entities.__delitem__(i))
+    for path in reversed(_json_paths(case.entities)):
+        if len(path) > 1:
+            variant(lambda c, path=path: _delete(c.entities, path))
+    for ri, req in enumerate(case.requests):
+        for path in reversed(_json_paths(req.get("context", {}))):
+            variant(lambda c, ri=ri, path=path: _delete(c.requests[ri]["context"], path))
+    # -- policies: scopes, conditions, annotations, expressions ---------------------------
+    for pi, pol in enumerate(case.policies):
+        for var in ("principal", "action", "resource"):
+            if getattr(pol, var) != var:
+                variant(lambda c, pi=pi, var=var: setattr(c.policies[pi], var, var))
+        if pol.annotations or pol.trailer:
+
+            def bare(c: Case, pi: int = pi) -> None:
+                c.policies[pi].annotations = []
+                c.policies[pi].trailer = ""
+
+            variant(bare)
+        for ci in range(len(pol.conditions)):
+            variant(lambda c, pi=pi, ci=ci: c.policies[pi].conditions.__delitem__(ci))
+        for ci, (kw, cond) in enumerate(pol.conditions):
+            if kw == "unless":
+
+                def to_when(c: Case, pi: int = pi, ci: int = ci) -> None:
+                    old = c.policies[pi].conditions[ci][1]
+                    c.policies[pi].conditions[ci] = ("when", Node(6, "!(", old, ")"))
+
+                variant(to_when)
+            for ni, node in enumerate(_nodes(cond)):
+                subs = [Node(7, "(", ch, ")") for ch in _nodes(node)[1:]]
+                for lit in ("true", "false", "1", '"a"', "principal"):
+                    if node.text() != lit:
+                        subs.append(Node(7, lit))
+                for sub in subs:
+
+                    def replace(c: Case, pi: int = pi, ci: int = ci, ni: int = ni, sub: Node = sub) -> None:
+                        target = _nodes(c.policies[pi].conditions[ci][1])[ni]
+                        target.prec = sub.prec
+                        target.parts = copy.deepcopy(sub.parts)
+
+                    variant(replace)
+    return out
+
+
+def _size(case: Case) -> int:
+    return (
+        len(case.policy_text())
+        + len(json.dumps(case.link_dicts()))
+        + len(json.dumps(case.entities))
+        + len(json.dumps(case.requests))
+    )
+
+
+def minimize(case: Case, keep: Callable[[Case], bool], budget_s: float = 20.0) -> Case:
+    """Greedy delta debugging.  Each pass walks the candidate list once, taking
+    every reduction that ``keep``s (continuing at the same position), and passes
+    repeat until nothing shrinks or time is up."""
+    deadline = time.monotonic() + budget_s
+    best = case
+    while time.monotonic() < deadline:
+        start_size = _size(best)
+        index = 0
+        while time.monotonic() < deadline:
+            cands = _candidates(best)
+            if index >= len(cands):
+                break
+            taken = False
+            for j in range(index, len(cands)):
+                if time.monotonic() > deadline:
+                    break
+                cand = best.copy()
+                try:
+                    cands[j](cand)
+                except Exception:
+                    continue
+                if _size(cand) >= _size(best):
+                    continue
+                try:
+                    ok = keep(cand)
+                except Exception:
+                    ok = False
+                if ok:
+                    best, index, taken = cand, j, True
+                    break
+            if not taken:
+                break
+        if _size(best) >= start_size:
+            break
+    return best
+
+
+def keep_same(mm: Mismatch) -> Callable[[Case], bool]:
+    sig = mm.signature()
+
+    def keep(case: Case) -> bool:
+        _, _, mms = check_all(case)
+        return any(m.signature() == sig for m in mms)
+
+    return keep
+
+
+def minimized_report(case: Case, mm: Mismatch, budget_s: float = 20.0) -> tuple[Case, Mismatch, str]:
+    sig = mm.signature()
+    small = minimize(case, keep_same(mm), budget_s)
+    _, _, mms = check_all(small)
+    mm2 = next(m for m in mms if m.signature() == sig)
+    # keep only the mismatching request in the repro
+    if mm2.index is not None and len(small.requests) > 1:
+        only = small.copy()
+        only.requests = [small.requests[mm2.index]]
+        _, _, mms3 = check_all(only)
+        mm3 = next((m for m in mms3 if m.signature() == sig), None)
+        if mm3 is not None:
+            small, mm2 = only, mm3
+    return small, mm2, describe(small, mm2)

@@ -29,6 +29,7 @@ from .policy import Policy, PolicySet, Template
 
 from .schema import Schema
 from .source import Diagnostic, Span
+from .validator import ValidationDiagnostic, ValidationResult, Validator
 from .values import CedarSet, EntityUid, Record
 
 __version__ = "0.1.0"
@@ -60,6 +61,15 @@ __all__ = [
     "SchemaError",
     "Span",
     "Template",
+    "ValidationDiagnostic",
+    "ValidationResult",
+    "Validator",
     "parse_entity_uid",
     "parse_expression",
 ]
+
+# Tooling: the JSON policy format (EST) and the formatter (``cedar`` CLI: ``cedarlang.cli``).
+from .est import PolicyJsonError, policy_set_from_json, policy_set_to_json
+from .formatter import format_policies
+
+__all__ += ["PolicyJsonError", "format_policies", "policy_set_from_json", "policy_set_to_json"]

@@ -24,7 +24,7 @@ from .schema.types import (
     SetType,
     StringType,
 )
-from .values import I64_MAX, I64_MIN, CedarSet, EntityUid, Record, Value
+from .values import EMPTY_SET, I64_MAX, I64_MIN, CedarSet, EntityUid, Record, Value
 
 
 class JsonValueError(EntitiesError):
@@ -108,7 +108,7 @@ def value_from_json(data: Any, expected: SchemaType | None = None, where: str = 
     if t is int:
         return _long(data, where)
     if t is list:
-        return CedarSet(value_from_json(v, None, where) for v in data)
+        return CedarSet(value_from_json(v, None, where) for v in data) if data else EMPTY_SET
     if t is dict:
         if "__entity" in data:
             uid = _entity_escape(data, where)

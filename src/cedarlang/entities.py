@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from .cedar_json import JsonValueError, load_json_text, uid_from_json, value_from_json
 from .errors import EntitiesError
-from .values import EntityUid, Record, Value, to_json
+from .values import I64_MAX, I64_MIN, EntityUid, Record, Value, to_json
 
 if TYPE_CHECKING:
     from .schema import Schema
+
+
+_NO_TAGS = Record()
+"""Shared by every entity without tags (records are never mutated)."""
 
 
 class Entity:
@@ -30,7 +34,7 @@ class Entity:
         self.attrs: Record = attrs if type(attrs) is Record else Record(attrs or {})
         self.parents: frozenset[EntityUid] = frozenset(parents)
         self.ancestors: frozenset[EntityUid] = self.parents
-        self.tags: Record = tags if type(tags) is Record else Record(tags or {})
+        self.tags: Record = tags if type(tags) is Record else Record(tags) if tags else _NO_TAGS
 
     def __repr__(self) -> str:
         return f"Entity({self.uid!r})"
@@ -95,7 +99,8 @@ class Entities:
                 data = load_json_text(data, "entities")
             if not isinstance(data, list):
                 raise EntitiesError("entities JSON must be a list of entity objects")
-            return cls((entity_from_json(item, schema) for item in data), schema=schema)
+            cache: UidCache = {}
+            return cls((entity_from_json(item, schema, cache) for item in data), schema=schema)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise EntitiesError(f"entities are not valid JSON: {err}") from None
         except RecursionError:
@@ -220,43 +225,82 @@ class Entities:
             raise EntitiesError("entity hierarchy has a cycle")
 
 
-def entity_from_json(data: Any, schema: Schema | None = None) -> Entity:
+UidCache = dict[tuple[Any, Any], EntityUid]
+
+
+def _cached_uid(data: Any, cache: UidCache | None, where: str) -> EntityUid:
+    """A uid from JSON, shared with earlier uids of the same type and id (saves memory)."""
+    if cache is None or type(data) is not dict:
+        return uid_from_json(data, where)
+    key = (data.get("type"), data.get("id"))
+    uid = cache.get(key)
+    if uid is None:
+        uid = uid_from_json(data, where)
+        cache[(uid.type, uid.id)] = uid
+    return uid
+
+
+def entity_from_json(data: Any, schema: Schema | None = None, uid_cache: UidCache | None = None) -> Entity:
     """One entity object from Cedar's entity JSON format."""
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         raise EntitiesError(f"an entity must be a JSON object, got {type(data).__name__}")
-    # Like Rust, other keys are ignored; `uid`, `attrs` and `parents` are required.
-    for required in ("uid", "attrs", "parents"):
-        if required not in data:
-            where = f" `{data['uid']}`" if required != "uid" and "uid" in data else ""
-            raise EntitiesError(f"entity{where} is missing the required field `{required}`")
-    uid = uid_from_json(data["uid"], "entity uid")
-    where = f"entity `{uid}`"
-    attrs_json = data["attrs"]
-    parents_json = data["parents"]
-    tags_json = data.get("tags", {})
-    if not isinstance(attrs_json, dict):
-        raise EntitiesError(f"in {where}: `attrs` must be an object")
-    if not isinstance(parents_json, list):
-        raise EntitiesError(f"in {where}: `parents` must be a list")
-    if not isinstance(tags_json, dict):
-        raise EntitiesError(f"in {where}: `tags` must be an object")
-    decl = schema.entity_type(uid.type) if schema is not None else None
-    shape = decl.shape.attributes if decl is not None else {}
-    tag_type = decl.tags if decl is not None else None
     try:
-        attrs = Record(
-            (k, value_from_json(v, shape[k].type if k in shape else None, f"{where}, attribute `{k}`"))
-            for k, v in attrs_json.items()
-        )
-        tags = Record((k, value_from_json(v, tag_type, f"{where}, tag `{k}`")) for k, v in tags_json.items())
-        parents = [uid_from_json(p, f"{where}, parents") for p in parents_json]
-    except JsonValueError:
-        raise
+        attrs_json = data["attrs"]
+        parents_json = data["parents"]
+        uid = _cached_uid(data["uid"], uid_cache, "entity uid")
+    except KeyError as missing:
+        where = f" `{data['uid']}`" if "uid" in data else ""
+        raise EntitiesError(f"entity{where} is missing the required field `{missing.args[0]}`") from None
+    tags_json = data.get("tags")
+    if type(attrs_json) is not dict:
+        raise EntitiesError(f"in entity `{uid}`: `attrs` must be an object")
+    if type(parents_json) is not list:
+        raise EntitiesError(f"in entity `{uid}`: `parents` must be a list")
+    if tags_json is not None and type(tags_json) is not dict:
+        raise EntitiesError(f"in entity `{uid}`: `tags` must be an object")
+    try:
+        if schema is None:
+            attrs = _untyped_record(attrs_json)
+            tags = _untyped_record(tags_json) if tags_json else None
+        else:
+            decl = schema.entity_type(uid.type)
+            shape = decl.shape.attributes if decl is not None else {}
+            attrs = Record(
+                (k, value_from_json(v, shape[k].type if k in shape else None)) for k, v in attrs_json.items()
+            )
+            tag_type = decl.tags if decl is not None else None
+            tags = Record((k, value_from_json(v, tag_type)) for k, v in tags_json.items()) if tags_json else None
+        parents = [_cached_uid(p, uid_cache, "parents") for p in parents_json]
+    except JsonValueError as err:
+        raise JsonValueError(f"in entity `{uid}`{_locate(data, schema)}: {err}") from None
     if _is_action_type(uid.type):
         for parent in parents:
             if not _is_action_type(parent.type):
                 raise EntitiesError(f"action `{uid}` has parent `{parent}`, which is not an action")
     return Entity(uid, attrs, parents, tags)
+
+
+def _untyped_record(data: dict[str, Any]) -> Record:
+    record = Record(data)
+    for key, value in data.items():
+        kind = type(value)
+        if kind is str or kind is bool:
+            continue
+        if kind is int and I64_MIN <= value <= I64_MAX:
+            continue
+        record[key] = value_from_json(value)
+    return record
+
+
+def _locate(data: dict[str, Any], schema: Schema | None) -> str:
+    """Which attribute, tag or parent of an entity failed to decode (error path only)."""
+    for field, label in (("attrs", "attribute"), ("tags", "tag")):
+        for key, value in (data.get(field) or {}).items():
+            try:
+                value_from_json(value)
+            except (JsonValueError, RecursionError):
+                return f", {label} `{key}`"
+    return ", parents" if data.get("parents") else ""
 
 
 def _is_action_type(name: str) -> bool:
@@ -271,50 +315,48 @@ def _add_schema_actions(store: dict[EntityUid, Entity], schema: Schema) -> None:
 
 
 def _close_ancestors(store: dict[EntityUid, Entity]) -> None:
-    """Replace each entity's ancestors with the transitive closure of its parents."""
-    closed: dict[EntityUid, frozenset[EntityUid]] = {}
-    for uid in store:
-        if uid not in closed:
-            _close_from(uid, store, closed)
+    """Set each entity's ancestors to the transitive closure of its parents.
+
+    Entities are visited parents-first (Kahn's algorithm), so each ancestor set is
+    the union of its parents and their already-closed ancestor sets. An entity whose
+    parents have no ancestors shares its parents' set.
+    """
+    children: dict[EntityUid, list[EntityUid]] = {}
+    pending: dict[EntityUid, int] = {}
+    ready: list[EntityUid] = []
     for uid, entity in store.items():
-        entity.ancestors = closed[uid]
-
-
-def _close_from(
-    root: EntityUid,
-    store: dict[EntityUid, Entity],
-    closed: dict[EntityUid, frozenset[EntityUid]],
-) -> None:
-    # Iterative depth-first search; the parent graph must be acyclic.
-    on_path: set[EntityUid] = set()
-    stack: list[tuple[EntityUid, Iterator[EntityUid]]] = []
-
-    def parents_of(uid: EntityUid) -> frozenset[EntityUid]:
-        entity = store.get(uid)
-        return entity.parents if entity is not None else frozenset()
-
-    stack.append((root, iter(parents_of(root))))
-    on_path.add(root)
-    while stack:
-        uid, it = stack[-1]
-        advanced = False
-        for parent in it:
-            if parent in on_path:
-                raise EntitiesError(f"entity hierarchy has a cycle: `{parent}` is its own ancestor")
-            if parent not in closed:
-                stack.append((parent, iter(parents_of(parent))))
-                on_path.add(parent)
-                advanced = True
-                break
-        if advanced:
-            continue
-        stack.pop()
-        on_path.discard(uid)
-        result: set[EntityUid] = set()
-        for parent in parents_of(uid):
-            result.add(parent)
-            result.update(closed.get(parent, ()))
-        closed[uid] = frozenset(result)
+        count = 0
+        for parent in entity.parents:
+            if parent in store:
+                children.setdefault(parent, []).append(uid)
+                count += 1
+        if count:
+            pending[uid] = count
+        else:
+            ready.append(uid)
+    done = 0
+    while ready:
+        uid = ready.pop()
+        done += 1
+        entity = store[uid]
+        parents = entity.parents
+        if parents:
+            extra: set[EntityUid] | None = None
+            for parent in parents:
+                parent_entity = store.get(parent)
+                if parent_entity is not None and parent_entity.ancestors:
+                    if extra is None:
+                        extra = set(parents)
+                    extra.update(parent_entity.ancestors)
+            entity.ancestors = parents if extra is None else frozenset(extra)
+        for child in children.get(uid, ()):
+            left = pending[child] - 1
+            pending[child] = left
+            if not left:
+                ready.append(child)
+    if done != len(store):
+        stuck = next(uid for uid, left in pending.items() if left)
+        raise EntitiesError(f"entity hierarchy has a cycle: `{stuck}` is its own ancestor")
 
 
 __all__ = ["Entities", "Entity", "JsonValueError", "entity_from_json"]

@@ -18,11 +18,14 @@ round-trips.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import sys
 import unicodedata
-from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Final, TypeVar, cast
 
 from . import ast
 from .ast import BinaryOp, Expr, ScopeConstraint, ScopeOp, UnaryOp
@@ -53,8 +56,35 @@ __all__ = [
 Json = dict[str, Any]
 
 
+@contextmanager
+def _headroom(frames: int = 25_000) -> Iterator[None]:
+    """Room for deeply nested expressions (the parser allows 500 levels of nesting)."""
+    old = sys.getrecursionlimit()
+    if old < frames:
+        sys.setrecursionlimit(frames)
+    try:
+        yield
+    finally:
+        if old < frames:
+            sys.setrecursionlimit(old)
+
+
 class PolicyJsonError(CedarError):
     """JSON (EST) policy data that is malformed or does not describe a valid policy."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _deep(fn: F) -> F:
+    """Run ``fn`` with room for deeply nested expressions."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _headroom():
+            return fn(*args, **kwargs)
+
+    return cast(F, wrapper)
 
 
 # ---------------------------------------------------------------------------
@@ -70,12 +100,54 @@ def _value_json(value: Any) -> Any:
     return value
 
 
-def expr_to_json(expr: Expr) -> Json:
+def _is_in(expr: Expr) -> bool:
+    """``e is T in E``: parsed as ``e is T && e in E`` with the same node ``e`` in both."""
+    if not isinstance(expr, ast.And):
+        return False
+    left, right = expr.left, expr.right
+    return (
+        type(left) is ast.Is
+        and type(right) is ast.Binary
+        and right.op is BinaryOp.IN
+        and right.left is left.expr
+    )
+
+
+def _chain_key(expr: Expr) -> str | None:
+    """The JSON key of a left-associative chain link (``&&``, ``||``, ``+``, ``-``, ``*``)."""
+    t = type(expr)
+    if t is ast.And:
+        return None if _is_in(expr) else "&&"
+    if t is ast.Or:
+        return "||"
+    if t is ast.Binary and expr.op in (BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL):  # type: ignore[attr-defined]
+        return str(expr.op.value)  # type: ignore[attr-defined]
+    return None
+
+
+def _to_json(expr: Expr) -> Json:
     """One expression in the EST format.
 
     ``e is T in E`` (parsed as ``e is T && e in E`` sharing the node ``e``) becomes a single
-    ``is`` with an ``in``, as Rust writes it.
+    ``is`` with an ``in``, as Rust writes it. Long ``&&``/``||``/arithmetic chains are
+    walked without recursion.
     """
+    if _chain_key(expr) is not None:
+        spine: list[tuple[str, Expr]] = []
+        node = expr
+        key = _chain_key(node)
+        while key is not None:
+            spine.append((key, node.right))  # type: ignore[attr-defined]
+            node = node.left  # type: ignore[attr-defined]
+            key = _chain_key(node)
+        result = _expr_json(node)
+        for key, right in reversed(spine):
+            result = {key: {"left": result, "right": _to_json(right)}}
+        return result
+    return _expr_json(expr)
+
+
+def _expr_json(expr: Expr) -> Json:
     t = type(expr)
     if t is ast.Lit:
         return {"Value": _value_json(expr.value)}  # type: ignore[attr-defined]
@@ -94,36 +166,36 @@ def expr_to_json(expr: Expr) -> Json:
         ):
             return {
                 "is": {
-                    "left": expr_to_json(left.expr),
+                    "left": _to_json(left.expr),
                     "entity_type": left.entity_type,
-                    "in": expr_to_json(right.right),
+                    "in": _to_json(right.right),
                 }
             }
-        return {"&&": {"left": expr_to_json(left), "right": expr_to_json(right)}}
+        return {"&&": {"left": _to_json(left), "right": _to_json(right)}}
     if t is ast.Or:
         assert isinstance(expr, ast.Or)
-        return {"||": {"left": expr_to_json(expr.left), "right": expr_to_json(expr.right)}}
+        return {"||": {"left": _to_json(expr.left), "right": _to_json(expr.right)}}
     if t is ast.Binary:
         assert isinstance(expr, ast.Binary)
-        return {_BINARY_KEYS[expr.op]: {"left": expr_to_json(expr.left), "right": expr_to_json(expr.right)}}
+        return {_BINARY_KEYS[expr.op]: {"left": _to_json(expr.left), "right": _to_json(expr.right)}}
     if t is ast.Unary:
         assert isinstance(expr, ast.Unary)
-        return {_UNARY_KEYS[expr.op]: {"arg": expr_to_json(expr.arg)}}
+        return {_UNARY_KEYS[expr.op]: {"arg": _to_json(expr.arg)}}
     if t is ast.If:
         assert isinstance(expr, ast.If)
         return {
             "if-then-else": {
-                "if": expr_to_json(expr.cond),
-                "then": expr_to_json(expr.then),
-                "else": expr_to_json(expr.else_),
+                "if": _to_json(expr.cond),
+                "then": _to_json(expr.then),
+                "else": _to_json(expr.else_),
             }
         }
     if t is ast.GetAttr:
         assert isinstance(expr, ast.GetAttr)
-        return {".": {"left": expr_to_json(expr.expr), "attr": expr.attr}}
+        return {".": {"left": _to_json(expr.expr), "attr": expr.attr}}
     if t is ast.HasAttr:
         assert isinstance(expr, ast.HasAttr)
-        return {"has": {"left": expr_to_json(expr.expr), "attr": expr.attr}}
+        return {"has": {"left": _to_json(expr.expr), "attr": expr.attr}}
     if t is ast.Like:
         assert isinstance(expr, ast.Like)
         pattern: list[Any] = []
@@ -132,20 +204,36 @@ def expr_to_json(expr: Expr) -> Json:
                 pattern.append("Wildcard")
             else:
                 pattern.extend({"Literal": ch} for ch in piece)
-        return {"like": {"left": expr_to_json(expr.expr), "pattern": pattern}}
+        return {"like": {"left": _to_json(expr.expr), "pattern": pattern}}
     if t is ast.Is:
         assert isinstance(expr, ast.Is)
-        return {"is": {"left": expr_to_json(expr.expr), "entity_type": expr.entity_type}}
+        return {"is": {"left": _to_json(expr.expr), "entity_type": expr.entity_type}}
     if t is ast.SetLit:
         assert isinstance(expr, ast.SetLit)
-        return {"Set": [expr_to_json(item) for item in expr.items]}
+        return {"Set": [_to_json(item) for item in expr.items]}
     if t is ast.RecordLit:
         assert isinstance(expr, ast.RecordLit)
-        return {"Record": {key: expr_to_json(value) for key, value in sorted(expr.fields)}}
+        return {"Record": {key: _to_json(value) for key, value in sorted(expr.fields)}}
     if t is ast.ExtCall:
         assert isinstance(expr, ast.ExtCall)
-        return {expr.name: [expr_to_json(arg) for arg in expr.args]}
+        return {expr.name: [_to_json(arg) for arg in expr.args]}
     raise PolicyJsonError(f"cannot convert {type(expr).__name__} to JSON")
+
+
+def expr_to_json(expr: Expr) -> Json:
+    """One expression in the EST format.
+
+    ``e is T in E`` (parsed as ``e is T && e in E`` sharing the node ``e``) becomes a single
+    ``is`` with an ``in``, as Rust writes it.
+    """
+    with _headroom():
+        return _to_json(expr)
+
+
+def est_expr_to_cedar(data: Any, where: str = "expression") -> str:
+    """An EST expression as Cedar text (Rust's printing of JSON policies)."""
+    with _headroom():
+        return _expr_text(data, where)
 
 
 def _uid_json(uid: EntityUid) -> dict[str, str]:
@@ -217,7 +305,7 @@ def _ast_json(policy_ast: ast.PolicyAst, slots: Mapping[str, EntityUid] | None =
         "action": scope_to_json(policy_ast.action, slots),
         "resource": scope_to_json(policy_ast.resource, slots),
         "conditions": [
-            {"kind": "when" if cond.is_when else "unless", "body": expr_to_json(cond.body)}
+            {"kind": "when" if cond.is_when else "unless", "body": _to_json(cond.body)}
             for cond in policy_ast.conditions
         ],
     }
@@ -226,6 +314,7 @@ def _ast_json(policy_ast: ast.PolicyAst, slots: Mapping[str, EntityUid] | None =
     return data
 
 
+@_deep
 def policy_to_json(policy: Policy | Template | ast.PolicyAst) -> Json:
     """One policy or template in the EST format (a linked policy with its slots filled in)."""
     if isinstance(policy, ast.PolicyAst):
@@ -235,6 +324,7 @@ def policy_to_json(policy: Policy | Template | ast.PolicyAst) -> Json:
     return _ast_json(policy.ast)
 
 
+@_deep
 def policy_set_to_json(pset: PolicySet) -> Json:
     """The whole set: ``{"templates", "staticPolicies", "templateLinks"}``."""
     templates = {t.id: _ast_json(t.ast) for t in pset.templates()}
@@ -260,11 +350,14 @@ def policy_set_to_json(pset: PolicySet) -> Json:
 _IDENT_RE: Final = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
 _ESCAPES: Final = {"\0": "\\0", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"', "'": "\\'"}
 _OTHER_GRAPHEME_EXTEND: Final = frozenset(
-    [0x09BE, 0x09D7, 0x0B3E, 0x0B57, 0x0BBE, 0x0BD7, 0x0CC2, 0x0CD5, 0x0CD6, 0x0D3E, 0x0D57, 0x0DCF]
-    + [0x0DDF, 0x1B35, 0x200C, 0x302E, 0x302F, 0xFF9E, 0xFF9F, 0x1133E, 0x11357, 0x114B0, 0x114BD]
-    + [0x115AF, 0x11930, 0x1D165, 0x1D16E, 0x1D16F, 0x1D170, 0x1D171, 0x1D172]
-    + list(range(0xE0020, 0xE0080))
+    (
+        *(0x09BE, 0x09D7, 0x0B3E, 0x0B57, 0x0BBE, 0x0BD7, 0x0CC2, 0x0CD5, 0x0CD6, 0x0D3E, 0x0D57, 0x0DCF),
+        *(0x0DDF, 0x1B35, 0x200C, 0x302E, 0x302F, 0xFF9E, 0xFF9F, 0x1133E, 0x11357, 0x114B0, 0x114BD),
+        *(0x115AF, 0x11930, 0x1D165, 0x1D16E, 0x1D16F, 0x1D170, 0x1D171, 0x1D172),
+        *range(0xE0020, 0xE0080),
+    )
 )
+"""Unicode's ``Other_Grapheme_Extend`` characters (``Grapheme_Extend`` is these plus Mn and Me)."""
 
 
 def _grapheme_extend(ch: str) -> bool:
@@ -376,7 +469,9 @@ _BARE: Final = frozenset({"Value", "Var", "Slot", "Set", "Record"})
 
 def _one_key(data: Any, where: str) -> tuple[str, Any]:
     if not isinstance(data, dict) or len(data) != 1:
-        raise _fail(f"in {where}: an expression must be a JSON object with exactly one key, got {_show(data)}")
+        raise _fail(
+            f"in {where}: an expression must be a JSON object with exactly one key, got {_show(data)}"
+        )
     return next(iter(data.items()))
 
 
@@ -393,14 +488,41 @@ def _fields(body: Any, names: Iterable[str], key: str, where: str, optional: Ite
     return body
 
 
+_CHAINS: Final = frozenset({"&&", "||", "+", "-", "*"})
+
+
+class _Style:
+    compact = False
+    """Leave out the parentheses around the left operand of ``&&``/``||``/``+``/``-``/``*``
+    chains (the same tree when parsed; used to parse very long chains back)."""
+
+
+def _chain_text(key: str, body: Any, where: str) -> str:
+    rights = []
+    while True:
+        fields = _fields(body, ("left", "right"), key, where)
+        rights.append(fields["right"])
+        left = fields["left"]
+        if isinstance(left, dict) and len(left) == 1 and key in left:
+            body = left[key]
+            continue
+        break
+    rights.reverse()
+    parts = [_sub(r, where) for r in rights]
+    if _Style.compact:
+        return _sub(left, where) + "".join(f" {key} {p}" for p in parts)
+    head = "(" * (len(parts) - 1) + _sub(left, where)
+    return head + "".join(f" {key} {p})" for p in parts[:-1]) + f" {key} {parts[-1]}"
+
+
 def _sub(data: Any, where: str) -> str:
     """An operand: bare for literals, variables, slots, sets and records; else parenthesised."""
     key, _ = _one_key(data, where)
-    text = est_expr_to_cedar(data, where)
+    text = _expr_text(data, where)
     return text if key in _BARE else f"({text})"
 
 
-def est_expr_to_cedar(data: Any, where: str = "expression") -> str:
+def _expr_text(data: Any, where: str = "expression") -> str:
     """An EST expression as Cedar text (Rust's printing of JSON policies)."""
     key, body = _one_key(data, where)
     if key == "Value":
@@ -418,14 +540,16 @@ def est_expr_to_cedar(data: Any, where: str = "expression") -> str:
         if key == "!":
             return "!" + _sub(arg, where)
         if key == "neg":
-            return f"-({est_expr_to_cedar(arg, where)})"
+            return f"-({_expr_text(arg, where)})"
         return _sub(arg, where) + ".isEmpty()"
+    if key in _CHAINS:
+        return _chain_text(key, body, where)
     if key in _BINARY_INFIX:
         fields = _fields(body, ("left", "right"), key, where)
         return f"{_sub(fields['left'], where)} {key} {_sub(fields['right'], where)}"
     if key in _BINARY_METHODS:
         fields = _fields(body, ("left", "right"), key, where)
-        return f"{_sub(fields['left'], where)}.{key}({est_expr_to_cedar(fields['right'], where)})"
+        return f"{_sub(fields['left'], where)}.{key}({_expr_text(fields['right'], where)})"
     if key in (".", "has"):
         fields = _fields(body, ("left", "attr"), key, where)
         attr = fields["attr"]
@@ -453,22 +577,20 @@ def est_expr_to_cedar(data: Any, where: str = "expression") -> str:
     if key == "Set":
         if not isinstance(body, list):
             raise _fail(f"in {where}: `Set` needs a list, got {_show(body)}")
-        return "[" + ", ".join(est_expr_to_cedar(item, where) for item in body) + "]"
+        return "[" + ", ".join(_expr_text(item, where) for item in body) + "]"
     if key == "Record":
         if not isinstance(body, dict):
             raise _fail(f"in {where}: `Record` needs an object, got {_show(body)}")
         items = sorted(body.items())
         return (
             "{"
-            + ", ".join(
-                f"{k if _is_ident(k) else _quote(k)}: {est_expr_to_cedar(v, where)}" for k, v in items
-            )
+            + ", ".join(f"{k if _is_ident(k) else _quote(k)}: {_expr_text(v, where)}" for k, v in items)
             + "}"
         )
     if key in FUNCTIONS:
         if not isinstance(body, list):
             raise _fail(f"in {where}: call of `{key}` needs a list of arguments, got {_show(body)}")
-        args = [est_expr_to_cedar(arg, where) for arg in body]
+        args = [_expr_text(arg, where) for arg in body]
         parens = [_one_key(arg, where)[0] not in _BARE for arg in body]
         return _call_text(key, args, where, parens)
     raise _fail(f"in {where}: unknown operator or extension function `{key}`")
@@ -518,7 +640,12 @@ def _scope_target(var: str, data: Any, where: str, allow_set: bool) -> str:
         if slot != f"?{var}":
             raise _fail(f"in {where}: the {var} constraint cannot use the slot {_show(slot)}")
         return str(slot)
-    if allow_set and isinstance(data, dict) and set(data) == {"entities"} and isinstance(data["entities"], list):
+    if (
+        allow_set
+        and isinstance(data, dict)
+        and set(data) == {"entities"}
+        and isinstance(data["entities"], list)
+    ):
         return "[" + ", ".join(_uid_text(_uid_from(e, where)) for e in data["entities"]) + "]"
     raise _fail(f"in {where}: invalid target in the {var} constraint: {_show(data)}")
 
@@ -526,6 +653,7 @@ def _scope_target(var: str, data: Any, where: str, allow_set: bool) -> str:
 _POLICY_FIELDS: Final = frozenset({"effect", "principal", "action", "resource", "conditions", "annotations"})
 
 
+@_deep
 def est_policy_to_cedar(data: Any, policy_id: str = "policy") -> str:
     """One EST policy or template as Cedar text (annotations sorted, one line)."""
     where = f"policy `{policy_id}`"
@@ -561,9 +689,13 @@ def est_policy_to_cedar(data: Any, policy_id: str = "policy") -> str:
     if not isinstance(conditions, list):
         raise _fail(f"in {where}: `conditions` must be a list")
     for cond in conditions:
-        if not isinstance(cond, dict) or set(cond) != {"kind", "body"} or cond["kind"] not in ("when", "unless"):
-            raise _fail(f"in {where}: a condition is {{\"kind\": \"when\"|\"unless\", \"body\": ...}}")
-        text += f" {cond['kind']} {{ {est_expr_to_cedar(cond['body'], where)} }}"
+        if (
+            not isinstance(cond, dict)
+            or set(cond) != {"kind", "body"}
+            or cond["kind"] not in ("when", "unless")
+        ):
+            raise _fail(f'in {where}: a condition is {{"kind": "when"|"unless", "body": ...}}')
+        text += f" {cond['kind']} {{ {_expr_text(cond['body'], where)} }}"
     lines.append(text + ";")
     return "\n".join(lines)
 
@@ -586,28 +718,51 @@ def _parse_policy(data: Any, policy_id: str) -> ast.PolicyAst:
     try:
         parsed = parse_policies(text, f"<policy {policy_id}>")
     except ParseError as err:
-        raise _fail(f"in policy `{policy_id}`: {err}") from None
+        # a long chain prints as deeply nested parentheses: parse it without them
+        _Style.compact = True
+        try:
+            compact = est_policy_to_cedar(data, policy_id)
+        finally:
+            _Style.compact = False
+        if compact == text:
+            raise _fail(f"in policy `{policy_id}`: {err}") from None
+        try:
+            parsed = parse_policies(compact, f"<policy {policy_id}>")
+        except ParseError:
+            raise _fail(f"in policy `{policy_id}`: {err}") from None
     return parsed[0]
 
 
+@_deep
 def policy_from_json(data: Mapping[str, Any] | str | bytes, policy_id: str = "policy0") -> Policy | Template:
     """One EST policy: a :class:`Policy`, or a :class:`Template` if it has slots."""
     parsed = _parse_policy(_load(data), policy_id)
     return Template(parsed, policy_id) if parsed.slots else Policy(parsed, policy_id)
 
 
+@_deep
 def expr_from_json(data: Mapping[str, Any] | str | bytes) -> Expr:
     """One EST expression as an AST expression."""
-    text = est_expr_to_cedar(_load(data))
+    loaded = _load(data)
+    text = _expr_text(loaded)
     try:
         return parse_expression(text)
     except ParseError as err:
-        raise _fail(f"in expression: {err}") from None
+        _Style.compact = True
+        try:
+            compact = _expr_text(loaded)
+        finally:
+            _Style.compact = False
+        try:
+            return parse_expression(compact)
+        except ParseError:
+            raise _fail(f"in expression: {err}") from None
 
 
 _SET_FIELDS: Final = frozenset({"templates", "staticPolicies", "templateLinks"})
 
 
+@_deep
 def policy_set_from_json(data: Mapping[str, Any] | str | bytes) -> PolicySet:
     """A :class:`PolicySet` from ``{"staticPolicies", "templates", "templateLinks"}``
     (each part optional). Policy ids are the JSON keys."""
@@ -653,11 +808,13 @@ def policy_set_from_json(data: Mapping[str, Any] | str | bytes) -> PolicySet:
 # Cedar text
 
 
+@_deep
 def policy_to_cedar(policy: Policy | Template | ast.PolicyAst) -> str:
     """A policy as Cedar text in Rust's one-line printed form."""
     return est_policy_to_cedar(policy_to_json(policy))
 
 
+@_deep
 def policy_set_to_cedar(pset: PolicySet, *, templates: bool = True, linked: bool = False) -> str:
     """The set as Cedar text: static policies, then templates (``templates=False`` leaves
     them out), then template-linked policies with their slots filled (if ``linked``).

@@ -160,6 +160,10 @@ class CedarSet:
         return self.keys.isdisjoint(other.keys)
 
 
+EMPTY_SET: Final = CedarSet()
+"""The empty set, shared (sets are immutable)."""
+
+
 class Record(dict[str, Value]):
     """A Cedar record: a ``dict`` from attribute names to values with Cedar equality."""
 

@@ -62,7 +62,7 @@ class ValidationDiagnostic(Diagnostic):
         """The message as Rust (and ``cedarpy``) prints it, including the policy id."""
         if self.kind == "InvalidEnumEntity":
             return f"for policy `{self.policy_id}`: {self.message}"
-        if self.kind == "InternalInvariantViolation" or not self.policy_id:
+        if self.kind in ("InternalInvariantViolation", "IncompatibleTypes") or not self.policy_id:
             return self.message
         return f"for policy `{self.policy_id}`, {self.message}"
 
@@ -143,7 +143,9 @@ class ValidationResult:
         return self.passed
 
     def __repr__(self) -> str:
-        return f"<ValidationResult passed={self.passed} errors={len(self.errors)} warnings={len(self.warnings)}>"
+        return (
+            f"<ValidationResult passed={self.passed} errors={len(self.errors)} warnings={len(self.warnings)}>"
+        )
 
 
 def _levenshtein(a: str, b: str) -> int:

@@ -20,7 +20,8 @@ from typing import Final
 
 from .. import ast
 from ..ast import BinaryOp, Expr, UnaryOp
-from ..extensions import FUNCTIONS, ExtensionError
+from ..errors import ExtensionError
+from ..extensions import FUNCTIONS
 from ..extensions import datetime as _dt
 from ..extensions import decimal as _dec
 from ..extensions import ipaddr as _ip
@@ -41,7 +42,6 @@ from .types import (
     TRUE,
     AnyEntityType,
     AttrType,
-    BoolType,
     EntityType,
     ExtType,
     LongType,
@@ -231,7 +231,9 @@ def _expected_str(expected: list[Type]) -> str:
 
 
 _HELP_TRY_LIKE: Final = "try using `like` to examine the contents of a string"
-_HELP_TRY_CONTAINS: Final = "try using `contains`, `containsAny`, or `containsAll` to examine the contents of a set"
+_HELP_TRY_CONTAINS: Final = (
+    "try using `contains`, `containsAny`, or `containsAll` to examine the contents of a set"
+)
 _HELP_TRY_SINGLE_CONTAINS: Final = "try using `contains` to test if a single element is in a set"
 _HELP_TRY_HAS: Final = "try using `has` to test for an attribute"
 _HELP_TRY_IS: Final = "try using `is` to test for an entity type"
@@ -420,7 +422,9 @@ class EnvChecker:
         path = ".".join(reversed(attrs))
         if kind == "entity" and lub is not None:
             single = lub.single
-            where = f" `{single}`" if single is not None else "s " + ", ".join(f"`{n}`" for n in sorted(lub.lub))
+            where = (
+                f" `{single}`" if single is not None else "s " + ", ".join(f"`{n}`" for n in sorted(lub.lub))
+            )
             desc = f"`{path}` on entity type{where}"
         elif kind == "context":
             desc = f"`{path}` in context for {uid_str(self.env.action)}"
@@ -463,8 +467,11 @@ class EnvChecker:
         if isinstance(e, ast.RecordLit):
             return self.check_record(prior, e)
         if isinstance(e, ast.Like):
-            ok, ty, _ = self.expect(
-                prior, e.expr, [STRING], lambda t: _HELP_TRY_IS if isinstance(t, (EntityType, AnyEntityType)) else None
+            ok, _ty, _ = self.expect(
+                prior,
+                e.expr,
+                [STRING],
+                lambda t: _HELP_TRY_IS if isinstance(t, (EntityType, AnyEntityType)) else None,
             )
             return (ok, BOOL, EMPTY)
         if isinstance(e, ast.Is):
@@ -634,9 +641,11 @@ class EnvChecker:
             return self.check_get_tag(prior, e)
         raise TypeError(f"unknown operator {op}")
 
-    def strict_equality(self, e: Expr, result: Type, lhs: Type | None, rhs: Type | None, context: str) -> bool:
+    def strict_equality(
+        self, e: Expr, result: Type, lhs: Type | None, rhs: Type | None, context: str
+    ) -> bool:
         """Rust's ``enforce_strict_equality``: the operand types must have a LUB."""
-        if result == TRUE or result == FALSE:
+        if result in (TRUE, FALSE):
             return True
         if lhs is not None and rhs is not None:
             try:
@@ -662,11 +671,7 @@ class EnvChecker:
         return False, None
 
     def type_of_equality(self, left: Expr, t1: Type | None, right: Expr, t2: Type | None) -> Type:
-        if (
-            isinstance(t1, EntityType)
-            and isinstance(t2, EntityType)
-            and t1.lub.isdisjoint(t2.lub)
-        ):
+        if isinstance(t1, EntityType) and isinstance(t2, EntityType) and t1.lub.isdisjoint(t2.lub):
             return FALSE
         is_lit1, v1 = self.literal_value(left)
         is_lit2, v2 = self.literal_value(right)
@@ -686,7 +691,11 @@ class EnvChecker:
             return isinstance(t, LongType) or (isinstance(t, ExtType) and t.name in _OVERLOADED)
 
         def err(span: Span | None, expected: list[Type], actual: Type) -> Answer:
-            self.error("UnexpectedType", f"unexpected type: expected {_expected_str(expected)} but saw {actual}", span)
+            self.error(
+                "UnexpectedType",
+                f"unexpected type: expected {_expected_str(expected)} but saw {actual}",
+                span,
+            )
             return (False, BOOL, EMPTY)
 
         if t1 is NEVER and t2 is NEVER:

@@ -55,7 +55,8 @@ class Type:
     ORDER: int = 0
 
     def sort_key(self) -> tuple[object, ...]:
-        return (self.ORDER, str(self))
+        """Rust's derived ``Ord`` on types (used to order types in messages)."""
+        return (self.ORDER,)
 
 
 class NeverType(Type):
@@ -153,6 +154,9 @@ class SetType(Type):
 
     def __str__(self) -> str:
         return f"Set<{'__cedar::internal::Any' if self.element is None else self.element}>"
+
+    def sort_key(self) -> tuple[object, ...]:
+        return (self.ORDER, 0) if self.element is None else (self.ORDER, 1, self.element.sort_key())
 
 
 class AnyEntityType(Type):
@@ -261,6 +265,10 @@ class RecordType(Type):
         body = "".join(f"{k}{'' if a.required else '?'}: {a.type}," for k, a in self.attrs.items())
         return f"{'__cedar::internal::OpenRecord' if self.open else ''}{{{body}}}"
 
+    def sort_key(self) -> tuple[object, ...]:
+        attrs = tuple((k, a.type.sort_key(), a.required) for k, a in self.attrs.items())
+        return (self.ORDER, attrs, self.open)
+
 
 class ExtType(Type):
     """An extension type: ``ipaddr``, ``decimal``, ``datetime`` or ``duration``."""
@@ -282,6 +290,9 @@ class ExtType(Type):
 
     def __str__(self) -> str:
         return self.name
+
+    def sort_key(self) -> tuple[object, ...]:
+        return (self.ORDER, self.name)
 
 
 NEVER: Final = NeverType()
@@ -360,7 +371,9 @@ class LubHelp(Enum):
     )
     RECORD_WIDTH = "Compatible record types must have exactly the same attributes"
     ENTITY_TYPE = "Different entity types are never compatible even when their attributes would be compatible"
-    ENTITY_RECORD = "Entity and record types are never compatible even when their attributes would be compatible"
+    ENTITY_RECORD = (
+        "Entity and record types are never compatible even when their attributes would be compatible"
+    )
     NONE = "Types must be exactly equal to be compatible"
 
 

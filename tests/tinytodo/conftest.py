@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+with warnings.catch_warnings():
+    # Starlette 1.x nags about httpx (it prefers httpx2) in its TestClient.
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from tinytodo_server import TinyTodo, create_app
+
+from .helpers import MODES, Api, append_admin_policy, copy_tinytodo, policies_file
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A private copy of the tinytodo/ folder."""
+    return copy_tinytodo(tmp_path / "tinytodo")
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+AppFactory = Callable[..., tuple[Api, TinyTodo]]
+
+
+@pytest.fixture
+def make_app(workdir: Path, mode: str) -> Iterator[AppFactory]:
+    """Build an in-process server (Starlette TestClient) over ``workdir``.
+
+    ``make_app(admin_policy=True)`` appends the blog's admin policy first.
+    """
+    stack = ExitStack()
+
+    def factory(
+        *, admin_policy: bool = False, db: str | None = None, reload_interval: float = 0
+    ) -> tuple[Api, TinyTodo]:
+        templates = mode == "templates"
+        if admin_policy:
+            append_admin_policy(workdir, templates)
+        core = TinyTodo.load(
+            schema_path=workdir
+            / ("tinytodo-templates.cedarschema" if templates else "tinytodo.cedarschema"),
+            entities_path=workdir / "entities.json",
+            policies_path=policies_file(workdir, templates),
+            db=db,
+            templates=templates,
+        )
+        client = stack.enter_context(
+            TestClient(create_app(core, reload_interval=reload_interval))
+        )
+        return Api(client), core
+
+    with stack:
+        yield factory

@@ -1,0 +1,205 @@
+"""get_lists returns exactly the lists the user may GetList, whatever the share graph
+and whatever the policies: checked against per-list authorization (the public
+/api/list/get) and, for the shipped policies, against an independent
+reachability model of the share graph."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tinytodo_server import AppError, AuthDenied, TinyTodo
+from tinytodo_server.directory import Directory
+from tinytodo_server.model import APPLICATION
+
+from .helpers import ADMIN_POLICY, MODES, copy_tinytodo, policies_file
+
+USERS = ["emina", "aaron", "andrew", "kesha"]
+TEAMS = ["admin", "interns", "temp"]
+
+EXTRA_POLICIES = {
+    "shipped": "",
+    "admin": ADMIN_POLICY,
+    "forbid-interns-read": (
+        '\nforbid (principal in Team::"interns", action == Action::"GetList", resource);\n'
+    ),
+    # Upstream's policy 6 (ABAC): no access unless high rank at DEF or same location.
+    "abac": """
+forbid (principal, action, resource is List)
+unless {
+    principal.joblevel > 6 && principal.location like "DEF*" ||
+    principal.location == resource.owner.location
+};
+""",
+    "readers-only": (
+        '\nforbid (principal, action == Action::"GetList", resource is List)'
+        " when { principal == resource.owner };\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def variant_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    dirs = {}
+    for mode in MODES:
+        for name, extra in EXTRA_POLICIES.items():
+            if mode == "templates" and name == "readers-only":
+                continue
+            d = copy_tinytodo(tmp_path_factory.mktemp(f"{mode}-{name}"))
+            path = policies_file(d, mode == "templates")
+            path.write_text(path.read_text() + extra)
+            dirs[(mode, name)] = d
+    return dirs
+
+
+def load(workdir: Path, templates: bool) -> TinyTodo:
+    return TinyTodo.load(
+        schema_path=workdir
+        / ("tinytodo-templates.cedarschema" if templates else "tinytodo.cedarschema"),
+        entities_path=workdir / "entities.json",
+        policies_path=policies_file(workdir, templates),
+        templates=templates,
+    )
+
+
+def uid(kind: str, name: str):
+    from cedarlang import EntityUid
+
+    return EntityUid(kind, name)
+
+
+# A scenario: lists (owner), then share/unshare steps, then some deletions.
+# Targets: named users and teams, plus (team mode) other lists' own teams,
+# which makes deep and tangled share graphs.
+step = st.tuples(
+    st.sampled_from(["share", "share", "share", "unshare"]),
+    st.integers(0, 5),  # list index
+    st.one_of(
+        st.sampled_from([("User", u) for u in USERS] + [("Team", t) for t in TEAMS]),
+        st.tuples(st.just("list-team"), st.integers(0, 11)),
+    ),
+    st.sampled_from(["Reader", "Editor"]),
+)
+scenario = st.fixed_dictionaries(
+    {
+        "owners": st.lists(st.sampled_from(USERS), min_size=1, max_size=6),
+        "steps": st.lists(step, max_size=14),
+        "deletes": st.lists(st.integers(0, 5), max_size=2),
+    }
+)
+
+
+def run_scenario(core: TinyTodo, data: dict) -> list:
+    lists = [core.create_list(uid("User", owner), f"list{i}") for i, owner in enumerate(
+        data["owners"])]
+    list_teams = []
+    for lst in lists:
+        record = core.state.lists[lst]
+        list_teams += [t for t in (record.readers, record.editors) if t is not None]
+    for action, index, (kind, name), role in data["steps"]:
+        lst = lists[index % len(lists)]
+        owner = core.state.lists[lst].owner
+        if kind == "list-team":
+            if not list_teams:
+                continue
+            target = list_teams[name % len(list_teams)]
+        else:
+            target = uid(kind, name)
+        try:
+            if action == "share":
+                core.share(owner, lst, target, role)
+            else:
+                core.unshare(owner, lst, target, role)
+        except AppError as err:
+            assert err.status == 409  # a share that would make a cycle
+    for index in data["deletes"]:
+        lst = lists[index % len(lists)]
+        if lst in core.state.lists:
+            core.delete_list(core.state.lists[lst].owner, lst)
+    return lists
+
+
+def per_list_oracle(core: TinyTodo, user) -> list:
+    """The lists that GetList (the single-list command) lets ``user`` see."""
+    visible = []
+    for lst in sorted(core.state.lists, key=lambda u: int(u.id)):
+        try:
+            core.get_list(user, lst)
+        except AuthDenied:
+            continue
+        visible.append(lst)
+    return visible
+
+
+def graph_oracle(core: TinyTodo, directory: Directory, user) -> list:
+    """The shipped policies by hand: owner, or a member (transitively) of the
+    list's readers/editors team, or (template mode) a linked share's target."""
+    parents = defaultdict(set)
+    for u in directory.users.values():
+        parents[u.uid] |= u.parents
+    for t, ps in directory.teams.items():
+        parents[t] |= ps
+    for child, parent in core.state.parents:
+        parents[child].add(parent)
+    ancestors, todo = {user}, [user]
+    while todo:
+        for p in parents[todo.pop()]:
+            if p not in ancestors:
+                ancestors.add(p)
+                todo.append(p)
+    visible = []
+    for lst_uid in sorted(core.state.lists, key=lambda u: int(u.id)):
+        lst = core.state.lists[lst_uid]
+        ok = lst.owner == user or lst.readers in ancestors or lst.editors in ancestors
+        ok = ok or any(
+            link.resource == lst_uid and link.principal in ancestors
+            for link in core.state.links.values()
+        )
+        if ok:
+            visible.append(lst_uid)
+    return visible
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("policy", list(EXTRA_POLICIES))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=scenario)
+def test_get_lists_is_exact(variant_dirs, mode: str, policy: str, data: dict) -> None:
+    if (mode, policy) not in variant_dirs:
+        pytest.skip("not applicable")
+    templates = mode == "templates"
+    core = load(variant_dirs[(mode, policy)], templates)
+    try:
+        run_scenario(core, data)
+        for name in USERS:
+            user = uid("User", name)
+            got = [lst.uid for lst in core.get_lists(user)]
+            assert got == per_list_oracle(core, user)
+            if policy == "shipped":
+                assert got == graph_oracle(core, core.directory, user)
+            # The answer is a set of real lists, in id order, without repeats.
+            assert len(set(got)) == len(got)
+            assert all(u in core.state.lists for u in got)
+    finally:
+        core.close()
+
+
+def test_get_lists_denied_when_get_lists_is_forbidden(tmp_path: Path) -> None:
+    d = copy_tinytodo(tmp_path)
+    path = policies_file(d, False)
+    path.write_text(
+        path.read_text()
+        + '\nforbid (principal == User::"kesha", action == Action::"GetLists", resource);\n'
+    )
+    core = load(d, False)
+    core.create_list(uid("User", "kesha"), "mine")
+    with pytest.raises(AuthDenied):
+        core.get_lists(uid("User", "kesha"))
+    assert core.is_authorized(uid("User", "kesha"), uid("Action", "GetList"),
+                              uid("List", "0")).allowed
+    assert uid("Application", "TinyTodo") == APPLICATION
+    core.close()

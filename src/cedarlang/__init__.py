@@ -26,7 +26,6 @@ from .errors import (
 )
 from .parser import parse_entity_uid, parse_expression
 from .policy import Policy, PolicySet, Template
-
 from .schema import Schema
 from .source import Diagnostic, Span
 from .validator import ValidationDiagnostic, ValidationResult, Validator

@@ -5,6 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Final
+
+MAX_NESTING: Final = 2000
+"""How deeply parentheses, brackets, ``if`` and unary operators may nest in policy text."""
+
+DEEP_FRAMES: Final = MAX_NESTING * 16 + 2000
+"""Python frames a recursive walk over the deepest accepted policy may need."""
 
 
 @contextmanager

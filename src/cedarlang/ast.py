@@ -338,3 +338,51 @@ class PolicyAst:
         if self.source is None or self.span is None:
             return None
         return self.source.text[self.span.start : self.span.end]
+
+
+# ---------------------------------------------------------------------------
+# A policy's condition as expressions (Rust's `Template::condition()`)
+
+
+def scope_expr(var: str, constraint: ScopeConstraint, slots: Mapping[str, EntityUid]) -> Expr | None:
+    """The boolean expression of one scope constraint (``None`` for an unconstrained one)."""
+    op = constraint.op
+    if op is ScopeOp.ALL:
+        return None
+    span = constraint.span
+    variable = Var(var, span)
+    if op is ScopeOp.IS:
+        assert constraint.entity_type is not None
+        return Is(variable, constraint.entity_type, span)
+    target = constraint.entity
+    if isinstance(target, tuple):
+        rhs: Expr = SetLit(tuple(Lit(uid, span) for uid in target), span)
+    elif isinstance(target, str):
+        rhs = Lit(slots[target], span) if target in slots else Slot(target, span)
+    else:
+        rhs = Lit(target, span)
+    if op is ScopeOp.EQ:
+        return Binary(BinaryOp.EQ, variable, rhs, span)
+    in_expr = Binary(BinaryOp.IN, variable, rhs, span)
+    if op is ScopeOp.IS_IN:
+        assert constraint.entity_type is not None
+        return And(Is(variable, constraint.entity_type, span), in_expr, span)
+    return in_expr
+
+
+def condition_parts(policy_ast: PolicyAst, slots: Mapping[str, EntityUid]) -> tuple[Expr, ...]:
+    parts: list[Expr] = []
+    for var, constraint in (
+        ("principal", policy_ast.principal),
+        ("action", policy_ast.action),
+        ("resource", policy_ast.resource),
+    ):
+        expr = scope_expr(var, constraint, slots)
+        if expr is not None:
+            parts.append(expr)
+    for cond in policy_ast.conditions:
+        if cond.is_when:
+            parts.append(cond.body)
+        else:
+            parts.append(Unary(UnaryOp.NOT, cond.body, cond.span))
+    return tuple(parts)

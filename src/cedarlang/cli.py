@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 import click
 
 from . import est
+from ._limits import DEEP_FRAMES, recursion_headroom
 from .authorizer import Authorizer, Request, to_uid
 from .entities import Entities
 from .errors import CedarError, DiagnosticError, EvaluationError
@@ -626,7 +627,7 @@ def translate_policy(ctx: click.Context, direction: str, policies_file: str | No
     def body(out: Output) -> int:
         if direction == "cedar-to-json":
             pset = _load_policies(policies_file, "cedar")
-            with est._headroom():
+            with recursion_headroom(DEEP_FRAMES):
                 text = json.dumps(est.policy_set_to_json(pset), ensure_ascii=False, separators=(",", ":"))
             click.echo(text)
             return SUCCESS

@@ -286,8 +286,8 @@ class CompiledPolicy:
         conditions = [
             c.body if c.is_when else ast.Unary(UnaryOp.NOT, c.body, c.span) for c in policy_ast.conditions
         ]
+        self._function: Any = None
         if any(expr_depth(part) > MAX_COMPILED_DEPTH for part in conditions):
-            self._function = None
             return
         gen = _CodeGen()
         gen.namespace["_unlinked"] = _unlinked
@@ -306,14 +306,12 @@ class CompiledPolicy:
         body = " and ".join(checks) if checks else "True"
         source = f"def _policy(p, a, r, c, E, sp=None, sr=None):\n    return {body}\n"
         exec(compile(source, f"<cedar policy {name}>", "exec"), gen.namespace)
-        self._function: Any = gen.namespace["_policy"]
+        self._function = gen.namespace["_policy"]
 
     def bind(self, slots: Mapping[str, EntityUid] | None = None) -> PolicyFunction:
         """The function deciding this policy, with template slots filled from ``slots``."""
         if self._function is None:
-            from .policy import condition_parts
-
-            return _interpreted(condition_parts(self._parts, slots or {}))
+            return _interpreted(ast.condition_parts(self._parts, slots or {}))
         if not slots:
             return self._function  # type: ignore[no-any-return]
         base = self._function
@@ -323,7 +321,7 @@ class CompiledPolicy:
             base.__name__,
             (slots.get("?principal"), slots.get("?resource")),
         )
-        return bound  # type: ignore[return-value]
+        return bound
 
 
 def _interpreted(parts: tuple[Expr, ...]) -> PolicyFunction:

@@ -269,7 +269,9 @@ def entity_from_json(data: Any, schema: Schema | None = None, uid_cache: UidCach
                 (k, value_from_json(v, shape[k].type if k in shape else None)) for k, v in attrs_json.items()
             )
             tag_type = decl.tags if decl is not None else None
-            tags = Record((k, value_from_json(v, tag_type)) for k, v in tags_json.items()) if tags_json else None
+            tags = (
+                Record((k, value_from_json(v, tag_type)) for k, v in tags_json.items()) if tags_json else None
+            )
         parents = [_cached_uid(p, uid_cache, "parents") for p in parents_json]
     except JsonValueError as err:
         raise JsonValueError(f"in entity `{uid}`{_locate(data, schema)}: {err}") from None

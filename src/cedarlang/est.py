@@ -21,13 +21,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar, cast
 
 from . import ast
+from ._limits import DEEP_FRAMES, recursion_headroom
 from .ast import BinaryOp, Expr, ScopeConstraint, ScopeOp, UnaryOp
 from .cedar_json import JsonValueError, uid_from_json
 from .errors import CedarError, ParseError
@@ -56,19 +55,6 @@ __all__ = [
 Json = dict[str, Any]
 
 
-@contextmanager
-def _headroom(frames: int = 25_000) -> Iterator[None]:
-    """Room for deeply nested expressions (the parser allows 500 levels of nesting)."""
-    old = sys.getrecursionlimit()
-    if old < frames:
-        sys.setrecursionlimit(frames)
-    try:
-        yield
-    finally:
-        if old < frames:
-            sys.setrecursionlimit(old)
-
-
 class PolicyJsonError(CedarError):
     """JSON (EST) policy data that is malformed or does not describe a valid policy."""
 
@@ -81,7 +67,7 @@ def _deep(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _headroom():
+        with recursion_headroom(DEEP_FRAMES):
             return fn(*args, **kwargs)
 
     return cast(F, wrapper)
@@ -226,13 +212,13 @@ def expr_to_json(expr: Expr) -> Json:
     ``e is T in E`` (parsed as ``e is T && e in E`` sharing the node ``e``) becomes a single
     ``is`` with an ``in``, as Rust writes it.
     """
-    with _headroom():
+    with recursion_headroom(DEEP_FRAMES):
         return _to_json(expr)
 
 
 def est_expr_to_cedar(data: Any, where: str = "expression") -> str:
     """An EST expression as Cedar text (Rust's printing of JSON policies)."""
-    with _headroom():
+    with recursion_headroom(DEEP_FRAMES):
         return _expr_text(data, where)
 
 

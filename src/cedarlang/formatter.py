@@ -19,11 +19,11 @@ character for character. It works the way the Rust crate does:
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Final
 
+from ._limits import DEEP_FRAMES, recursion_headroom
 from .errors import CedarError
 from .lexer import EOF, IDENT, INT, SLOT, STR, Token, tokenize
 from .parser import parse_policies
@@ -1109,14 +1109,10 @@ def format_policies(text_: str, line_width: int = 80, indent_width: int = 2) -> 
     parse_policies(text_)
     tokens = tokenize(Source(text_))
     toks, eof_comments = _token_stream(text_, tokens[:-1])
-    old_limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old_limit, 25_000))  # the parser allows 500 levels of nesting
-    try:
+    with recursion_headroom(DEEP_FRAMES):
         tree = _CstParser(tokens).policies()
         printer = _Printer(toks, indent_width)
         parts = [_remove_empty_lines(render(printer.policy(p), line_width)) for p in tree]
-    finally:
-        sys.setrecursionlimit(old_limit)
     out = "\n\n".join(parts) + "\n"
     for comment in eof_comments:
         out += comment + "\n"

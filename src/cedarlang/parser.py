@@ -18,16 +18,13 @@ from contextlib import contextmanager
 from typing import Final, NoReturn, TypeVar
 
 from . import ast
-from ._limits import recursion_headroom
+from ._limits import DEEP_FRAMES, MAX_NESTING, recursion_headroom
 from .ast import BinaryOp, Expr, UnaryOp
 from .errors import ParseError
 from .extensions import FUNCTIONS
 from .lexer import EOF, IDENT, INT, SLOT, STAR, STR, Token, tokenize, unescape
 from .source import Diagnostic, Source, Span
 from .values import I64_MAX, EntityUid, quote_string
-
-MAX_NESTING: Final = 2000
-"""How deeply parentheses, brackets, ``if`` and unary operators may nest."""
 
 MAX_HAS_PATH: Final = 100
 """How many names ``e has a.b.c`` may test at once."""
@@ -809,7 +806,7 @@ def _abbreviate(text: str) -> str:
 
 
 def _run(source: Source, action: Callable[[Parser], T]) -> T:
-    with recursion_headroom(MAX_NESTING * 12 + 2000):
+    with recursion_headroom(DEEP_FRAMES):
         parser = Parser(source)
         try:
             return action(parser)

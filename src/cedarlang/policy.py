@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import ast
-from .ast import BinaryOp, Expr, ScopeConstraint, ScopeOp
+from .ast import Expr, condition_parts
 from .compiler import CompiledPolicy, PolicyFunction
 from .errors import PolicySetError
 from .index import PolicyIndex
@@ -150,50 +150,6 @@ def _parse_one(text: str) -> ast.PolicyAst:
     return parsed[0]
 
 
-def scope_expr(var: str, constraint: ScopeConstraint, slots: SlotValues) -> Expr | None:
-    """The boolean expression of one scope constraint (``None`` for an unconstrained one)."""
-    op = constraint.op
-    if op is ScopeOp.ALL:
-        return None
-    span = constraint.span
-    variable = ast.Var(var, span)
-    if op is ScopeOp.IS:
-        assert constraint.entity_type is not None
-        return ast.Is(variable, constraint.entity_type, span)
-    target = constraint.entity
-    if isinstance(target, tuple):
-        rhs: Expr = ast.SetLit(tuple(ast.Lit(uid, span) for uid in target), span)
-    elif isinstance(target, str):
-        rhs = ast.Lit(slots[target], span) if target in slots else ast.Slot(target, span)
-    else:
-        rhs = ast.Lit(target, span)
-    if op is ScopeOp.EQ:
-        return ast.Binary(BinaryOp.EQ, variable, rhs, span)
-    in_expr = ast.Binary(BinaryOp.IN, variable, rhs, span)
-    if op is ScopeOp.IS_IN:
-        assert constraint.entity_type is not None
-        return ast.And(ast.Is(variable, constraint.entity_type, span), in_expr, span)
-    return in_expr
-
-
-def condition_parts(policy_ast: ast.PolicyAst, slots: SlotValues) -> tuple[Expr, ...]:
-    parts: list[Expr] = []
-    for var, constraint in (
-        ("principal", policy_ast.principal),
-        ("action", policy_ast.action),
-        ("resource", policy_ast.resource),
-    ):
-        expr = scope_expr(var, constraint, slots)
-        if expr is not None:
-            parts.append(expr)
-    for cond in policy_ast.conditions:
-        if cond.is_when:
-            parts.append(cond.body)
-        else:
-            parts.append(ast.Unary(ast.UnaryOp.NOT, cond.body, cond.span))
-    return tuple(parts)
-
-
 class PolicySet:
     """A set of static policies, templates and template-linked policies, keyed by id."""
 
@@ -306,7 +262,9 @@ class PolicySet:
         self._check_free(policy_id)
         unknown = [k for k in values if k not in ("?principal", "?resource")]
         if unknown:
-            raise PolicySetError(f"unknown template slot `{unknown[0]}`: the slots are `?principal` and `?resource`")
+            raise PolicySetError(
+                f"unknown template slot `{unknown[0]}`: the slots are `?principal` and `?resource`"
+            )
         slot_values = {k: _as_uid(v) for k, v in values.items()}
         needed = set(template.slots)
         if set(slot_values) != needed:

@@ -80,9 +80,9 @@ class EntityUid:
         return {"type": self.type, "id": self.id}
 
 
-_set_type = EntityUid.type.__set__  # type: ignore[attr-defined]
-_set_id = EntityUid.id.__set__  # type: ignore[attr-defined]
-_set_hash = EntityUid._hash.__set__  # type: ignore[attr-defined]
+_set_type = EntityUid.type.__set__  # type: ignore[attr-defined,misc]
+_set_id = EntityUid.id.__set__  # type: ignore[attr-defined,misc]
+_set_hash = EntityUid._hash.__set__  # type: ignore[attr-defined,misc]
 
 
 class _BoolKey:

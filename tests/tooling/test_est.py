@@ -8,9 +8,9 @@ import cedarpy
 import pytest
 
 from cedarlang import ParseError, PolicySet
+from cedarlang._limits import DEEP_FRAMES, recursion_headroom
 from cedarlang.est import (
     PolicyJsonError,
-    _headroom,
     est_policy_to_cedar,
     expr_from_json,
     expr_to_json,
@@ -240,5 +240,5 @@ def test_long_chains_and_deep_nesting() -> None:
         pset = PolicySet.from_str(f"permit(principal, action, resource) when {{ {body} }};")
         data = policy_set_to_json(pset)
         back = policy_set_to_json(policy_set_from_json(data))
-        with _headroom():  # comparing nested dicts recurses too
+        with recursion_headroom(DEEP_FRAMES):  # comparing nested dicts recurses too
             assert back == data

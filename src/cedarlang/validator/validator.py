@@ -16,11 +16,10 @@ Template-linked policies are validated through their templates, plus checks of t
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 
 from .. import ast
+from .._limits import recursion_headroom
 from ..ast import BinaryOp, Expr, PolicyAst, ScopeConstraint, ScopeOp
 from ..policy import Policy, PolicySet, Template
 from ..schema import Schema
@@ -37,19 +36,6 @@ __all__ = ["Validator", "policy_condition"]
 
 _FRAMES_PER_LEVEL = 8
 _MIN_FRAMES = 20_000
-
-
-@contextmanager
-def _recursion_headroom(frames: int) -> Iterator[None]:
-    old = sys.getrecursionlimit()
-    if old >= frames:
-        yield
-        return
-    sys.setrecursionlimit(frames)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
 
 
 def _true(span: Span | None) -> Expr:
@@ -216,7 +202,7 @@ class Validator:
         pc = PolicyCheck(self.info, policy_id, pa.source, pa.span)
         all_false = True
         depth = _depth(cond)
-        with _recursion_headroom(max(_MIN_FRAMES, depth * _FRAMES_PER_LEVEL + 1000)):
+        with recursion_headroom(max(_MIN_FRAMES, depth * _FRAMES_PER_LEVEL + 1000)):
             for env in self.request_envs(pa):
                 checker = EnvChecker(pc, env)
                 _, ty, _ = checker.expect(EMPTY, cond, [BOOL])

@@ -233,6 +233,8 @@ def _cached_uid(data: Any, cache: UidCache | None, where: str) -> EntityUid:
     if cache is None or type(data) is not dict:
         return uid_from_json(data, where)
     key = (data.get("type"), data.get("id"))
+    if type(key[0]) is not str or type(key[1]) is not str:
+        return uid_from_json(data, where)
     uid = cache.get(key)
     if uid is None:
         uid = uid_from_json(data, where)

@@ -288,6 +288,13 @@ class ScopeOp(StrEnum):
     IS_IN = "is in"
 
 
+class EntityList(tuple[EntityUid, ...]):
+    """The entities of ``action in [A, B, ...]`` in a scope (distinct from a single uid,
+    which is itself a tuple)."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class ScopeConstraint:
     """A constraint on ``principal``, ``action`` or ``resource`` in a policy's scope.
@@ -297,7 +304,7 @@ class ScopeConstraint:
     """
 
     op: ScopeOp = ScopeOp.ALL
-    entity: EntityUid | str | tuple[EntityUid, ...] | None = None
+    entity: EntityUid | str | EntityList | None = None
     entity_type: str | None = None
     span: Span | None = field(default=None, compare=False)
 
@@ -355,7 +362,7 @@ def scope_expr(var: str, constraint: ScopeConstraint, slots: Mapping[str, Entity
         assert constraint.entity_type is not None
         return Is(variable, constraint.entity_type, span)
     target = constraint.entity
-    if isinstance(target, tuple):
+    if isinstance(target, EntityList):
         rhs: Expr = SetLit(tuple(Lit(uid, span) for uid in target), span)
     elif isinstance(target, str):
         rhs = Lit(slots[target], span) if target in slots else Slot(target, span)

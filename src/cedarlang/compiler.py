@@ -259,7 +259,7 @@ def _scope_code(gen: _CodeGen, var: str, constraint: ast.ScopeConstraint) -> str
     if op is ast.ScopeOp.IS:
         return f"{var}.type == {gen.constant(constraint.entity_type)}"
     target = constraint.entity
-    if isinstance(target, tuple):
+    if isinstance(target, ast.EntityList):
         uids = gen.constant(frozenset(target))
         return f"({var} in {uids} or _descends_any(E, {var}, {uids}))"
     ref = _SLOT_PARAMETERS[target] if isinstance(target, str) else gen.constant(target)

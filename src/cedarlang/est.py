@@ -235,7 +235,7 @@ def scope_to_json(constraint: ScopeConstraint, slots: Mapping[str, EntityUid] | 
         return {"op": "is", "entity_type": constraint.entity_type}
     target = constraint.entity
     target_json: Json
-    if isinstance(target, tuple):
+    if isinstance(target, ast.EntityList):
         # Rust writes `action in [A]` (one element) like `action in A`
         if len(target) == 1:
             target_json = {"entity": _uid_json(target[0])}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .ast import ScopeConstraint, ScopeOp
+from .ast import EntityList, ScopeConstraint, ScopeOp
 from .values import EntityUid
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def _key(role: str, constraint: ScopeConstraint, policy: Policy) -> Key | None:
         target = policy.slot_values.get(target)
         if target is None:
             return None
-    if isinstance(target, tuple):
+    if isinstance(target, EntityList):
         return None  # `action in [...]`: several keys; leave it unindexed on this role
     if op is ScopeOp.EQ:
         return (role, "eq", target)

@@ -291,7 +291,7 @@ class Parser:
                         self.fail("expected an action entity literal in the action scope", item.span)
                     self.check_action_uid(item.value, item.span)
                     uids.append(item.value)
-                return ast.ScopeConstraint(ast.ScopeOp.IN, tuple(uids), span=span)
+                return ast.ScopeConstraint(ast.ScopeOp.IN, ast.EntityList(uids), span=span)
             self.fail(
                 "the action scope must be an action entity or a list of action entities",
                 span,

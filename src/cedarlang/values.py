@@ -32,57 +32,38 @@ Value = Any
 """Any Cedar value (see the module docstring for the representation)."""
 
 
-class EntityUid:
-    """An entity's unique identifier: a (possibly namespaced) type name and an id."""
+class EntityUid(tuple[str, str]):
+    """An entity's unique identifier: a (possibly namespaced) type name and an id.
 
-    __slots__ = ("_hash", "id", "type")
+    A ``tuple`` underneath, so hashing and equality run at C speed (uids are looked
+    up on every ``in``, attribute access and scope check). Compare uids only with
+    uids: Cedar equality (:func:`cedar_eq`) checks types first.
+    """
 
-    type: str
-    id: str
-    _hash: int
+    __slots__ = ()
 
-    def __init__(self, type: str, id: str) -> None:
-        # slot descriptors bypass the immutability guard (and are fast)
-        _set_type(self, type)
-        _set_id(self, id)
-        _set_hash(self, hash((type, id)))
+    def __new__(cls, type: str, id: str) -> EntityUid:
+        return tuple.__new__(cls, (type, id))
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("EntityUid is immutable")
+    @property
+    def type(self) -> str:
+        return self[0]
 
-    def __eq__(self, other: object) -> bool:
-        return (
-            type(other) is EntityUid
-            and self._hash == other._hash
-            and self.id == other.id
-            and self.type == other.type
-        )
+    @property
+    def id(self) -> str:
+        return self[1]
 
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __lt__(self, other: EntityUid) -> bool:
-        return (self.type, self.id) < (other.type, other.id)
+    def __getnewargs__(self) -> tuple[str, str]:
+        return (self[0], self[1])
 
     def __repr__(self) -> str:
-        return f"EntityUid({self.type!r}, {self.id!r})"
+        return f"EntityUid({self[0]!r}, {self[1]!r})"
 
     def __str__(self) -> str:
-        return f"{self.type}::{quote_string(self.id)}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (EntityUid, (self.type, self.id))
+        return f"{self[0]}::{quote_string(self[1])}"
 
     def to_json(self) -> dict[str, str]:
-        return {"type": self.type, "id": self.id}
-
-
-_set_type = EntityUid.type.__set__  # type: ignore[attr-defined,misc]
-_set_id = EntityUid.id.__set__  # type: ignore[attr-defined,misc]
-_set_hash = EntityUid._hash.__set__  # type: ignore[attr-defined,misc]
+        return {"type": self[0], "id": self[1]}
 
 
 class _BoolKey:

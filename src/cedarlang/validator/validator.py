@@ -55,7 +55,7 @@ def _scope_expr(var: str, c: ScopeConstraint, slots: dict[str, EntityUid] | None
     target = c.entity
     rhs: Expr
     if var == "action":
-        uids = target if isinstance(target, tuple) else (target,)
+        uids = target if isinstance(target, ast.EntityList) else (target,)
         if op is ScopeOp.EQ:
             assert isinstance(target, EntityUid)
             return ast.Binary(BinaryOp.EQ, variable, ast.Lit(target, span), span)
@@ -217,7 +217,7 @@ class Validator:
             target = c.entity
             if isinstance(target, EntityUid):
                 yield target, c.span
-            elif isinstance(target, tuple):
+            elif isinstance(target, ast.EntityList):
                 for uid in target:
                     yield uid, c.span
 
@@ -235,7 +235,7 @@ class Validator:
             target = c.entity
             if isinstance(target, EntityUid):
                 yield target.type, _narrow(pa.source, c.span, target.type)
-            elif isinstance(target, tuple):
+            elif isinstance(target, ast.EntityList):
                 for uid in target:
                     yield uid.type, c.span
         for cond in pa.conditions:
@@ -318,7 +318,7 @@ class Validator:
         if c.op is ScopeOp.EQ:
             assert isinstance(target, EntityUid)
             return [target] if target in self.info.actions else []
-        uids = list(target) if isinstance(target, tuple) else [target]
+        uids = list(target) if isinstance(target, ast.EntityList) else [target]
         found = self.info.actions_in_set([u for u in uids if isinstance(u, EntityUid)])
         return found or []
 

@@ -276,7 +276,8 @@ def entity_from_json(data: Any, schema: Schema | None = None, uid_cache: UidCach
             )
         parents = [_cached_uid(p, uid_cache, "parents") for p in parents_json]
     except JsonValueError as err:
-        raise JsonValueError(f"in entity `{uid}`{_locate(data, schema)}: {err}") from None
+        detail = str(err).removeprefix("in value: ")
+        raise JsonValueError(f"in entity `{uid}`{_locate(data, uid, schema)}: {detail}") from None
     if _is_action_type(uid.type):
         for parent in parents:
             if not _is_action_type(parent.type):
@@ -296,15 +297,26 @@ def _untyped_record(data: dict[str, Any]) -> Record:
     return record
 
 
-def _locate(data: dict[str, Any], schema: Schema | None) -> str:
+def _locate(data: dict[str, Any], uid: EntityUid, schema: Schema | None) -> str:
     """Which attribute, tag or parent of an entity failed to decode (error path only)."""
-    for field, label in (("attrs", "attribute"), ("tags", "tag")):
-        for key, value in (data.get(field) or {}).items():
-            try:
-                value_from_json(value)
-            except (JsonValueError, RecursionError):
-                return f", {label} `{key}`"
+    decl = schema.entity_type(uid.type) if schema is not None else None
+    shape = decl.shape.attributes if decl is not None else {}
+    for key, value in (data.get("attrs") or {}).items():
+        expected = shape[key].type if key in shape else None
+        if _fails(value, expected):
+            return f", attribute `{key}`"
+    for key, value in (data.get("tags") or {}).items():
+        if _fails(value, decl.tags if decl is not None else None):
+            return f", tag `{key}`"
     return ", parents" if data.get("parents") else ""
+
+
+def _fails(value: Any, expected: Any) -> bool:
+    try:
+        value_from_json(value, expected)
+    except (JsonValueError, RecursionError):
+        return True
+    return False
 
 
 def _is_action_type(name: str) -> bool:

@@ -14,17 +14,20 @@ STR: Final = "STR"
 SLOT: Final = "SLOT"
 EOF: Final = "EOF"
 
+_SKIP = r"(?:[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0085]+|//[^\n\r]*)*"
+# One match per token: whitespace and comments before it are skipped in the same match.
 _TOKEN_RE: Final = re.compile(
-    r"""
-    (?P<ws>[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0085]+|//[^\n\r]*)
-  | (?P<IDENT>[_a-zA-Z][_a-zA-Z0-9]*)
+    _SKIP
+    + r"""(?:
+    (?P<IDENT>[_a-zA-Z][_a-zA-Z0-9]*)
   | (?P<INT>[0-9]+)
   | (?P<STR>"(?:[^"\\]|\\[^\n])*")
   | (?P<SLOT>\?[_a-zA-Z][_a-zA-Z0-9]*)
   | (?P<punct>::|==|!=|<=|>=|&&|\|\||[@.,;:(){}\[\]<>+\-*/%!=])
-    """,
+    )""",
     re.VERBOSE,
 )
+_SKIP_RE: Final = re.compile(_SKIP)
 
 
 class Token:
@@ -58,12 +61,15 @@ def tokenize(source: Source) -> list[Token]:
     while pos < size:
         m = match(text, pos)
         if m is None:
-            raise ParseError([_bad_char(source, pos)])
+            skipped = _SKIP_RE.match(text, pos)
+            end = skipped.end() if skipped else pos
+            if end >= size:
+                break
+            raise ParseError([_bad_char(source, end)])
         kind = m.lastgroup
-        end = m.end()
-        if kind != "ws":
-            tok_text = m.group()
-            append(Token(tok_text if kind == "punct" else kind, tok_text, pos, end))  # type: ignore[arg-type]
+        start, end = m.span(kind)  # type: ignore[arg-type]
+        tok_text = m.group(kind)  # type: ignore[arg-type]
+        append(Token(tok_text if kind == "punct" else kind, tok_text, start, end))  # type: ignore[arg-type]
         pos = end
     # like Rust's parser, report "end of input" just after the last real token
     last = tokens[-1].end if tokens else 0

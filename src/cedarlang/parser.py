@@ -63,31 +63,30 @@ class Parser:
         self.source = source
         self.tokens = tokenize(source)
         self.pos = 0
+        self.tok: Token = self.tokens[0]
+        """The current token (kept in step with ``pos`` by :meth:`advance`)."""
         self.nesting = 0
         self.in_condition = False
         self.diagnostics: list[Diagnostic] = []
 
     # -- token helpers ---------------------------------------------------
 
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.pos]
-
     def peek(self, offset: int = 1) -> Token:
         return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
 
     def advance(self) -> Token:
-        tok = self.tokens[self.pos]
+        tok = self.tok
         if tok.kind != EOF:
             self.pos += 1
+            self.tok = self.tokens[self.pos]
         return tok
 
     def at(self, kind: str, text: str | None = None) -> bool:
-        tok = self.tokens[self.pos]
+        tok = self.tok
         return tok.kind == kind and (text is None or tok.text == text)
 
     def at_word(self, word: str) -> bool:
-        tok = self.tokens[self.pos]
+        tok = self.tok
         return tok.kind == IDENT and tok.text == word
 
     def expect(self, kind: str, what: str | None = None) -> Token:

@@ -14,7 +14,7 @@ STR: Final = "STR"
 SLOT: Final = "SLOT"
 EOF: Final = "EOF"
 
-_SKIP = r"(?:[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0085]+|//[^\n\r]*)*"
+_SKIP = r"(?>(?:[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0085]+|//[^\n\r]*)*)"
 # One match per token: whitespace and comments before it are skipped in the same match.
 _TOKEN_RE: Final = re.compile(
     _SKIP

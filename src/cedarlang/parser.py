@@ -360,7 +360,8 @@ class Parser:
     # -- expressions -------------------------------------------------------
 
     def parse_expr(self) -> Expr:
-        if self.at_word("if"):
+        tok = self.tok
+        if tok.kind == IDENT and tok.text == "if":
             start = self.tok
             with self.nested(start):
                 self.advance()
@@ -380,7 +381,7 @@ class Parser:
     def parse_or(self) -> Expr:
         start = self.tok.start
         left = self.parse_and()
-        while self.at("||"):
+        while self.tok.kind == "||":
             self.advance()
             left = ast.Or(left, self.parse_and(), self.span_from(start))
         return left
@@ -388,7 +389,7 @@ class Parser:
     def parse_and(self) -> Expr:
         start = self.tok.start
         left = self.parse_relation()
-        while self.at("&&"):
+        while self.tok.kind == "&&":
             self.advance()
             left = ast.And(left, self.parse_relation(), self.span_from(start))
         return left

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class Source:
@@ -33,8 +34,7 @@ class Source:
         return self.text[start:] if end == -1 else self.text[start:end]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A half-open character range ``[start, end)`` in a :class:`Source`."""
 
     start: int

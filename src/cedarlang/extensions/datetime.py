@@ -435,39 +435,3 @@ def datetime(text: str) -> Datetime:
 def duration(text: str) -> Duration:
     """The Cedar function ``duration(String)``."""
     return Duration.parse(text)
-
-
-def offset(dt: Datetime, d: Duration) -> Datetime:
-    return dt.offset(d)
-
-
-def duration_since(a: Datetime, b: Datetime) -> Duration:
-    return a.duration_since(b)
-
-
-def to_date(dt: Datetime) -> Datetime:
-    return dt.to_date()
-
-
-def to_time(dt: Datetime) -> Duration:
-    return dt.to_time()
-
-
-def to_milliseconds(d: Duration) -> int:
-    return d.to_milliseconds()
-
-
-def to_seconds(d: Duration) -> int:
-    return d.to_seconds()
-
-
-def to_minutes(d: Duration) -> int:
-    return d.to_minutes()
-
-
-def to_hours(d: Duration) -> int:
-    return d.to_hours()
-
-
-def to_days(d: Duration) -> int:
-    return d.to_days()

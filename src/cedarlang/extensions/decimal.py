@@ -152,19 +152,3 @@ class Decimal:
 def decimal(text: str) -> Decimal:
     """The Cedar function ``decimal(String)``."""
     return Decimal.parse(text)
-
-
-def less_than(a: Decimal, b: Decimal) -> bool:
-    return a.value < b.value
-
-
-def less_than_or_equal(a: Decimal, b: Decimal) -> bool:
-    return a.value <= b.value
-
-
-def greater_than(a: Decimal, b: Decimal) -> bool:
-    return a.value > b.value
-
-
-def greater_than_or_equal(a: Decimal, b: Decimal) -> bool:
-    return a.value >= b.value

@@ -354,23 +354,3 @@ class IPAddr:
 def ip(text: str) -> IPAddr:
     """The Cedar function ``ip(String)``."""
     return IPAddr.parse(text)
-
-
-def is_ipv4(a: IPAddr) -> bool:
-    return a.is_ipv4()
-
-
-def is_ipv6(a: IPAddr) -> bool:
-    return a.is_ipv6()
-
-
-def is_loopback(a: IPAddr) -> bool:
-    return a.is_loopback()
-
-
-def is_multicast(a: IPAddr) -> bool:
-    return a.is_multicast()
-
-
-def is_in_range(a: IPAddr, b: IPAddr) -> bool:
-    return a.is_in_range(b)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .cedar_json import JsonValueError, load_json_text, uid_from_json, value_from_json
@@ -94,6 +96,11 @@ class Entities:
     @classmethod
     def from_json(cls, data: str | bytes | list[Any], schema: Schema | None = None) -> Entities:
         """Entities from Cedar's entity JSON (a list of ``{uid, attrs, parents, tags}``)."""
+        with _gc_paused():
+            return cls._from_json(data, schema)
+
+    @classmethod
+    def _from_json(cls, data: str | bytes | list[Any], schema: Schema | None) -> Entities:
         try:
             if isinstance(data, (str, bytes)):
                 data = load_json_text(data, "entities")
@@ -223,6 +230,22 @@ class Entities:
                         ready.append(child)
         if done != len(affected):
             raise EntitiesError("entity hierarchy has a cycle")
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large store is built.
+
+    Loading creates many long-lived objects and no cycles; without the pause CPython
+    runs a full collection over the growing heap again and again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 UidCache = dict[tuple[Any, Any], EntityUid]

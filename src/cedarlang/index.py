@@ -54,84 +54,104 @@ def policy_key(policy: Policy) -> Key | None:
     return None
 
 
+class _RoleTable:
+    """The buckets of one scope role (principal, action or resource), by key kind."""
+
+    __slots__ = ("eq", "types", "within")
+
+    def __init__(self) -> None:
+        self.eq: dict[object, dict[str, Entry]] = {}
+        self.types: dict[object, dict[str, Entry]] = {}
+        self.within: dict[object, dict[str, Entry]] = {}
+
+    def table(self, kind: str) -> dict[object, dict[str, Entry]]:
+        return self.eq if kind == "eq" else self.types if kind == "type" else self.within
+
+    def collect(self, uid: EntityUid, entities: EntityStore, found: list[Entry]) -> None:
+        """Add the entries filed under every key that ``uid`` can match."""
+        if self.eq:
+            bucket = self.eq.get(uid)
+            if bucket:
+                found.extend(bucket.values())
+        if self.types:
+            bucket = self.types.get(uid[0])
+            if bucket:
+                found.extend(bucket.values())
+        within = self.within
+        if not within:
+            return
+        bucket = within.get(uid)
+        if bucket:
+            found.extend(bucket.values())
+        entity = entities.get(uid)
+        if entity is None:
+            return
+        ancestors = entity.ancestors
+        if len(within) < len(ancestors):
+            for target, bucket in within.items():  # few `in` targets: test each one
+                if target in ancestors:
+                    found.extend(bucket.values())
+        else:
+            get = within.get
+            for ancestor in ancestors:
+                bucket = get(ancestor)
+                if bucket:
+                    found.extend(bucket.values())
+
+
 class PolicyIndex:
     """Policies bucketed by scope key; updated incrementally as policies come and go."""
 
     def __init__(self, policies: Iterable[Policy] = ()) -> None:
-        self._buckets: dict[Key, dict[str, Entry]] = {}
         self._unindexed: dict[str, Entry] = {}
-        # how many buckets exist per (role, kind): lookups skip kinds no policy uses
-        self._kinds: dict[tuple[str, str], int] = {}
-        self._plan: tuple[tuple[str, bool, bool, bool], ...] = ()
+        self._principal = _RoleTable()
+        self._action = _RoleTable()
+        self._resource = _RoleTable()
+        self._size = 0
         for policy in policies:
             self.add(policy)
 
+    def _bucket_table(self, key: Key) -> tuple[dict[object, dict[str, Entry]], object]:
+        role, kind, value = key
+        roles = {"p": self._principal, "a": self._action, "r": self._resource}
+        return roles[role].table(kind), value
+
     def add(self, policy: Policy) -> None:
         key = policy_key(policy)
+        entry = (policy.id, policy.is_permit, policy.function)
         if key is None:
             bucket = self._unindexed
         else:
-            bucket = self._buckets.get(key)  # type: ignore[assignment]
+            table, value = self._bucket_table(key)
+            bucket = table.get(value)  # type: ignore[assignment]
             if bucket is None:
-                bucket = self._buckets[key] = {}
-                self._count_kind(key, 1)
-        bucket[policy.id] = (policy.id, policy.is_permit, policy.function)
+                bucket = table[value] = {}
+        if policy.id not in bucket:
+            self._size += 1
+        bucket[policy.id] = entry
 
     def remove(self, policy: Policy) -> None:
         key = policy_key(policy)
         if key is None:
-            self._unindexed.pop(policy.id, None)
+            if self._unindexed.pop(policy.id, None) is not None:
+                self._size -= 1
             return
-        bucket = self._buckets.get(key)
-        if bucket is not None:
-            bucket.pop(policy.id, None)
+        table, value = self._bucket_table(key)
+        bucket = table.get(value)
+        if bucket is not None and bucket.pop(policy.id, None) is not None:
+            self._size -= 1
             if not bucket:
-                del self._buckets[key]
-                self._count_kind(key, -1)
-
-    def _count_kind(self, key: Key, delta: int) -> None:
-        kind = (key[0], key[1])
-        self._kinds[kind] = self._kinds.get(kind, 0) + delta
-        self._plan = tuple(
-            (
-                role,
-                self._kinds.get((role, "eq"), 0) > 0,
-                self._kinds.get((role, "type"), 0) > 0,
-                self._kinds.get((role, "in"), 0) > 0,
-            )
-            for role in ("p", "r", "a")
-        )
+                del table[value]
 
     def candidates(
         self, principal: EntityUid, action: EntityUid, resource: EntityUid, entities: EntityStore
     ) -> list[Entry]:
         """Every policy whose scope might match the request (in no particular order)."""
         found = list(self._unindexed.values())
-        buckets = self._buckets
-        if not buckets:
-            return found
-        get = buckets.get
-        for role, eq, is_type, within in self._plan:
-            uid = principal if role == "p" else resource if role == "r" else action
-            if eq:
-                bucket = get((role, "eq", uid))
-                if bucket:
-                    found.extend(bucket.values())
-            if is_type:
-                bucket = get((role, "type", uid.type))
-                if bucket:
-                    found.extend(bucket.values())
-            if within:
-                bucket = get((role, "in", uid))
-                if bucket:
-                    found.extend(bucket.values())
-                entity = entities.get(uid)
-                if entity is not None:
-                    for ancestor in entity.ancestors:
-                        bucket = get((role, "in", ancestor))
-                        if bucket:
-                            found.extend(bucket.values())
+        self._principal.collect(principal, entities, found)
+        self._resource.collect(resource, entities, found)
+        self._action.collect(action, entities, found)
         return found
 
     def __len__(self) -> int:
-        return len(self._unindexed) + sum(len(b) for b in self._buckets.values())
+        return self._size

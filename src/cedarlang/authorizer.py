@@ -44,7 +44,7 @@ def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
     if kind is dict:  # the common case first: a plain {"type", "id"} dict
         type_name, eid = value.get("type"), value.get("id")  # type: ignore[union-attr]
         if type(eid) is str and type(type_name) is str and is_entity_type_name(type_name):
-            return _new_tuple(EntityUid, (type_name, eid))  # type: ignore[no-any-return]
+            return _new_tuple(EntityUid, (type_name, eid))
     elif kind is EntityUid:
         return value  # type: ignore[return-value]
     if isinstance(value, str):

@@ -28,6 +28,26 @@ _TOKEN_RE: Final = re.compile(
     re.VERBOSE,
 )
 _SKIP_RE: Final = re.compile(_SKIP)
+# The same tokens for `findall`: every match is (trivia, token, stray character); a
+# stray character (one no token starts with) ends the fast path, and `\Z` lets the
+# final trivia match, so the matches cover the text without gaps.
+_SCAN_RE: Final = re.compile(
+    "(" + _SKIP + ")"
+    + r"""(?:(
+    [_a-zA-Z][_a-zA-Z0-9]*
+  | [0-9]+
+  | "(?:[^"\\]|\\[^\n])*"
+  | \?[_a-zA-Z][_a-zA-Z0-9]*
+  | ::|==|!=|<=|>=|&&|\|\||[@.,;:(){}\[\]<>+\-*/%!=]
+    )|\Z|(.))""",
+    re.VERBOSE | re.DOTALL,
+)
+_KIND_BY_FIRST_CHAR: Final = {
+    **dict.fromkeys("_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "IDENT"),
+    **dict.fromkeys("0123456789", "INT"),
+    '"': "STR",
+    "?": "SLOT",
+}
 
 
 class Token:
@@ -52,9 +72,27 @@ class Token:
 
 def tokenize(source: Source) -> list[Token]:
     """Split ``source`` into tokens, ending with an ``EOF`` token."""
-    text = source.text
     tokens: list[Token] = []
     append = tokens.append
+    kind_of = _KIND_BY_FIRST_CHAR.get
+    pos = 0
+    for trivia, text, stray in _SCAN_RE.findall(source.text):
+        if not text:
+            if stray:
+                return _tokenize_reporting(source)
+            break
+        start = pos + len(trivia)
+        pos = start + len(text)
+        append(Token(kind_of(text[0], text), text, start, pos))
+    # like Rust's parser, report "end of input" just after the last real token
+    append(Token(EOF, "", pos, pos))
+    return tokens
+
+
+def _tokenize_reporting(source: Source) -> list[Token]:
+    """Token by token, raising a ParseError at the first character no token starts with."""
+    text = source.text
+    tokens: list[Token] = []
     pos = 0
     size = len(text)
     match = _TOKEN_RE.match
@@ -69,11 +107,10 @@ def tokenize(source: Source) -> list[Token]:
         kind = m.lastgroup
         start, end = m.span(kind)  # type: ignore[arg-type]
         tok_text = m.group(kind)  # type: ignore[arg-type]
-        append(Token(tok_text if kind == "punct" else kind, tok_text, start, end))  # type: ignore[arg-type]
+        tokens.append(Token(tok_text if kind == "punct" else kind, tok_text, start, end))  # type: ignore[arg-type]
         pos = end
-    # like Rust's parser, report "end of input" just after the last real token
     last = tokens[-1].end if tokens else 0
-    append(Token(EOF, "", last, last))
+    tokens.append(Token(EOF, "", last, last))
     return tokens
 
 

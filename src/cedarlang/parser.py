@@ -39,6 +39,9 @@ BUILTIN_METHODS: Final[dict[str, tuple[BinaryOp | UnaryOp, int]]] = {
     "hasTag": (BinaryOp.HAS_TAG, 1),
     "isEmpty": (UnaryOp.IS_EMPTY, 0),
 }
+_ATOMS: Final = frozenset({IDENT, STR, INT, SLOT})
+_TERMINATORS: Final = frozenset({",", ")", "]", "}", ";"})
+"""Tokens no operator level consumes: after an atom, they end the expression."""
 _CONTINUES_OPERAND: Final = frozenset({"+", "-", "*", "/", "%", "[", "(", "."})
 _RELOPS: Final = {
     "==": BinaryOp.EQ,
@@ -371,7 +374,32 @@ class Parser:
                 self.expect_word("else")
                 else_ = self.parse_expr()
             return ast.If(cond, then, else_, self.span_from(start.start))
+        if tok.kind in _ATOMS:
+            atom = self.parse_lone_atom(tok)
+            if atom is not None:
+                return atom
         return self.parse_or()
+
+    def parse_lone_atom(self, tok: Token) -> Expr | None:
+        """Fast path for an expression that is a single literal, variable, slot or
+        ``Type::"id"`` directly followed by `,`, `)`, `]`, `}` or `;` — most scope
+        targets and list items. Returns ``None`` (consuming nothing) otherwise; the
+        result is exactly what the full precedence chain would build."""
+        tokens = self.tokens
+        after = tokens[self.pos + 1]
+        if after.kind in _TERMINATORS:
+            return self.check_int(self.parse_primary())
+        if after.kind != "::" or tok.kind != IDENT or tok.text in RESERVED:
+            return None
+        id_tok = tokens[self.pos + 2]
+        if id_tok.kind != STR or tokens[self.pos + 3].kind not in _TERMINATORS:
+            return None
+        eid = id_tok.text[1:-1]
+        if "\\" in eid or "\r" in eid:
+            return None  # escapes: the full path decodes and checks them
+        self.pos += 3
+        self.tok = tokens[self.pos]
+        return ast.Lit(EntityUid(tok.text, eid), Span(tok.start, id_tok.end))
 
     def expect_word(self, word: str) -> None:
         if not self.at_word(word):

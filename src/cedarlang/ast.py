@@ -295,7 +295,7 @@ class EntityList(tuple[EntityUid, ...]):
     __slots__ = ()
 
 
-@dataclass(frozen=True)
+@dataclass(eq=True, unsafe_hash=True, slots=True)
 class ScopeConstraint:
     """A constraint on ``principal``, ``action`` or ``resource`` in a policy's scope.
 
@@ -309,7 +309,7 @@ class ScopeConstraint:
     span: Span | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=True, unsafe_hash=True, slots=True)
 class Condition:
     """A ``when`` (``is_when=True``) or ``unless`` clause."""
 
@@ -318,7 +318,7 @@ class Condition:
     span: Span | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=True, unsafe_hash=True, slots=True)
 class PolicyAst:
     """A parsed policy or template (``slots`` is non-empty for templates)."""
 

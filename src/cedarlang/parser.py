@@ -80,8 +80,9 @@ class Parser:
     def advance(self) -> Token:
         tok = self.tok
         if tok.kind != EOF:
-            self.pos += 1
-            self.tok = self.tokens[self.pos]
+            pos = self.pos + 1
+            self.pos = pos
+            self.tok = self.tokens[pos]
         return tok
 
     def at(self, kind: str, text: str | None = None) -> bool:
@@ -107,8 +108,8 @@ class Parser:
         self.fail(f"unexpected token {found}", tok.span, help=f"expected {expected}")
 
     def span_from(self, start: int) -> Span:
-        prev = self.tokens[self.pos - 1] if self.pos > 0 else self.tok
-        return Span(start, max(start, prev.end))
+        end = self.tokens[self.pos - 1].end if self.pos > 0 else self.tok.end
+        return Span(start, end if end > start else start)
 
     @contextmanager
     def nested(self, tok: Token) -> Iterator[None]:
@@ -206,7 +207,7 @@ class Parser:
         open_tok = self.expect("(", "`(`")
         constraints: list[ast.ScopeConstraint] = []
         names = ("principal", "action", "resource")
-        while not self.at(")"):
+        while self.tok.kind != ")":
             if len(constraints) == 3:
                 self.fail(
                     "this policy has an extra element in the scope",
@@ -214,9 +215,10 @@ class Parser:
                     help="a scope has exactly three parts: `principal`, `action`, `resource`",
                 )
             constraints.append(self.parse_scope_var(names[len(constraints)]))
-            if self.at(","):
+            kind = self.tok.kind
+            if kind == ",":
                 self.advance()
-            elif not self.at(")"):
+            elif kind != ")":
                 self.unexpected("`,` or `)`")
         close_tok = self.advance()
         if len(constraints) < 3:
@@ -238,14 +240,16 @@ class Parser:
                 var_tok.span,
                 help="the scope lists `principal`, `action` and `resource`, in that order",
             )
-        if self.at(":"):
+        tok = self.tok
+        kind = tok.kind
+        if kind == ":":
             self.fail(
                 "type constraints using `:` are not supported",
-                self.tok.span,
+                tok.span,
                 help=f"try using `is` instead: `{expected} is <type>`",
             )
         entity_type = None
-        if self.at_word("is"):
+        if kind == IDENT and tok.text == "is":
             is_tok = self.advance()
             if expected == "action":
                 self.fail(
@@ -254,9 +258,11 @@ class Parser:
                     help="`is` works on `principal` and `resource`",
                 )
             entity_type = self.parse_type_name()
-        if self.at(IDENT, "in") or self.at("==") or self.tok.kind in _RELOPS or self.at("="):
+            tok = self.tok
+            kind = tok.kind
+        if kind in _RELOPS or kind == "=" or (kind == IDENT and tok.text == "in"):
             op_tok = self.advance()
-            if op_tok.kind == "=":
+            if kind == "=":
                 self.fail("`=` is not a valid operator", op_tok.span, help="did you mean `==`?")
             if op_tok.text not in ("in", "=="):
                 self.fail(

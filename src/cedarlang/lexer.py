@@ -32,7 +32,9 @@ _SKIP_RE: Final = re.compile(_SKIP)
 # stray character (one no token starts with) ends the fast path, and `\Z` lets the
 # final trivia match, so the matches cover the text without gaps.
 _SCAN_RE: Final = re.compile(
-    "(" + _SKIP + ")"
+    "("
+    + _SKIP
+    + ")"
     + r"""(?:(
     [_a-zA-Z][_a-zA-Z0-9]*
   | [0-9]+

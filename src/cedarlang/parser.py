@@ -10,8 +10,10 @@ Chains of ``&&``, ``||``, ``+``, ``*`` are parsed with loops; explicit nesting
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,6 +55,35 @@ _RELOPS: Final = {
 }
 
 T = TypeVar("T")
+
+# A regular expression for the common scope forms written plainly (no comments, no
+# unusual whitespace, no escapes in ids): `Parser.parse_scope` tries it first and
+# falls back to the token-by-token parser for anything else, including every error.
+_W = r"[ \t\r\n]"
+_NAME = r"[_a-zA-Z][_a-zA-Z0-9]*(?:::[_a-zA-Z][_a-zA-Z0-9]*)*"
+_UID_TEXT = _NAME + r'::"[^"\\\r]*"'
+_B = r"(?![_a-zA-Z0-9])"
+
+
+def _scope_var_pattern(var: str) -> str:
+    target = rf"(?:{_UID_TEXT}|\?{var}{_B})"
+    return (
+        rf"(?P<{var}>{var}){_B}(?:"
+        rf"{_W}*(?P<{var}_op>==|in{_B}){_W}*(?P<{var}_rhs>{target})"
+        rf"|{_W}+is{_W}+(?P<{var}_type>{_NAME})(?![_a-zA-Z0-9:])"
+        rf"(?:{_W}+in{_B}{_W}*(?P<{var}_in>{target}))?"
+        r")?"
+    )
+
+
+_SCOPE_RE: Final = re.compile(
+    rf"\({_W}*{_scope_var_pattern('principal')}{_W}*,{_W}*"
+    rf"(?P<action>action){_B}(?:{_W}*(?P<action_op>==|in{_B}){_W}*"
+    rf"(?P<action_rhs>{_UID_TEXT}|\[{_W}*{_UID_TEXT}(?:{_W}*,{_W}*{_UID_TEXT})*{_W}*,?{_W}*\]))?"
+    rf"{_W}*,{_W}*{_scope_var_pattern('resource')}{_W}*(?:,{_W}*)?\)"
+)
+_UID_PARTS: Final = re.compile(rf'({_NAME})::"([^"\\\r]*)"')
+_token_start = operator.attrgetter("start")
 
 
 class _Abort(Exception):
@@ -204,6 +235,10 @@ class Parser:
         return annotations
 
     def parse_scope(self) -> tuple[ast.ScopeConstraint, ast.ScopeConstraint, ast.ScopeConstraint]:
+        if self.tok.kind == "(":
+            plain = self.plain_scope()
+            if plain is not None:
+                return plain
         open_tok = self.expect("(", "`(`")
         constraints: list[ast.ScopeConstraint] = []
         names = ("principal", "action", "resource")
@@ -228,6 +263,24 @@ class Parser:
                 Span(open_tok.start, close_tok.end),
             )
         return constraints[0], constraints[1], constraints[2]
+
+    def plain_scope(self) -> tuple[ast.ScopeConstraint, ast.ScopeConstraint, ast.ScopeConstraint] | None:
+        """The scope via :data:`_SCOPE_RE`, or ``None`` (nothing consumed) when it is not
+        written in the plain form or would need a diagnostic: the token-by-token parser
+        then handles it. Builds exactly what that parser builds."""
+        m = _SCOPE_RE.match(self.source.text, self.tok.start)
+        if m is None:
+            return None
+        try:
+            principal = _plain_scope_var(m, "principal")
+            action = _plain_action(m)
+            resource = _plain_scope_var(m, "resource")
+        except ValueError:
+            return None
+        pos = bisect.bisect_left(self.tokens, m.end(), lo=self.pos, key=_token_start)
+        self.pos = pos
+        self.tok = self.tokens[pos]
+        return principal, action, resource
 
     def parse_scope_var(self, expected: str) -> ast.ScopeConstraint:
         var_tok = self.tok
@@ -833,6 +886,63 @@ class Parser:
             self.fail(f"invalid string literal: {err}", tok.span)
         assert isinstance(value, str)
         return value
+
+
+def _plain_uid(text: str) -> EntityUid:
+    m = _UID_PARTS.fullmatch(text)
+    assert m is not None
+    type_name = m.group(1)
+    if not RESERVED.isdisjoint(type_name.split("::")):
+        raise ValueError(type_name)
+    return EntityUid(type_name, m.group(2))
+
+
+def _plain_target(m: re.Match[str], group: str) -> EntityUid | str:
+    text = m.group(group)
+    return text if text[0] == "?" else _plain_uid(text)
+
+
+def _plain_scope_var(m: re.Match[str], var: str) -> ast.ScopeConstraint:
+    """One principal/resource constraint of a :data:`_SCOPE_RE` match (ValueError: not plain)."""
+    op = m.group(var + "_op")
+    if op is not None:
+        target = _plain_target(m, var + "_rhs")
+        span = Span(*m.span(var + "_rhs"))
+        return ast.ScopeConstraint(ast.ScopeOp.EQ if op == "==" else ast.ScopeOp.IN, target, span=span)
+    entity_type = m.group(var + "_type")
+    if entity_type is None:
+        return ast.ScopeConstraint(ast.ScopeOp.ALL, span=Span(*m.span(var)))
+    if not RESERVED.isdisjoint(entity_type.split("::")):
+        raise ValueError(entity_type)
+    if m.group(var + "_in") is None:
+        return ast.ScopeConstraint(ast.ScopeOp.IS, None, entity_type, Span(*m.span(var)))
+    target = _plain_target(m, var + "_in")
+    return ast.ScopeConstraint(ast.ScopeOp.IS_IN, target, entity_type, Span(*m.span(var + "_in")))
+
+
+def _plain_action(m: re.Match[str]) -> ast.ScopeConstraint:
+    """The action constraint of a :data:`_SCOPE_RE` match (ValueError: not plain)."""
+    op = m.group("action_op")
+    if op is None:
+        return ast.ScopeConstraint(ast.ScopeOp.ALL, span=Span(*m.span("action")))
+    text = m.group("action_rhs")
+    span = Span(*m.span("action_rhs"))
+    if text[0] == "[":
+        if op == "==":
+            raise ValueError(text)
+        uids = [_plain_action_uid(t) for t in _UID_PARTS.finditer(text)]
+        return ast.ScopeConstraint(ast.ScopeOp.IN, ast.EntityList(uids), span=span)
+    uid = _plain_uid(text)
+    if uid.type != "Action" and not uid.type.endswith("::Action"):
+        raise ValueError(text)
+    return ast.ScopeConstraint(ast.ScopeOp.EQ if op == "==" else ast.ScopeOp.IN, uid, span=span)
+
+
+def _plain_action_uid(m: re.Match[str]) -> EntityUid:
+    uid = _plain_uid(m.group(0))
+    if uid.type != "Action" and not uid.type.endswith("::Action"):
+        raise ValueError(m.group(0))
+    return uid
 
 
 def _abbreviate(text: str) -> str:

@@ -52,30 +52,54 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
             "tinytodo-templates.cedarschema with --templates)."
         ),
     )
-    parser.add_argument("port_arg", nargs="?", type=_port, metavar="port",
-                        help="port to listen on (as upstream: tiny-todo-server [port])")
-    parser.add_argument("--port", type=_port, default=None,
-                        help=f"port to listen on [env TINYTODO_PORT, default {DEFAULT_PORT}]")
-    parser.add_argument("--host", default=environ.get("TINYTODO_HOST", "127.0.0.1"),
-                        help="address to bind [env TINYTODO_HOST, default 127.0.0.1]")
-    parser.add_argument("--db", default=environ.get("TINYTODO_DB") or None,
-                        help="database: a SQLite file path, sqlite:///path or postgresql://... "
-                        "[env TINYTODO_DB; default: in memory, empty on each start]")
-    parser.add_argument("--templates", action="store_true",
-                        default=environ.get("TINYTODO_TEMPLATES", "").lower() in _TRUE,
-                        help="share by linking Cedar templates instead of team membership "
-                        "[env TINYTODO_TEMPLATES=1]")
+    parser.add_argument(
+        "port_arg",
+        nargs="?",
+        type=_port,
+        metavar="port",
+        help="port to listen on (as upstream: tiny-todo-server [port])",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help=f"port to listen on [env TINYTODO_PORT, default {DEFAULT_PORT}]",
+    )
+    parser.add_argument(
+        "--host",
+        default=environ.get("TINYTODO_HOST", "127.0.0.1"),
+        help="address to bind [env TINYTODO_HOST, default 127.0.0.1]",
+    )
+    parser.add_argument(
+        "--db",
+        default=environ.get("TINYTODO_DB") or None,
+        help="database: a SQLite file path, sqlite:///path or postgresql://... "
+        "[env TINYTODO_DB; default: in memory, empty on each start]",
+    )
+    parser.add_argument(
+        "--templates",
+        action="store_true",
+        default=environ.get("TINYTODO_TEMPLATES", "").lower() in _TRUE,
+        help="share by linking Cedar templates instead of team membership [env TINYTODO_TEMPLATES=1]",
+    )
     parser.add_argument("--policies", type=Path, help="policies file")
     parser.add_argument("--schema", type=Path, help="schema file (Cedar schema syntax)")
-    parser.add_argument("--entities", type=Path, default=Path("entities.json"),
-                        help="users and teams (default entities.json)")
-    parser.add_argument("--reload-interval", type=float,
-                        default=environ.get("TINYTODO_RELOAD_INTERVAL", "1.0"),
-                        help="seconds between checks of the policies file; 0 turns reloading "
-                        "off [env TINYTODO_RELOAD_INTERVAL, default 1]")
-    parser.add_argument("--log-level", choices=LOG_LEVELS,
-                        default=environ.get("TINYTODO_LOG", "info").lower(),
-                        help="log level [env TINYTODO_LOG, default info]")
+    parser.add_argument(
+        "--entities", type=Path, default=Path("entities.json"), help="users and teams (default entities.json)"
+    )
+    parser.add_argument(
+        "--reload-interval",
+        type=float,
+        default=environ.get("TINYTODO_RELOAD_INTERVAL", "1.0"),
+        help="seconds between checks of the policies file; 0 turns reloading "
+        "off [env TINYTODO_RELOAD_INTERVAL, default 1]",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=environ.get("TINYTODO_LOG", "info").lower(),
+        help="log level [env TINYTODO_LOG, default info]",
+    )
     return parser
 
 
@@ -92,12 +116,8 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
         except argparse.ArgumentTypeError as err:
             parser.error(f"TINYTODO_PORT: {err}")
     templates = bool(args.templates)
-    policies = args.policies or Path(
-        "policies-templates.cedar" if templates else "policies.cedar"
-    )
-    schema = args.schema or Path(
-        "tinytodo-templates.cedarschema" if templates else "tinytodo.cedarschema"
-    )
+    policies = args.policies or Path("policies-templates.cedar" if templates else "policies.cedar")
+    schema = args.schema or Path("tinytodo-templates.cedarschema" if templates else "tinytodo.cedarschema")
     return Config(
         port=port,
         host=args.host,
@@ -112,8 +132,7 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    config = parse_config(sys.argv[1:] if argv is None else argv,
-                          os.environ if environ is None else environ)
+    config = parse_config(sys.argv[1:] if argv is None else argv, os.environ if environ is None else environ)
     logging.basicConfig(
         stream=sys.stderr,
         level=config.log_level.upper(),
@@ -161,7 +180,6 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         code = exc.code if isinstance(exc.code, int) else 1
     if code or not server.started:
         core.close()
-        print(f"TinyTodo server could not start on {config.host}:{config.port}",
-              file=sys.stderr)
+        print(f"TinyTodo server could not start on {config.host}:{config.port}", file=sys.stderr)
         return code or 1
     return 0

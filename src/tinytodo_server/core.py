@@ -195,9 +195,7 @@ class TinyTodo:
         except CedarError as err:
             raise StartupError(f"Error Parsing Schema {schema_path}: {err}") from err
         try:
-            directory = Directory.from_json_text(
-                _read(entities_path, "entities"), str(entities_path)
-            )
+            directory = Directory.from_json_text(_read(entities_path, "entities"), str(entities_path))
         except DirectoryError as err:
             raise StartupError(f"Error Deserializing Json: {err}") from err
         if directory.ignored_lists:
@@ -277,9 +275,7 @@ class TinyTodo:
         return self._entities
 
     def _list_attrs(self, lst: TodoList) -> dict[str, object]:
-        tasks = CedarSet(
-            Record({"id": t.id, "name": t.name, "state": t.state.lower()}) for t in lst.tasks
-        )
+        tasks = CedarSet(Record({"id": t.id, "name": t.name, "state": t.state.lower()}) for t in lst.tasks)
         attrs: dict[str, object] = {"owner": lst.owner, "name": lst.name, "tasks": tasks}
         if not self.templates and lst.readers is not None and lst.editors is not None:
             attrs["readers"] = lst.readers
@@ -314,9 +310,7 @@ class TinyTodo:
         if not self.is_authorized(principal, action, resource).allowed:
             raise AuthDenied
 
-    def _authorize_list(
-        self, principal: EntityUid, action: EntityUid, list_uid: EntityUid
-    ) -> TodoList:
+    def _authorize_list(self, principal: EntityUid, action: EntityUid, list_uid: EntityUid) -> TodoList:
         """Authorize first, always. A list that does not exist is then a 404 (nothing
         to protect: list ids are sequential), otherwise Deny is Authorization Denied."""
         allowed = self.is_authorized(principal, action, list_uid).allowed
@@ -419,11 +413,7 @@ class TinyTodo:
             teams = {t for t in (lst.readers, lst.editors) if t is not None}
             teams &= self.state.teams
             ops += [DeleteTeam(t) for t in sorted(teams)]
-            ops += [
-                RemoveParent(c, p)
-                for c, p in sorted(self.state.parents)
-                if c in teams or p in teams
-            ]
+            ops += [RemoveParent(c, p) for c, p in sorted(self.state.parents) if c in teams or p in teams]
             links = [link for link in self.state.links.values() if link.resource == list_uid]
             ops += [RemoveLink(link.policy_id) for link in links]
             self._unlink(links)
@@ -474,9 +464,7 @@ class TinyTodo:
             raise AppError(f"The list {lst.uid} does not contain a task with id {task_id}", 404)
         return task
 
-    def share(
-        self, principal: EntityUid, list_uid: EntityUid, target: EntityUid, role: ShareRole
-    ) -> None:
+    def share(self, principal: EntityUid, list_uid: EntityUid, target: EntityUid, role: ShareRole) -> None:
         with self._lock:
             lst = self._authorize_list(principal, EDIT_SHARE, list_uid)
             if not self._is_user_or_team(target):
@@ -496,9 +484,7 @@ class TinyTodo:
                 )
             self._commit([AddParent(target, team)])
 
-    def unshare(
-        self, principal: EntityUid, list_uid: EntityUid, target: EntityUid, role: ShareRole
-    ) -> None:
+    def unshare(self, principal: EntityUid, list_uid: EntityUid, target: EntityUid, role: ShareRole) -> None:
         with self._lock:
             lst = self._authorize_list(principal, EDIT_SHARE, list_uid)
             if not self._is_user_or_team(target):

@@ -135,15 +135,7 @@ class RemoveLink:
 
 
 Op = (
-    SetCounter
-    | PutList
-    | DeleteList
-    | PutTeam
-    | DeleteTeam
-    | AddParent
-    | RemoveParent
-    | AddLink
-    | RemoveLink
+    SetCounter | PutList | DeleteList | PutTeam | DeleteTeam | AddParent | RemoveParent | AddLink | RemoveLink
 )
 
 

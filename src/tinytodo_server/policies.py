@@ -95,10 +95,7 @@ def validate_policies(schema: Schema, policies: PolicySet) -> list[str]:
     validator_class: Any = getattr(cedarlang, "Validator", None)
     if validator_class is None:
         if not _warned_no_validator:
-            log.warning(
-                "cedarlang.Validator is not available: policies are NOT validated "
-                "against the schema"
-            )
+            log.warning("cedarlang.Validator is not available: policies are NOT validated against the schema")
             _warned_no_validator = True
         return []
     result = validator_class(schema).validate(policies)

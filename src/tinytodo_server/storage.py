@@ -45,8 +45,7 @@ log = logging.getLogger("tinytodo_server.storage")
 SCHEMA_VERSION = "1"
 
 _DDL = (
-    "CREATE TABLE IF NOT EXISTS tinytodo_meta ("
-    " key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS tinytodo_meta ( key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS tinytodo_lists ("
     " eid TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL,"
     " readers TEXT, editors TEXT)",
@@ -103,8 +102,7 @@ class SqlStorage(Storage):
                 cur.execute(statement)
             cur.execute(
                 self._sql(
-                    "INSERT INTO tinytodo_meta (key, value) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO NOTHING"
+                    "INSERT INTO tinytodo_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
                 ),
                 ("schema_version", SCHEMA_VERSION),
             )
@@ -191,10 +189,7 @@ class SqlStorage(Storage):
                 cur.execute(q("DELETE FROM tinytodo_tasks WHERE list_eid = ?"), (lst.uid.id,))
                 for task in lst.tasks:
                     cur.execute(
-                        q(
-                            "INSERT INTO tinytodo_tasks (list_eid, id, name, state) "
-                            "VALUES (?, ?, ?, ?)"
-                        ),
+                        q("INSERT INTO tinytodo_tasks (list_eid, id, name, state) VALUES (?, ?, ?, ?)"),
                         (lst.uid.id, task.id, task.name, task.state),
                     )
             case DeleteList(uid):
@@ -297,9 +292,7 @@ class PostgresStorage(SqlStorage):
         try:
             import psycopg
         except ImportError as err:  # pragma: no cover - depends on the install
-            raise StorageError(
-                "PostgreSQL support needs psycopg: pip install 'psycopg[binary]'"
-            ) from err
+            raise StorageError("PostgreSQL support needs psycopg: pip install 'psycopg[binary]'") from err
         if self._conn is None or self._conn.closed or self._conn.broken:
             if self._conn is not None:
                 log.warning("reconnecting to %s", self.description)

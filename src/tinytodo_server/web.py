@@ -133,9 +133,7 @@ class Fields:
     def integer(self, name: str) -> int:
         value = self._get(name)
         if type(value) is not int:
-            raise BadRequest(
-                f"invalid field `{name}`: expected an integer, got {_json_type(value)}"
-            )
+            raise BadRequest(f"invalid field `{name}`: expected an integer, got {_json_type(value)}")
         if not I64_MIN <= value <= I64_MAX:
             raise BadRequest(f"invalid field `{name}`: {value} is out of range")
         return value
@@ -154,9 +152,7 @@ class Fields:
             return "Checked"
         if value == "Unchecked":
             return "Unchecked"
-        raise BadRequest(
-            f'invalid field `{name}`: expected "Checked" or "Unchecked", got {value!r}'
-        )
+        raise BadRequest(f'invalid field `{name}`: expected "Checked" or "Unchecked", got {value!r}')
 
 
 async def _body(request: Request) -> Fields:
@@ -175,9 +171,7 @@ async def _body(request: Request) -> Fields:
     except RecursionError:
         raise BadRequest("Request body deserialize error: nested too deeply") from None
     if not isinstance(data, dict):
-        raise BadRequest(
-            f"Request body deserialize error: expected a JSON object, got {_json_type(data)}"
-        )
+        raise BadRequest(f"Request body deserialize error: expected a JSON object, got {_json_type(data)}")
     return Fields(data, "request body")
 
 

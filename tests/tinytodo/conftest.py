@@ -46,16 +46,13 @@ def make_app(workdir: Path, mode: str) -> Iterator[AppFactory]:
         if admin_policy:
             append_admin_policy(workdir, templates)
         core = TinyTodo.load(
-            schema_path=workdir
-            / ("tinytodo-templates.cedarschema" if templates else "tinytodo.cedarschema"),
+            schema_path=workdir / ("tinytodo-templates.cedarschema" if templates else "tinytodo.cedarschema"),
             entities_path=workdir / "entities.json",
             policies_path=policies_file(workdir, templates),
             db=db,
             templates=templates,
         )
-        client = stack.enter_context(
-            TestClient(create_app(core, reload_interval=reload_interval))
-        )
+        client = stack.enter_context(TestClient(create_app(core, reload_interval=reload_interval)))
         return Api(client), core
 
     with stack:

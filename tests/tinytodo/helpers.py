@@ -99,22 +99,20 @@ class Api:
         return self.client.post("/api/list/create", json={"uid": U(who), "name": name})
 
     def update_list(self, who: str, lst: int | str, name: str) -> httpx.Response:
-        return self.client.post(
-            "/api/list/update", json={"uid": U(who), "list": L(lst), "name": name}
-        )
+        return self.client.post("/api/list/update", json={"uid": U(who), "list": L(lst), "name": name})
 
     def delete_list(self, who: str, lst: int | str) -> httpx.Response:
-        return self.client.request(
-            "DELETE", "/api/list/delete", json={"uid": U(who), "list": L(lst)}
-        )
+        return self.client.request("DELETE", "/api/list/delete", json={"uid": U(who), "list": L(lst)})
 
     def create_task(self, who: str, lst: int | str, name: str) -> httpx.Response:
-        return self.client.post(
-            "/api/task/create", json={"uid": U(who), "list": L(lst), "name": name}
-        )
+        return self.client.post("/api/task/create", json={"uid": U(who), "list": L(lst), "name": name})
 
     def update_task(
-        self, who: str, lst: int | str, task: int, name: str | None = None,
+        self,
+        who: str,
+        lst: int | str,
+        task: int,
+        name: str | None = None,
         state: str | None = None,
     ) -> httpx.Response:
         body: dict[str, Any] = {"uid": U(who), "list": L(lst), "task": task}
@@ -135,9 +133,7 @@ class Api:
             json={"uid": U(who), "list": L(lst), "share_with": target(with_), "role": role},
         )
 
-    def unshare(
-        self, who: str, lst: int | str, with_: str, role: str = "Reader"
-    ) -> httpx.Response:
+    def unshare(self, who: str, lst: int | str, with_: str, role: str = "Reader") -> httpx.Response:
         return self.client.request(
             "DELETE",
             "/api/share",
@@ -162,8 +158,13 @@ class ServerProcess:
     """``python -m tinytodo_server`` in a working directory, logging to a file."""
 
     def __init__(
-        self, workdir: Path, *, port: int | None = None, db: str | None = None,
-        templates: bool = False, extra: tuple[str, ...] = (),
+        self,
+        workdir: Path,
+        *,
+        port: int | None = None,
+        db: str | None = None,
+        templates: bool = False,
+        extra: tuple[str, ...] = (),
     ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
@@ -178,8 +179,16 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        cmd = [sys.executable, "-m", "tinytodo_server", "--port", str(self.port),
-               "--log-level", "info", *self.extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tinytodo_server",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "info",
+            *self.extra,
+        ]
         if self.db:
             cmd += ["--db", self.db]
         if self.templates:

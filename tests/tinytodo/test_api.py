@@ -305,8 +305,7 @@ def test_forbid_policy_overrides(make_app: AppFactory, mode: str, workdir) -> No
 
     path = policies_file(workdir, mode == "templates")
     path.write_text(
-        path.read_text()
-        + '\nforbid (principal in Team::"interns", action == Action::"CreateList",'
+        path.read_text() + '\nforbid (principal in Team::"interns", action == Action::"CreateList",'
         ' resource == Application::"TinyTodo");\n'
     )
     api, _core = make_app()

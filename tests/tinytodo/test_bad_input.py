@@ -37,50 +37,101 @@ CASES: list[tuple[str, str, Any, int, str]] = [
     ("POST", "/api/list/create", {"uid": ANDREW, "name": 7}, 400, "expected a string"),
     ("POST", "/api/list/create", {"uid": ANDREW, "name": "a\x00b"}, 400, "NUL"),
     ("POST", "/api/list/create", {"uid": ANDREW, "name": "\ud800"}, 400, "Unicode"),
-    ("POST", "/api/list/create", {"uid": T("admin"), "name": "x"}, 400,
-     "Expected an entity of type User, got: Team::\"admin\""),
+    (
+        "POST",
+        "/api/list/create",
+        {"uid": T("admin"), "name": "x"},
+        400,
+        'Expected an entity of type User, got: Team::"admin"',
+    ),
     ("POST", "/api/list/create", {"uid": "andrew", "name": "x"}, 400, "not an entity uid"),
     ("POST", "/api/list/create", {"uid": None, "name": "x"}, 400, "expected a string"),
-    ("POST", "/api/task/create", {"uid": ANDREW, "list": U("andrew"), "name": "x"}, 400,
-     "Expected an entity of type List"),
+    (
+        "POST",
+        "/api/task/create",
+        {"uid": ANDREW, "list": U("andrew"), "name": "x"},
+        400,
+        "Expected an entity of type List",
+    ),
     ("POST", "/api/task/create", {"uid": ANDREW, "name": "x"}, 400, "missing field `list`"),
     ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0)}, 400, "missing field `task`"),
-    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": "0"}, 400,
-     "expected an integer"),
-    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": True}, 400,
-     "expected an integer"),
-    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": 1.5}, 400,
-     "expected an integer"),
-    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": 2**70}, 400,
-     "out of range"),
-    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": 0, "state": "done"},
-     400, '"Checked" or "Unchecked"'),
+    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": "0"}, 400, "expected an integer"),
+    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": True}, 400, "expected an integer"),
+    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": 1.5}, 400, "expected an integer"),
+    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": 2**70}, 400, "out of range"),
+    (
+        "POST",
+        "/api/task/update",
+        {"uid": ANDREW, "list": L(0), "task": 0, "state": "done"},
+        400,
+        '"Checked" or "Unchecked"',
+    ),
     ("DELETE", "/api/task/delete", {"uid": ANDREW, "list": L(0)}, 400, "missing field `task`"),
-    ("POST", "/api/share", {"uid": ANDREW, "list": L(0), "role": "Reader"}, 400,
-     "missing field `share_with`"),
-    ("POST", "/api/share",
-     {"uid": ANDREW, "list": L(0), "share_with": L(0), "role": "Reader"}, 400,
-     "Expected one of the following entity types: Team,User"),
-    ("POST", "/api/share",
-     {"uid": ANDREW, "list": L(0), "share_with": T("temp"), "role": "Owner"}, 400,
-     '"Reader" or "Editor"'),
-    ("DELETE", "/api/share",
-     {"uid": ANDREW, "list": L(0), "share_with": T("temp"), "role": "Reader"}, 400,
-     "missing field `unshare_with`"),
+    (
+        "POST",
+        "/api/share",
+        {"uid": ANDREW, "list": L(0), "role": "Reader"},
+        400,
+        "missing field `share_with`",
+    ),
+    (
+        "POST",
+        "/api/share",
+        {"uid": ANDREW, "list": L(0), "share_with": L(0), "role": "Reader"},
+        400,
+        "Expected one of the following entity types: Team,User",
+    ),
+    (
+        "POST",
+        "/api/share",
+        {"uid": ANDREW, "list": L(0), "share_with": T("temp"), "role": "Owner"},
+        400,
+        '"Reader" or "Editor"',
+    ),
+    (
+        "DELETE",
+        "/api/share",
+        {"uid": ANDREW, "list": L(0), "share_with": T("temp"), "role": "Reader"},
+        400,
+        "missing field `unshare_with`",
+    ),
     # Unknown ids (checked after authorization).
-    ("POST", "/api/task/create", {"uid": ANDREW, "list": L(99), "name": "x"}, 404,
-     'No Such Entity: List::"99"'),
-    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": 5, "state": "Checked"},
-     404, 'The list List::"0" does not contain a task with id 5'),
-    ("DELETE", "/api/task/delete", {"uid": ANDREW, "list": L(0), "task": 5}, 404,
-     "does not contain a task with id 5"),
+    (
+        "POST",
+        "/api/task/create",
+        {"uid": ANDREW, "list": L(99), "name": "x"},
+        404,
+        'No Such Entity: List::"99"',
+    ),
+    (
+        "POST",
+        "/api/task/update",
+        {"uid": ANDREW, "list": L(0), "task": 5, "state": "Checked"},
+        404,
+        'The list List::"0" does not contain a task with id 5',
+    ),
+    (
+        "DELETE",
+        "/api/task/delete",
+        {"uid": ANDREW, "list": L(0), "task": 5},
+        404,
+        "does not contain a task with id 5",
+    ),
     ("DELETE", "/api/list/delete", {"uid": ANDREW, "list": L("nope")}, 404, "No Such Entity"),
-    ("POST", "/api/share",
-     {"uid": ANDREW, "list": L(0), "share_with": T("bogus"), "role": "Reader"}, 404,
-     'No Such Entity: Team::"bogus"'),
-    ("DELETE", "/api/share",
-     {"uid": ANDREW, "list": L(0), "unshare_with": U("nobody"), "role": "Editor"}, 404,
-     'No Such Entity: User::"nobody"'),
+    (
+        "POST",
+        "/api/share",
+        {"uid": ANDREW, "list": L(0), "share_with": T("bogus"), "role": "Reader"},
+        404,
+        'No Such Entity: Team::"bogus"',
+    ),
+    (
+        "DELETE",
+        "/api/share",
+        {"uid": ANDREW, "list": L(0), "unshare_with": U("nobody"), "role": "Editor"},
+        404,
+        'No Such Entity: User::"nobody"',
+    ),
 ]
 
 
@@ -93,9 +144,7 @@ def api(make_app: AppFactory):
 
 def send(api, method: str, path: str, body: Any):
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return api.client.request(
-        method, path, content=content, headers={"content-type": "application/json"}
-    )
+    return api.client.request(method, path, content=content, headers={"content-type": "application/json"})
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "words"), CASES)
@@ -163,17 +212,16 @@ def test_huge_body_rejected(api) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=8,
 )
-field_values = (
-    json_values
-    | st.sampled_from([ANDREW, U("kesha"), L(0), L(1), T("interns"), "Reader", "Checked", 0, 1])
+field_values = json_values | st.sampled_from(
+    [ANDREW, U("kesha"), L(0), L(1), T("interns"), "Reader", "Checked", 0, 1]
 )
 bodies = st.dictionaries(
-    st.sampled_from(["uid", "list", "name", "task", "state", "role", "share_with",
-                     "unshare_with", "extra"]),
+    st.sampled_from(["uid", "list", "name", "task", "state", "role", "share_with", "unshare_with", "extra"]),
     field_values,
     max_size=7,
 )
@@ -193,8 +241,11 @@ def test_fuzzed_bodies_never_500(api, endpoint: tuple[str, str], body: Any) -> N
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     path=st.sampled_from(["/api/list/get", "/api/lists/get"]),
-    params=st.dictionaries(st.sampled_from(["uid", "list", "x"]),
-                           st.text(max_size=12) | st.sampled_from([ANDREW, L(0)]), max_size=3),
+    params=st.dictionaries(
+        st.sampled_from(["uid", "list", "x"]),
+        st.text(max_size=12) | st.sampled_from([ANDREW, L(0)]),
+        max_size=3,
+    ),
 )
 def test_fuzzed_queries_never_500(api, path: str, params: dict[str, str]) -> None:
     resp = api.client.get(path, params=params)

@@ -58,8 +58,7 @@ def variant_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, st
 
 def load(workdir: Path, templates: bool) -> TinyTodo:
     return TinyTodo.load(
-        schema_path=workdir
-        / ("tinytodo-templates.cedarschema" if templates else "tinytodo.cedarschema"),
+        schema_path=workdir / ("tinytodo-templates.cedarschema" if templates else "tinytodo.cedarschema"),
         entities_path=workdir / "entities.json",
         policies_path=policies_file(workdir, templates),
         templates=templates,
@@ -94,8 +93,7 @@ scenario = st.fixed_dictionaries(
 
 
 def run_scenario(core: TinyTodo, data: dict) -> list:
-    lists = [core.create_list(uid("User", owner), f"list{i}") for i, owner in enumerate(
-        data["owners"])]
+    lists = [core.create_list(uid("User", owner), f"list{i}") for i, owner in enumerate(data["owners"])]
     list_teams = []
     for lst in lists:
         record = core.state.lists[lst]
@@ -156,8 +154,7 @@ def graph_oracle(core: TinyTodo, directory: Directory, user) -> list:
         lst = core.state.lists[lst_uid]
         ok = lst.owner == user or lst.readers in ancestors or lst.editors in ancestors
         ok = ok or any(
-            link.resource == lst_uid and link.principal in ancestors
-            for link in core.state.links.values()
+            link.resource == lst_uid and link.principal in ancestors for link in core.state.links.values()
         )
         if ok:
             visible.append(lst_uid)
@@ -192,14 +189,12 @@ def test_get_lists_denied_when_get_lists_is_forbidden(tmp_path: Path) -> None:
     d = copy_tinytodo(tmp_path)
     path = policies_file(d, False)
     path.write_text(
-        path.read_text()
-        + '\nforbid (principal == User::"kesha", action == Action::"GetLists", resource);\n'
+        path.read_text() + '\nforbid (principal == User::"kesha", action == Action::"GetLists", resource);\n'
     )
     core = load(d, False)
     core.create_list(uid("User", "kesha"), "mine")
     with pytest.raises(AuthDenied):
         core.get_lists(uid("User", "kesha"))
-    assert core.is_authorized(uid("User", "kesha"), uid("Action", "GetList"),
-                              uid("List", "0")).allowed
+    assert core.is_authorized(uid("User", "kesha"), uid("Action", "GetList"), uid("List", "0")).allowed
     assert uid("Application", "TinyTodo") == APPLICATION
     core.close()

@@ -179,12 +179,12 @@ def test_storage_round_trip_and_atomicity(db_url: str) -> None:
             EntityUid("Team", "1"),
             EntityUid("Team", "2"),
         )
-        storage.commit([PutList(lst), SetCounter(3), AddParent(EntityUid("Team", "interns"),
-                                                               EntityUid("Team", "1"))])
+        storage.commit(
+            [PutList(lst), SetCounter(3), AddParent(EntityUid("Team", "interns"), EntityUid("Team", "1"))]
+        )
         # A failing transaction leaves nothing behind: its last op cannot be written.
         bad = TodoList(EntityUid("List", "5"), EntityUid("User", "x"), "ok")
-        broken = PutList(TodoList(EntityUid("List", "6"), EntityUid("User", "x"),
-                                  object()))  # type: ignore[arg-type]
+        broken = PutList(TodoList(EntityUid("List", "6"), EntityUid("User", "x"), object()))  # type: ignore[arg-type]
         with pytest.raises(StorageError):
             storage.commit([PutList(bad), SetCounter(99), broken])
         state = storage.load()

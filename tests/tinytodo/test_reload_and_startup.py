@@ -20,15 +20,12 @@ from .conftest import AppFactory
 from .helpers import ADMIN_POLICY, DENIED, ServerProcess, copy_tinytodo, policies_file
 
 HAS_VALIDATOR = hasattr(cedarlang, "Validator")
-needs_validator = pytest.mark.skipif(
-    not HAS_VALIDATOR, reason="cedarlang.Validator does not exist yet"
-)
+needs_validator = pytest.mark.skipif(not HAS_VALIDATOR, reason="cedarlang.Validator does not exist yet")
 
 SYNTAX_ERROR = '\npermit (principal, action == Action::"GetList", resource) when { ( };\n'
 # The tutorial's suggestion for breaking validation: `readers` misspelled.
 SCHEMA_ERROR = (
-    '\npermit (principal, action == Action::"GetList", resource)'
-    " when { principal in resource.Readers };\n"
+    '\npermit (principal, action == Action::"GetList", resource) when { principal in resource.Readers };\n'
 )
 UNKNOWN_ACTION = '\npermit (principal, action == Action::"GetListz", resource);\n'
 
@@ -112,8 +109,11 @@ def test_validation_is_one_function(monkeypatch, workdir: Path) -> None:
     [
         ("tinytodo.cedarschema", "entity User = {", "Error Parsing Schema"),
         ("entities.json", "{", "Error Deserializing Json"),
-        ("entities.json", '{"users": {"User::\\"x\\"": {"euid": "Team::\\"x\\""}}}',
-         "expected an entity of type User"),
+        (
+            "entities.json",
+            '{"users": {"User::\\"x\\"": {"euid": "Team::\\"x\\""}}}',
+            "expected an entity of type User",
+        ),
         ("policies.cedar", None, "Cannot read the policies file"),
     ],
 )
@@ -130,7 +130,7 @@ def test_startup_rejects_bad_files(
 
 def test_template_mode_needs_the_templates(workdir: Path, monkeypatch, capsys) -> None:
     assert run_main(workdir, monkeypatch, "--templates", "--policies", "policies.cedar") == 1
-    assert 'reader-template' in capsys.readouterr().err
+    assert "reader-template" in capsys.readouterr().err
 
 
 def test_startup_failure_exits_non_zero(workdir: Path) -> None:
@@ -139,7 +139,11 @@ def test_startup_failure_exits_non_zero(workdir: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TINYTODO_")}
     proc = subprocess.run(
         [sys.executable, "-m", "tinytodo_server", "--port", "0"],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=60,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 1
     assert "^" in proc.stderr
@@ -163,8 +167,9 @@ def test_config_defaults_and_overrides() -> None:
 # -- hot reload ---------------------------------------------------------------------------------
 
 
-def test_reload_valid_and_invalid_edits(make_app: AppFactory, mode: str, workdir: Path,
-                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_reload_valid_and_invalid_edits(
+    make_app: AppFactory, mode: str, workdir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="tinytodo_server")
     api, core = make_app()
     path = policies_file(workdir, mode == "templates")
@@ -212,8 +217,9 @@ def test_reload_valid_and_invalid_edits(make_app: AppFactory, mode: str, workdir
     assert api.ok(api.get_list("aaron", lst))
 
 
-def test_watcher_reloads_on_change(make_app: AppFactory, mode: str, workdir: Path,
-                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_watcher_reloads_on_change(
+    make_app: AppFactory, mode: str, workdir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="tinytodo_server")
     api, _core = make_app(reload_interval=0.05)
     path = policies_file(workdir, mode == "templates")
@@ -279,8 +285,7 @@ def test_validate_policies_uses_the_validator_api(monkeypatch: pytest.MonkeyPatc
     schema = cedarlang.Schema.from_str((TINYTODO_DIR / "tinytodo.cedarschema").read_text())
     good = parse_policies((TINYTODO_DIR / "policies.cedar").read_text(), "p")
     assert validate_policies(schema, good) == []
-    bad_text = (TINYTODO_DIR / "policies.cedar").read_text().replace(
-        "resource.readers", "resource.Readers")
+    bad_text = (TINYTODO_DIR / "policies.cedar").read_text().replace("resource.readers", "resource.Readers")
     bad = parse_policies(bad_text, "p")
     assert validate_policies(schema, bad) == [
         "in policy `policy2`: error: attribute `Readers` not found\n  | when { ... }\n  |      ^^^^"

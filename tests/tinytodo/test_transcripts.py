@@ -34,9 +34,7 @@ PROMPT = ">>> "
 
 # The post's typography: curly quotes, the double prime of List::"0″ and
 # non-breaking spaces (the web page has some in the transcripts).
-TYPOGRAPHIC = str.maketrans(
-    {"“": '"', "”": '"', "″": '"', "‘": "'", "’": "'", "\N{NO-BREAK SPACE}": " "}
-)
+TYPOGRAPHIC = str.maketrans({"“": '"', "”": '"', "″": '"', "‘": "'", "’": "'", "\N{NO-BREAK SPACE}": " "})
 
 
 def sections() -> dict[str, list[str]]:

@@ -240,9 +240,7 @@ def test_actions(app: Schema) -> None:
     assert entities[read] == frozenset({all_})
     assert entities[all_] == frozenset()
     assert app.action_groups() == frozenset({all_})
-    assert app.action_descendants(all_) == frozenset(
-        {read, EntityUid("App::Action", "write"), group}
-    )
+    assert app.action_descendants(all_) == frozenset({read, EntityUid("App::Action", "write"), group})
     assert app.principals() == frozenset({"App::User", "App::Group"})
     assert app.resources() == frozenset({"App::Doc", "Top"})
 
@@ -457,31 +455,48 @@ JSON_ERRORS: list[tuple[str, str]] = [
     ('{"": {"entityTypes": {"A": {}, "A": {}}, "actions": {}}}', "found duplicate key `A`"),
     ('{"": {"entityTypes": {"A": {"foo": 1}}, "actions": {}}}', "unknown field `foo`"),
     ('{"": {"entityTypes": {"A": {"enum": []}}, "actions": {}}}', "NonEmpty needs at least one"),
-    ('{"": {"entityTypes": {"A": {"enum": ["a"], "tags": {"type": "Long"}}}, "actions": {}}}',
-     "unexpected field: tags"),
+    (
+        '{"": {"entityTypes": {"A": {"enum": ["a"], "tags": {"type": "Long"}}}, "actions": {}}}',
+        "unexpected field: tags",
+    ),
     ('{"": {"entityTypes": {"if": {}}, "actions": {}}}', "invalid id `if`"),
-    ('{"": {"entityTypes": {"A": {"shape": {"type": "Set"}}}, "actions": {}}}',
-     "missing field `element`"),
-    ('{"": {"entityTypes": {"A": {"shape": {"type": "Long"}}}, "actions": {}}}',
-     "Shape for entity type A is declared with a type other than `Record`"),
-    ('{"": {"entityTypes": {"A": {"shape": {"type": "Record", "attributes": {}, '
-     '"additionalAttributes": true}}}, "actions": {}}}', "unsupported feature used in schema"),
-    ('{"": {"entityTypes": {}, "actions": {"a": {"attributes": {}}}}}',
-     "unsupported feature used in schema"),
-    ('{"": {"entityTypes": {}, "actions": {"a": {"appliesTo": {"principalTypes": []}}}}}',
-     "missing field `resourceTypes`"),
-    ('{"": {"entityTypes": {}, "actions": {}, "commonTypes": {"Record": {"type": "Long"}}}}',
-     "this is reserved and cannot be the basename of a common-type declaration: Record"),
-    ('{"": {"entityTypes": {}, "actions": {}, "annotations": {"a": "b"}}}',
-     "annotations are not allowed on the empty namespace"),
+    ('{"": {"entityTypes": {"A": {"shape": {"type": "Set"}}}, "actions": {}}}', "missing field `element`"),
+    (
+        '{"": {"entityTypes": {"A": {"shape": {"type": "Long"}}}, "actions": {}}}',
+        "Shape for entity type A is declared with a type other than `Record`",
+    ),
+    (
+        '{"": {"entityTypes": {"A": {"shape": {"type": "Record", "attributes": {}, '
+        '"additionalAttributes": true}}}, "actions": {}}}',
+        "unsupported feature used in schema",
+    ),
+    ('{"": {"entityTypes": {}, "actions": {"a": {"attributes": {}}}}}', "unsupported feature used in schema"),
+    (
+        '{"": {"entityTypes": {}, "actions": {"a": {"appliesTo": {"principalTypes": []}}}}}',
+        "missing field `resourceTypes`",
+    ),
+    (
+        '{"": {"entityTypes": {}, "actions": {}, "commonTypes": {"Record": {"type": "Long"}}}}',
+        "this is reserved and cannot be the basename of a common-type declaration: Record",
+    ),
+    (
+        '{"": {"entityTypes": {}, "actions": {}, "annotations": {"a": "b"}}}',
+        "annotations are not allowed on the empty namespace",
+    ),
     ('{"__cedar": {"entityTypes": {}, "actions": {}}}', "invalid namespace `__cedar`"),
-    ('{"": {"entityTypes": {"A": {"shape": {"type": "Record", "attributes": {"x": '
-     '{"type": "Extension", "name": "ipadr"}}}}}, "actions": {}}}',
-     "unknown extension type `ipadr`"),
-    ('{"": {"entityTypes": {"A": {"memberOfTypes": ["B C"]}}, "actions": {}}}',
-     "invalid name `B C`: unexpected token `C`"),
-    ('{"": {"entityTypes": {}, "actions": {"a": {"memberOf": [{"id": "b"}]}}}}',
-     'undeclared action: Action::"b"'),
+    (
+        '{"": {"entityTypes": {"A": {"shape": {"type": "Record", "attributes": {"x": '
+        '{"type": "Extension", "name": "ipadr"}}}}}, "actions": {}}}',
+        "unknown extension type `ipadr`",
+    ),
+    (
+        '{"": {"entityTypes": {"A": {"memberOfTypes": ["B C"]}}, "actions": {}}}',
+        "invalid name `B C`: unexpected token `C`",
+    ),
+    (
+        '{"": {"entityTypes": {}, "actions": {"a": {"memberOf": [{"id": "b"}]}}}}',
+        'undeclared action: Action::"b"',
+    ),
     ("entity A;", "Expecting value"),
 ]
 
@@ -541,23 +556,42 @@ CEDAR_ERRORS: list[tuple[str, int | None, int | None, str]] = [
     ("namespace __cedar { entity A; }", 1, 11, "use of the reserved `__cedar` namespace"),
     ("entity __cedar;", 1, 8, "use of the reserved `__cedar` namespace"),
     ("type Set = Long;", 1, 6, "this uses a reserved schema keyword: `Set`"),
-    ("entity A;\naction a appliesTo { principal: [], resource: A };", 2, 22,
-     "for action `a`, `principal` is `[]`, which is invalid"),
-    ("entity A;\naction view appliesTo { principal: A };", 2, 8,
-     "missing `resource` declaration for `view`"),
-    ("entity A;\naction a appliesTo { principal: A, resource: A, context: {}, context: {} };",
-     2, 62, "duplicate context declaration in action `a`"),
+    (
+        "entity A;\naction a appliesTo { principal: [], resource: A };",
+        2,
+        22,
+        "for action `a`, `principal` is `[]`, which is invalid",
+    ),
+    ("entity A;\naction view appliesTo { principal: A };", 2, 8, "missing `resource` declaration for `view`"),
+    (
+        "entity A;\naction a appliesTo { principal: A, resource: A, context: {}, context: {} };",
+        2,
+        62,
+        "duplicate context declaration in action `a`",
+    ),
     ("entity User;\nentity Doc = { owner: Usr };", 2, 23, "failed to resolve type: Usr"),
-    ("entity A;\naction a appliesTo { principal: A, resource: A, context: Ctx };", 2, 58,
-     "failed to resolve type: Ctx"),
+    (
+        "entity A;\naction a appliesTo { principal: A, resource: A, context: Ctx };",
+        2,
+        58,
+        "failed to resolve type: Ctx",
+    ),
     ("action a in [b];", 1, 14, 'undeclared action: Action::"b"'),
     ("action a in b;\naction b in a;", 1, 8, "cycle in action hierarchy"),
     ("type A = B;\ntype B = {x: A};", 1, 6, "cycle in common type references"),
-    ("entity User;\nnamespace N { entity User; }", 2, 22,
-     "definition of `N::User` illegally shadows the existing definition of `User`"),
+    (
+        "entity User;\nnamespace N { entity User; }",
+        2,
+        22,
+        "definition of `N::User` illegally shadows the existing definition of `User`",
+    ),
     ("action view;\nnamespace N { action view; }", 2, 22, "illegally shadows"),
-    ("type T = Long;\nentity A;\naction a appliesTo { principal: A, resource: A, context: T };",
-     3, 8, 'Context for action Action::"a" is declared with a type other than `Record`'),
+    (
+        "type T = Long;\nentity A;\naction a appliesTo { principal: A, resource: A, context: T };",
+        3,
+        8,
+        'Context for action Action::"a" is declared with a type other than `Record`',
+    ),
     ("entity A = { ip: __cedar::ipadr };", 1, 18, "failed to resolve type: __cedar::ipadr"),
     ("namespace N { entity Action; }", 1, 22, "entity type `Action` declared in `entityTypes`"),
     ("entity A;\naction a appliesTo {};", 2, 21, "unexpected token `}`"),
@@ -647,8 +681,10 @@ def _random_cedar_schema(r: random.Random) -> str:
 
     nss = r.sample([None, "N", "M::K"], r.choice([1, 2, 3]))
     ents = {ns: r.sample(["U", "G", "Doc", "Long", "ipaddr"], r.choice([1, 2])) for ns in nss}
-    commons = {ns: r.sample(["T", "C", "decimal", "Bool" if r.random() < 0.1 else "D"],
-                            r.choice([0, 1, 2])) for ns in nss}
+    commons = {
+        ns: r.sample(["T", "C", "decimal", "Bool" if r.random() < 0.1 else "D"], r.choice([0, 1, 2]))
+        for ns in nss
+    }
     if None in nss and r.random() < 0.8:
         top = set(ents[None]) | set(commons[None])
         for ns in nss:
@@ -709,8 +745,13 @@ def _random_cedar_schema(r: random.Random) -> str:
                 d += f" in [{acts[0]}]"
             if r.random() < 0.8:
                 ctx = record(ns) if r.random() < 0.7 or not commons[ns] else r.choice(commons[ns])
-                d += (" appliesTo {principal: [" + ", ".join(entity_ref(ns) for _ in range(2))
-                      + "], resource: " + entity_ref(ns) + f", context: {ctx}}}")
+                d += (
+                    " appliesTo {principal: ["
+                    + ", ".join(entity_ref(ns) for _ in range(2))
+                    + "], resource: "
+                    + entity_ref(ns)
+                    + f", context: {ctx}}}"
+                )
             decls.append(d + ";")
         r.shuffle(decls)
         body = " ".join(decls)
@@ -736,8 +777,24 @@ def test_differential_random_cedar_schemas() -> None:
 
 _MUTATIONS = [
     *'{}[]<>;:,=?@()"\\/ \n\tA_z09',
-    "::", "Set", "in", "entity", "action", "type", "namespace", "appliesTo", "tags", "enum",
-    "\u00e9", "\u3000", "//", "principal", "context", "if", "__cedar", "\r",
+    "::",
+    "Set",
+    "in",
+    "entity",
+    "action",
+    "type",
+    "namespace",
+    "appliesTo",
+    "tags",
+    "enum",
+    "\u00e9",
+    "\u3000",
+    "//",
+    "principal",
+    "context",
+    "if",
+    "__cedar",
+    "\r",
 ]
 
 
@@ -752,9 +809,9 @@ def test_differential_mutated_corpus_schemas() -> None:
             if op < 0.4:
                 text = text[:pos] + r.choice(_MUTATIONS) + text[pos:]
             elif op < 0.8:
-                text = text[:pos] + text[pos + r.choice([1, 2, 5]):]
+                text = text[:pos] + text[pos + r.choice([1, 2, 5]) :]
             else:
-                text = text[:pos] + r.choice(_MUTATIONS) + text[pos + 1:]
+                text = text[:pos] + r.choice(_MUTATIONS) + text[pos + 1 :]
         assert_same_as_rust(text)
 
 
@@ -775,8 +832,10 @@ def _random_json_schema(r: random.Random) -> dict[str, Any]:
         if c < 0.3:
             return {"type": "Entity", "name": entity_ref(ns)}
         if c < 0.45:
-            return {"type": "EntityOrCommon",
-                    "name": r.choice([entity_ref(ns), "Long", "Bool", "__cedar::Long", *commons[ns]])}
+            return {
+                "type": "EntityOrCommon",
+                "name": r.choice([entity_ref(ns), "Long", "Bool", "__cedar::Long", *commons[ns]]),
+            }
         if c < 0.55:
             return {"type": "Extension", "name": r.choice(["ipaddr", "decimal", "datetime"])}
         if c < 0.65 and commons[ns]:

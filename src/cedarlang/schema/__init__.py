@@ -182,9 +182,7 @@ class Schema:
     def action_ancestors(self, uid: EntityUid) -> frozenset[EntityUid]:
         """All action groups ``uid`` is (transitively) in; empty for unknown actions."""
         if self._action_ancestors is None:
-            self._action_ancestors = _closure(
-                {u: a.member_of for u, a in self.actions.items()}
-            )
+            self._action_ancestors = _closure({u: a.member_of for u, a in self.actions.items()})
         return self._action_ancestors.get(uid, frozenset())
 
     def action_descendants(self, uid: EntityUid) -> frozenset[EntityUid]:
@@ -226,15 +224,11 @@ class Schema:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return (
-            f"<Schema: {len(self.entity_types)} entity types, {len(self.actions)} actions>"
-        )
+        return f"<Schema: {len(self.entity_types)} entity types, {len(self.actions)} actions>"
 
 
 def _too_deep() -> SchemaError:
-    return SchemaError(
-        [Diagnostic("schema is nested too deeply", help="reduce the nesting of types")]
-    )
+    return SchemaError([Diagnostic("schema is nested too deeply", help="reduce the nesting of types")])
 
 
 def _closure(edges: Mapping[Any, Any]) -> dict[Any, frozenset[Any]]:

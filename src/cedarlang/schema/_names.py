@@ -7,9 +7,7 @@ import unicodedata
 from typing import Final
 
 #: Words the Cedar policy grammar reserves; they are not valid identifiers (``Id``).
-RESERVED_IDS: Final = frozenset(
-    {"true", "false", "if", "then", "else", "in", "like", "has", "is"}
-)
+RESERVED_IDS: Final = frozenset({"true", "false", "if", "then", "else", "in", "like", "has", "is"})
 
 #: The reserved namespace; no declared name may contain it.
 CEDAR_NAMESPACE: Final = "__cedar"
@@ -118,9 +116,7 @@ _SIMPLE_ESCAPES: Final = {
 
 def escape_debug(text: str) -> str:
     """Rust's ``str::escape_debug``: how Cedar prints strings between double quotes."""
-    if text.isascii() and text.isprintable() and '"' not in text and "'" not in text and (
-        "\\" not in text
-    ):
+    if text.isascii() and text.isprintable() and '"' not in text and "'" not in text and ("\\" not in text):
         return text
     out: list[str] = []
     for i, ch in enumerate(text):

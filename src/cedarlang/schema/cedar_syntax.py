@@ -63,16 +63,29 @@ BAD: Final = "bad"
 #: Words the grammar lexes as their own tokens (they are identifiers everywhere else).
 _KEYWORDS: Final = frozenset(
     {
-        "namespace", "entity", "in", "type", "Set", "appliesTo", "principal", "action",
-        "resource", "context", "attributes", "tags", "Long", "String", "Bool", "enum",
+        "namespace",
+        "entity",
+        "in",
+        "type",
+        "Set",
+        "appliesTo",
+        "principal",
+        "action",
+        "resource",
+        "context",
+        "attributes",
+        "tags",
+        "Long",
+        "String",
+        "Bool",
+        "enum",
     }
 )
 # Tokens that may follow an identifier / a string literal / a declaration / an attribute list
 # anywhere in the grammar: lalrpop only runs a reduce action (and raises its error) when the
 # next token is one of these.
 _FOLLOW_IDENT: Final = frozenset(
-    {"::", ",", ";", "{", "}", "]", ">", "=", "?", ":",
-     "in", "enum", "tags", "appliesTo", "attributes"}
+    {"::", ",", ";", "{", "}", "]", ">", "=", "?", ":", "in", "enum", "tags", "appliesTo", "attributes"}
 )
 _FOLLOW_STR: Final = frozenset({"?", ":", ",", ";", ")", "]", "in", "appliesTo", "attributes"})
 _FOLLOW_DECL: Final = frozenset({EOF, "@", "}", "entity", "action", "type", "namespace"})
@@ -410,9 +423,7 @@ class _Parser:
                 choices.append(self.string()[0])
             self.expect("]")
             self.expect(";")
-            return _EntityDecl(
-                names, [], RecordRaw(), None, choices, Span(start, self.prev_end())
-            )
+            return _EntityDecl(names, [], RecordRaw(), None, choices, Span(start, self.prev_end()))
         parents: list[RawName] = []
         if self.is_kw("in"):
             self.advance()
@@ -648,9 +659,7 @@ class _Converter:
         return None
 
     def duplicate(self, ident: _Ident) -> SchemaError:
-        return self.error(
-            f"`{ident.text}` is declared twice", ident.span, "remove one of the declarations"
-        )
+        return self.error(f"`{ident.text}` is declared twice", ident.span, "remove one of the declarations")
 
     def reserved_name(self, span: Span | None) -> SchemaError:
         return self.error(
@@ -708,9 +717,7 @@ class _Converter:
                         "Keywords such as `entity`, `extension`, `set` and `record` cannot be "
                         "used as common type names",
                     )
-                out.common_types[name] = CommonTypeRaw(
-                    decl.type, dict(decl.annotations), decl.name.span
-                )
+                out.common_types[name] = CommonTypeRaw(decl.type, dict(decl.annotations), decl.name.span)
         return out
 
     def convert_app_decls(self, decl: _ActionDecl) -> ApplySpecRaw:
@@ -726,8 +733,7 @@ class _Converter:
                     raise self.error(
                         f"duplicate context declaration in action `{name.text}`",
                         app.span,
-                        "Try either deleting one of the declarations, or merging into a single "
-                        "declaration",
+                        "Try either deleting one of the declarations, or merging into a single declaration",
                     )
                 context = app
                 continue
@@ -751,13 +757,9 @@ class _Converter:
             else:
                 resources = app
         if resources is None:
-            raise self.error(
-                f"missing `resource` declaration for `{name.text}`", name.span, _NO_PR_HELP
-            )
+            raise self.error(f"missing `resource` declaration for `{name.text}`", name.span, _NO_PR_HELP)
         if principals is None:
-            raise self.error(
-                f"missing `principal` declaration for `{name.text}`", name.span, _NO_PR_HELP
-            )
+            raise self.error(f"missing `principal` declaration for `{name.text}`", name.span, _NO_PR_HELP)
         ctx: RawType = RecordRaw() if context is None else (context.context or RecordRaw())
         return ApplySpecRaw(list(principals.types or []), list(resources.types or []), ctx)
 

@@ -224,9 +224,7 @@ def _annotations(value: Any) -> Annotations:
 # --------------------------------------------------------------------------- types
 
 
-def _type(
-    value: Any, extra: tuple[str, ...] = (), what: str = ""
-) -> tuple[RawType, bool, Annotations]:
+def _type(value: Any, extra: tuple[str, ...] = (), what: str = "") -> tuple[RawType, bool, Annotations]:
     """Parse a type object; ``extra`` lists accepted sibling keys (``required``, ``annotations``)."""
     if not isinstance(value, dict):
         _invalid_type(value, what or "builtin type or reference to type defined in commonTypes")
@@ -316,9 +314,7 @@ def _attributes(value: Any) -> dict[str, AttrRaw]:
     out: dict[str, AttrRaw] = {}
     for key, val in obj.items():
         with _At(key):
-            ty, required, annotations = _type(
-                val, ("required", "annotations"), "struct TypeOfAttribute"
-            )
+            ty, required, annotations = _type(val, ("required", "annotations"), "struct TypeOfAttribute")
         out[key] = AttrRaw(ty, required, annotations)
     return out
 
@@ -356,9 +352,7 @@ def _entity_type(value: Any) -> EntityTypeRaw:
                 annotations = _annotations(val)
     if enum is not None:
         unexpected = [
-            n
-            for n, v in (("memberOfTypes", member_of), ("shape", shape), ("tags", tags))
-            if v is not None
+            n for n, v in (("memberOfTypes", member_of), ("shape", shape), ("tags", tags)) if v is not None
         ]
         if unexpected:
             _fail(f"unexpected field: {', '.join(unexpected)}")
@@ -571,9 +565,7 @@ def parse_json_schema(data: Any, name: str = "<schema>") -> Fragment:
             data = json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
         except json.JSONDecodeError as e:
             source = Source(text, name)
-            help = (
-                None if text.lstrip().startswith("{") or not text.strip() else _CEDAR_FORMAT_HELP
-            )
+            help = None if text.lstrip().startswith("{") or not text.strip() else _CEDAR_FORMAT_HELP
             raise SchemaError(
                 [Diagnostic(e.msg, Span(e.pos, min(e.pos + 1, len(text))), source, help)]
             ) from None
@@ -583,9 +575,7 @@ def parse_json_schema(data: Any, name: str = "<schema>") -> Fragment:
         return _fragment(data)
     except _Fail as e:
         help = None
-        if isinstance(data, dict) and any(
-            k in data for k in ("entityTypes", "actions", "commonTypes")
-        ):
+        if isinstance(data, dict) and any(k in data for k in ("entityTypes", "actions", "commonTypes")):
             help = _MISSING_NAMESPACE_HELP
         span = None if text is None else _locate(text, e.path, e.at_key)
         where = None if span is None or text is None else Source(text, name)
@@ -704,6 +694,5 @@ def sorted_namespaces(fragment: Fragment) -> list[NamespaceRaw]:
 def fragment_to_json(fragment: Fragment) -> dict[str, Any]:
     """The JSON schema format of ``fragment`` (as Rust's ``translate-schema`` prints it)."""
     return {
-        (ns.name if ns.name is not None else ""): namespace_to_json(ns)
-        for ns in sorted_namespaces(fragment)
+        (ns.name if ns.name is not None else ""): namespace_to_json(ns) for ns in sorted_namespaces(fragment)
     }

@@ -140,8 +140,7 @@ def _check_collisions(fragment: Fragment) -> None:
         qualify(name, ns.name)
         for ns in sorted_namespaces(fragment)
         for name in sorted(ns.entity_types)
-        if ns.entity_types[name].enum is None
-        and not isinstance(ns.entity_types[name].shape, RecordRaw)
+        if ns.entity_types[name].enum is None and not isinstance(ns.entity_types[name].shape, RecordRaw)
     ]
     if bad_shapes:
         raise SchemaError(

@@ -138,8 +138,7 @@ class _Resolver:
                 self.fail(
                     "entity type `Action` declared in `entityTypes` list",
                     ns.entity_types["Action"].span,
-                    "the `Action` entity type is implicitly declared; actions are declared "
-                    "with `action`",
+                    "the `Action` entity type is implicitly declared; actions are declared with `action`",
                 )
             with_attrs = sorted(name for name, a in ns.actions.items() if a.has_attributes)
             if with_attrs:
@@ -228,9 +227,7 @@ class _Resolver:
             raise _Undefined([found])
         return found
 
-    def resolve_names(
-        self, names: Iterable[RawName], ns: str | None
-    ) -> tuple[list[str], list[_Unresolved]]:
+    def resolve_names(self, names: Iterable[RawName], ns: str | None) -> tuple[list[str], list[_Unresolved]]:
         """Resolve entity type names, collecting every failure (once per distinct name)."""
         out: list[str] = []
         failed: dict[str, _Unresolved] = {}
@@ -308,10 +305,7 @@ class _Resolver:
                 help += f"; did you mean `{suggestion}`?"
             self.fail(f"failed to resolve type{plural}: {names}", first.span, help)
         if self.undeclared_actions:
-            refs = [
-                f'{ref.type or "Action"}::"{escape_debug(ref.id)}"'
-                for ref, _ in self.undeclared_actions
-            ]
+            refs = [f'{ref.type or "Action"}::"{escape_debug(ref.id)}"' for ref, _ in self.undeclared_actions]
             plural = "s" if len(refs) > 1 else ""
             self.fail(
                 f"undeclared action{plural}: {_join_with_and(refs)}",
@@ -497,8 +491,7 @@ class _Resolver:
             context_t = self.to_schema_type(context_raw, commons)
             if not isinstance(context_t, RecordType):
                 self.fail(
-                    f"Context for action {uid_str(uid)} is declared with a type other than "
-                    f"`Record`",
+                    f"Context for action {uid_str(uid)} is declared with a type other than `Record`",
                     action.span,
                     "action contexts must have type `Record`",
                 )
@@ -532,8 +525,7 @@ class _Resolver:
             self.fail(
                 f"undeclared entity type{plural}: {_join_with_and(names)}",
                 self.ref_spans.get(names[0]),
-                "any entity types appearing anywhere in a schema need to be declared in "
-                "`entityTypes`",
+                "any entity types appearing anywhere in a schema need to be declared in `entityTypes`",
             )
 
     def check_action_cycles(self, actions: Mapping[EntityUid, ActionDecl]) -> None:

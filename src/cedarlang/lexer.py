@@ -13,6 +13,8 @@ INT: Final = "INT"
 STR: Final = "STR"
 SLOT: Final = "SLOT"
 EOF: Final = "EOF"
+HEAD: Final = "HEAD"
+"""A policy's effect and plainly written scope as one token (``tokenize(heads=True)``)."""
 
 _SKIP = r"(?>(?:[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0085]+|//[^\n\r]*)*)"
 # One match per token: whitespace and comments before it are skipped in the same match.
@@ -31,24 +33,82 @@ _SKIP_RE: Final = re.compile(_SKIP)
 # The same tokens for `findall`: every match is (trivia, token, stray character); a
 # stray character (one no token starts with) ends the fast path, and `\Z` lets the
 # final trivia match, so the matches cover the text without gaps.
-_SCAN_RE: Final = re.compile(
-    "("
-    + _SKIP
-    + ")"
-    + r"""(?:(
-    [_a-zA-Z][_a-zA-Z0-9]*
-  | [0-9]+
-  | "(?:[^"\\]|\\[^\n])*"
-  | \?[_a-zA-Z][_a-zA-Z0-9]*
+# The common scope forms written plainly (no comments, no unusual whitespace, no
+# escapes in ids). The parser reads such a scope with one match of SCOPE_RE and
+# leaves anything else, including every error, to its token-by-token path.
+_W = r"[ \t\r\n]"
+NAME_PATTERN: Final = r"[_a-zA-Z][_a-zA-Z0-9]*(?:::[_a-zA-Z][_a-zA-Z0-9]*)*"
+_UID_TEXT = NAME_PATTERN + r'::"[^"\\\r]*"'
+_B = r"(?![_a-zA-Z0-9])"
+
+
+def _scope_pattern(named: bool) -> str:
+    def group(name: str, body: str) -> str:
+        return f"(?P<{name}>{body})" if named else f"(?:{body})"
+
+    def var_pattern(var: str) -> str:
+        target = rf"(?:{_UID_TEXT}|\?{var}{_B})"
+        return (
+            group(var, var)
+            + rf"{_B}(?:{_W}*"
+            + group(var + "_op", f"==|in{_B}")
+            + rf"{_W}*"
+            + group(var + "_rhs", target)
+            + rf"|{_W}+is{_W}+"
+            + group(var + "_type", NAME_PATTERN)
+            + rf"(?![_a-zA-Z0-9:])(?:{_W}+in{_B}{_W}*"
+            + group(var + "_in", target)
+            + ")?)?"
+        )
+
+    action_rhs = rf"{_UID_TEXT}|\[{_W}*{_UID_TEXT}(?:{_W}*,{_W}*{_UID_TEXT})*{_W}*,?{_W}*\]"
+    return (
+        rf"\({_W}*{var_pattern('principal')}{_W}*,{_W}*"
+        + group("action", "action")
+        + rf"{_B}(?:{_W}*"
+        + group("action_op", f"==|in{_B}")
+        + rf"{_W}*"
+        + group("action_rhs", action_rhs)
+        + rf")?{_W}*,{_W}*{var_pattern('resource')}{_W}*(?:,{_W}*)?\)"
+    )
+
+
+SCOPE_RE: Final = re.compile(_scope_pattern(named=True))
+"""A plainly written scope, from its `(` to its `)`, with a named group for each part."""
+
+_TRIVIA_GROUP = (
+    r"((?:[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0085]++|//[^\n\r]*+)*+)"
+)
+_TOKEN_ALTERNATIVES = r"""
+    [_a-zA-Z][_a-zA-Z0-9]*+
+  | [0-9]++
+  | "[^"\\]*+(?:\\[^\n][^"\\]*+)*+"
+  | \?[_a-zA-Z][_a-zA-Z0-9]*+
   | ::|==|!=|<=|>=|&&|\|\||[@.,;:(){}\[\]<>+\-*/%!=]
-    )|\Z|(.))""",
+"""
+# The same tokens for `findall`: every match is (trivia, token, stray character); a
+# stray character (one no token starts with) ends the fast path, and `\Z` lets the
+# final trivia match, so the matches cover the text without gaps.
+_SCAN_RE: Final = re.compile(
+    _TRIVIA_GROUP + "(?:(" + _TOKEN_ALTERNATIVES + r")|\Z|(.))", re.VERBOSE | re.DOTALL
+)
+# ... and with a whole plain policy head (`permit (principal, ...)`) as one token
+_SCAN_HEADS_RE: Final = re.compile(
+    _TRIVIA_GROUP
+    + "(?:((?:permit|forbid)"
+    + _W
+    + "*"
+    + _scope_pattern(named=False).replace(" ", r"\ ")
+    + "|"
+    + _TOKEN_ALTERNATIVES
+    + r")|\Z|(.))",
     re.VERBOSE | re.DOTALL,
 )
 _KIND_BY_FIRST_CHAR: Final = {
-    **dict.fromkeys("_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "IDENT"),
-    **dict.fromkeys("0123456789", "INT"),
-    '"': "STR",
-    "?": "SLOT",
+    **dict.fromkeys("_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", IDENT),
+    **dict.fromkeys("0123456789", INT),
+    '"': STR,
+    "?": SLOT,
 }
 
 
@@ -72,26 +132,34 @@ class Token:
         return f"Token({self.kind}, {self.text!r}, {self.start})"
 
 
-def tokenize(source: Source) -> list[Token]:
-    """Split ``source`` into tokens, ending with an ``EOF`` token."""
+def tokenize(source: Source, *, heads: bool = False) -> list[Token]:
+    """Split ``source`` into tokens, ending with an ``EOF`` token.
+
+    With ``heads=True`` a policy's effect and plainly written scope come as one
+    :data:`HEAD` token (text ending in `)`), which the policy parser reads with
+    :data:`SCOPE_RE`; the tokens are otherwise the same.
+    """
     tokens: list[Token] = []
     append = tokens.append
     kind_of = _KIND_BY_FIRST_CHAR.get
     pos = 0
-    for trivia, text, stray in _SCAN_RE.findall(source.text):
+    for trivia, text, stray in (_SCAN_HEADS_RE if heads else _SCAN_RE).findall(source.text):
         if not text:
             if stray:
                 return _tokenize_reporting(source)
             break
         start = pos + len(trivia)
         pos = start + len(text)
-        append(Token(kind_of(text[0], text), text, start, pos))
+        kind = kind_of(text[0], text)
+        if kind is IDENT and text[-1] == ")":
+            kind = HEAD
+        append(Token(kind, text, start, pos))
     # like Rust's parser, report "end of input" just after the last real token
     append(Token(EOF, "", pos, pos))
     return tokens
 
 
-def _tokenize_reporting(source: Source) -> list[Token]:
+def _tokenize_reporting(source: Source, *, heads: bool = False) -> list[Token]:
     """Token by token, raising a ParseError at the first character no token starts with."""
     text = source.text
     tokens: list[Token] = []

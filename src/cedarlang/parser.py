@@ -24,7 +24,7 @@ from ._limits import DEEP_FRAMES, MAX_NESTING, recursion_headroom
 from .ast import BinaryOp, Expr, UnaryOp
 from .errors import ParseError
 from .extensions import FUNCTIONS
-from .lexer import EOF, IDENT, INT, SLOT, STAR, STR, Token, tokenize, unescape
+from .lexer import EOF, HEAD, IDENT, INT, NAME_PATTERN, SCOPE_RE, SLOT, STAR, STR, Token, tokenize, unescape
 from .source import Diagnostic, Source, Span
 from .values import I64_MAX, EntityUid, quote_string
 
@@ -56,46 +56,29 @@ _RELOPS: Final = {
 
 T = TypeVar("T")
 
-# A regular expression for the common scope forms written plainly (no comments, no
-# unusual whitespace, no escapes in ids): `Parser.parse_scope` tries it first and
-# falls back to the token-by-token parser for anything else, including every error.
-_W = r"[ \t\r\n]"
-_NAME = r"[_a-zA-Z][_a-zA-Z0-9]*(?:::[_a-zA-Z][_a-zA-Z0-9]*)*"
-_UID_TEXT = _NAME + r'::"[^"\\\r]*"'
-_B = r"(?![_a-zA-Z0-9])"
-
-
-def _scope_var_pattern(var: str) -> str:
-    target = rf"(?:{_UID_TEXT}|\?{var}{_B})"
-    return (
-        rf"(?P<{var}>{var}){_B}(?:"
-        rf"{_W}*(?P<{var}_op>==|in{_B}){_W}*(?P<{var}_rhs>{target})"
-        rf"|{_W}+is{_W}+(?P<{var}_type>{_NAME})(?![_a-zA-Z0-9:])"
-        rf"(?:{_W}+in{_B}{_W}*(?P<{var}_in>{target}))?"
-        r")?"
-    )
-
-
-_SCOPE_RE: Final = re.compile(
-    rf"\({_W}*{_scope_var_pattern('principal')}{_W}*,{_W}*"
-    rf"(?P<action>action){_B}(?:{_W}*(?P<action_op>==|in{_B}){_W}*"
-    rf"(?P<action_rhs>{_UID_TEXT}|\[{_W}*{_UID_TEXT}(?:{_W}*,{_W}*{_UID_TEXT})*{_W}*,?{_W}*\]))?"
-    rf"{_W}*,{_W}*{_scope_var_pattern('resource')}{_W}*(?:,{_W}*)?\)"
-)
-_UID_PARTS: Final = re.compile(rf'({_NAME})::"([^"\\\r]*)"')
+_UID_PARTS: Final = re.compile(rf'({NAME_PATTERN})::"([^"\\\r]*)"')
 _token_start = operator.attrgetter("start")
+_span: Final = functools.partial(tuple.__new__, Span)
+"""``_span((start, end))``: a :class:`Span` from a pair, built without a Python call."""
 
 
 class _Abort(Exception):
     """Internal: stop parsing the current policy (a diagnostic was recorded)."""
 
 
+class _NotPlain(Exception):
+    """Internal: a HEAD token needs the token-by-token parser; parse again without heads."""
+
+
+Scope = tuple[ast.ScopeConstraint, ast.ScopeConstraint, ast.ScopeConstraint]
+
+
 class Parser:
     """Parses one source text; use the module-level functions instead."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, *, heads: bool = False) -> None:
         self.source = source
-        self.tokens = tokenize(source)
+        self.tokens = tokenize(source, heads=heads)
         self.pos = 0
         self.tok: Token = self.tokens[0]
         """The current token (kept in step with ``pos`` by :meth:`advance`)."""
@@ -140,7 +123,7 @@ class Parser:
 
     def span_from(self, start: int) -> Span:
         end = self.tokens[self.pos - 1].end if self.pos > 0 else self.tok.end
-        return Span(start, end if end > start else start)
+        return _span((start, end if end > start else start))
 
     @contextmanager
     def nested(self, tok: Token) -> Iterator[None]:
@@ -184,6 +167,10 @@ class Parser:
         start = self.tok.start
         annotations = self.parse_annotations()
         effect_tok = self.tok
+        if effect_tok.kind == HEAD:
+            self.advance()
+            effect, (principal, action, resource) = self.plain_head(effect_tok)
+            return self.finish_policy(start, annotations, effect, principal, action, resource)
         if effect_tok.kind != IDENT:
             self.unexpected("`permit` or `forbid`")
         self.advance()
@@ -193,8 +180,20 @@ class Parser:
                 effect_tok.span,
                 help="a policy starts with `permit` or `forbid`",
             )
-        effect = ast.Effect(effect_tok.text)
+        effect = ast.Effect.PERMIT if effect_tok.text == "permit" else ast.Effect.FORBID
         principal, action, resource = self.parse_scope()
+        return self.finish_policy(start, annotations, effect, principal, action, resource)
+
+    def finish_policy(
+        self,
+        start: int,
+        annotations: dict[str, str],
+        effect: ast.Effect,
+        principal: ast.ScopeConstraint,
+        action: ast.ScopeConstraint,
+        resource: ast.ScopeConstraint,
+    ) -> ast.PolicyAst:
+        """The conditions and the closing `;` after a policy's scope."""
         conditions = []
         while self.at(IDENT):
             conditions.append(self.parse_condition())
@@ -234,7 +233,7 @@ class Parser:
             annotations[key_tok.text] = value
         return annotations
 
-    def parse_scope(self) -> tuple[ast.ScopeConstraint, ast.ScopeConstraint, ast.ScopeConstraint]:
+    def parse_scope(self) -> Scope:
         if self.tok.kind == "(":
             plain = self.plain_scope()
             if plain is not None:
@@ -264,11 +263,25 @@ class Parser:
             )
         return constraints[0], constraints[1], constraints[2]
 
-    def plain_scope(self) -> tuple[ast.ScopeConstraint, ast.ScopeConstraint, ast.ScopeConstraint] | None:
-        """The scope via :data:`_SCOPE_RE`, or ``None`` (nothing consumed) when it is not
+    def plain_head(self, head: Token) -> tuple[ast.Effect, Scope]:
+        """The effect and scope of a :data:`HEAD` token (raises :class:`_NotPlain` when
+        the scope would need the token-by-token parser after all)."""
+        effect = ast.Effect.PERMIT if head.text[0] == "p" else ast.Effect.FORBID
+        m = SCOPE_RE.match(self.source.text, head.start + head.text.index("("))
+        assert m is not None, "a HEAD token always holds a plain scope"
+        try:
+            principal = _plain_scope_var(m, "principal")
+            action = _plain_action(m)
+            resource = _plain_scope_var(m, "resource")
+        except ValueError:
+            raise _NotPlain from None
+        return effect, (principal, action, resource)
+
+    def plain_scope(self) -> Scope | None:
+        """The scope via :data:`SCOPE_RE`, or ``None`` (nothing consumed) when it is not
         written in the plain form or would need a diagnostic: the token-by-token parser
         then handles it. Builds exactly what that parser builds."""
-        m = _SCOPE_RE.match(self.source.text, self.tok.start)
+        m = SCOPE_RE.match(self.source.text, self.tok.start)
         if m is None:
             return None
         try:
@@ -614,8 +627,14 @@ class Parser:
         return left
 
     def parse_mult(self) -> Expr:
-        start = self.tok.start
-        left = self.parse_unary()
+        tok = self.tok
+        start = tok.start
+        if tok.kind == "!" or tok.kind == "-":
+            left = self.parse_unary()
+        else:  # parse_unary's common case, inlined
+            left = self.parse_member()
+            if type(left) is ast.IntLiteralTooLarge:
+                self.check_int(left)
         while self.tok.kind in ("*", "/", "%"):
             op_tok = self.advance()
             if op_tok.kind != "*":
@@ -819,8 +838,15 @@ class Parser:
         return key, self.parse_expr()
 
     def parse_name_expr(self) -> Expr:
-        start_tok = self.tok
-        parts = [self.advance()]
+        start_tok = self.advance()
+        following = self.tok.kind
+        if following != "::":  # the common case: a lone variable or boolean
+            word = start_tok.text
+            if word in VARIABLES and following != "(":
+                return ast.Var(word, start_tok.span)
+            if word == "true" or word == "false":
+                return ast.Lit(word == "true", start_tok.span)
+        parts = [start_tok]
         while self.at("::") and self.peek().kind == IDENT:
             self.advance()
             parts.append(self.advance())
@@ -902,31 +928,36 @@ def _plain_target(m: re.Match[str], group: str) -> EntityUid | str:
     return text if text[0] == "?" else _plain_uid(text)
 
 
+_GROUPS: Final = {
+    var: (var, var + "_op", var + "_rhs", var + "_type", var + "_in") for var in ("principal", "resource")
+}
+
+
 def _plain_scope_var(m: re.Match[str], var: str) -> ast.ScopeConstraint:
-    """One principal/resource constraint of a :data:`_SCOPE_RE` match (ValueError: not plain)."""
-    op = m.group(var + "_op")
+    """One principal/resource constraint of a :data:`SCOPE_RE` match (ValueError: not plain)."""
+    var_group, op_group, rhs_group, type_group, in_group = _GROUPS[var]
+    op, entity_type = m.group(op_group, type_group)
     if op is not None:
-        target = _plain_target(m, var + "_rhs")
-        span = Span(*m.span(var + "_rhs"))
-        return ast.ScopeConstraint(ast.ScopeOp.EQ if op == "==" else ast.ScopeOp.IN, target, span=span)
-    entity_type = m.group(var + "_type")
+        target = _plain_target(m, rhs_group)
+        scope_op = ast.ScopeOp.EQ if op == "==" else ast.ScopeOp.IN
+        return ast.ScopeConstraint(scope_op, target, None, _span(m.span(rhs_group)))
     if entity_type is None:
-        return ast.ScopeConstraint(ast.ScopeOp.ALL, span=Span(*m.span(var)))
+        return ast.ScopeConstraint(ast.ScopeOp.ALL, None, None, _span(m.span(var_group)))
     if not RESERVED.isdisjoint(entity_type.split("::")):
         raise ValueError(entity_type)
-    if m.group(var + "_in") is None:
-        return ast.ScopeConstraint(ast.ScopeOp.IS, None, entity_type, Span(*m.span(var)))
-    target = _plain_target(m, var + "_in")
-    return ast.ScopeConstraint(ast.ScopeOp.IS_IN, target, entity_type, Span(*m.span(var + "_in")))
+    if m.group(in_group) is None:
+        return ast.ScopeConstraint(ast.ScopeOp.IS, None, entity_type, _span(m.span(var_group)))
+    target = _plain_target(m, in_group)
+    return ast.ScopeConstraint(ast.ScopeOp.IS_IN, target, entity_type, _span(m.span(in_group)))
 
 
 def _plain_action(m: re.Match[str]) -> ast.ScopeConstraint:
-    """The action constraint of a :data:`_SCOPE_RE` match (ValueError: not plain)."""
+    """The action constraint of a :data:`SCOPE_RE` match (ValueError: not plain)."""
     op = m.group("action_op")
     if op is None:
-        return ast.ScopeConstraint(ast.ScopeOp.ALL, span=Span(*m.span("action")))
+        return ast.ScopeConstraint(ast.ScopeOp.ALL, None, None, _span(m.span("action")))
     text = m.group("action_rhs")
-    span = Span(*m.span("action_rhs"))
+    span = _span(m.span("action_rhs"))
     if text[0] == "[":
         if op == "==":
             raise ValueError(text)
@@ -949,18 +980,28 @@ def _abbreviate(text: str) -> str:
     return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]}"
 
 
-def _run(source: Source, action: Callable[[Parser], T]) -> T:
+def _run(source: Source, action: Callable[[Parser], T], *, heads: bool = False) -> T:
+    """Run ``action`` on a parser of ``source``, turning its diagnostics into a ParseError.
+
+    With ``heads=True`` plain policy heads are single tokens (the fast path); if
+    that parse fails for any reason, the text is parsed again without them, so
+    errors and unusual scopes always come from the token-by-token parser.
+    """
     with recursion_headroom(DEEP_FRAMES):
-        parser = Parser(source)
+        parser = Parser(source, heads=heads)
         try:
             return action(parser)
-        except _Abort:
-            raise ParseError(parser.diagnostics) from None
+        except (_Abort, _NotPlain, ParseError):
+            if heads:
+                return _run(source, action)
+            if parser.diagnostics:
+                raise ParseError(parser.diagnostics) from None
+            raise
 
 
 def parse_policies(text: str, name: str = "<policies>") -> list[ast.PolicyAst]:
     """Parse a policy file: zero or more policies and templates."""
-    return _run(Source(text, name), Parser.parse_policies)
+    return _run(Source(text, name), Parser.parse_policies, heads=True)
 
 
 def parse_expression(text: str, name: str = "<expression>") -> Expr:

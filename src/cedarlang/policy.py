@@ -18,6 +18,7 @@ from .values import EntityUid
 
 SlotValues = Mapping[str, EntityUid]
 _INDEX_LOCK = threading.Lock()
+_NO_SLOTS: Mapping[str, EntityUid] = MappingProxyType({})
 
 
 def _as_uid(value: Any) -> EntityUid:
@@ -96,7 +97,9 @@ class Policy:
         self.ast = policy_ast
         self.id = policy_id
         self.template_id = template_id
-        self.slot_values: Mapping[str, EntityUid] = MappingProxyType(dict(slot_values or {}))
+        self.slot_values: Mapping[str, EntityUid] = (
+            MappingProxyType(dict(slot_values)) if slot_values else _NO_SLOTS
+        )
         self.is_permit: bool = policy_ast.effect is ast.Effect.PERMIT
         self._compiled = compiled
         self._function: PolicyFunction | None = None

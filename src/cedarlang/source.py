@@ -15,21 +15,29 @@ class Source:
     def __init__(self, text: str, name: str = "<input>") -> None:
         self.text = text
         self.name = name
-        starts = [0]
-        find = text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
-        self._line_starts = starts
+        self._line_starts: list[int] | None = None
+
+    def line_starts(self) -> list[int]:
+        """The offset at which each line begins (computed on first use)."""
+        starts = self._line_starts
+        if starts is None:
+            starts = [0]
+            find = self.text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            self._line_starts = starts
+        return starts
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column (in characters) of ``offset``."""
-        index = bisect.bisect_right(self._line_starts, offset) - 1
-        return index + 1, offset - self._line_starts[index] + 1
+        starts = self.line_starts()
+        index = bisect.bisect_right(starts, offset) - 1
+        return index + 1, offset - starts[index] + 1
 
     def line_text(self, line: int) -> str:
-        start = self._line_starts[line - 1]
+        start = self.line_starts()[line - 1]
         end = self.text.find("\n", start)
         return self.text[start:] if end == -1 else self.text[start:end]
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from cedarlang import ast, lexer, parser
 from cedarlang.errors import ParseError
+from cedarlang.source import Source
 
 CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 
@@ -190,3 +191,16 @@ def test_mutated_corpus_parses_identically() -> None:
         at = rnd.randrange(len(text) + 1)
         junk = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(4)))
         assert_same(text[:at] + junk + text[at + rnd.randrange(3) :])
+
+
+def test_plain_heads_take_the_fast_path() -> None:
+    """Guards the fast path itself: most corpus policies are plain enough for it."""
+    texts = corpus_texts()
+    heads = policies = 0
+    for text in texts:
+        tokens = lexer.tokenize(Source(text), heads=True)
+        heads += sum(1 for t in tokens if t.kind == lexer.HEAD)
+        policies += sum(1 for t in tokens if t.kind == ";")
+    assert heads > 0.8 * policies, (heads, policies)
+    plain = 'permit (principal, action in [Action::"a", Action::"b"], resource is Doc in ?resource);'
+    assert [t.kind for t in lexer.tokenize(Source(plain), heads=True)] == [lexer.HEAD, ";", lexer.EOF]

@@ -106,8 +106,8 @@ class Entities:
                 data = load_json_text(data, "entities")
             if not isinstance(data, list):
                 raise EntitiesError("entities JSON must be a list of entity objects")
-            cache: UidCache = {}
-            return cls((entity_from_json(item, schema, cache) for item in data), schema=schema)
+            interner = Interner()
+            return cls((entity_from_json(item, schema, interner) for item in data), schema=schema)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise EntitiesError(f"entities are not valid JSON: {err}") from None
         except RecursionError:
@@ -248,31 +248,57 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-UidCache = dict[tuple[Any, Any], EntityUid]
+class Interner:
+    """Shares equal values across one load: uids, parent sets and short strings.
+
+    Entity files repeat the same uids (as parents and in attributes), the same
+    parent sets and the same attribute strings many times; keeping one object
+    for each saves memory on every entity.
+    """
+
+    __slots__ = ("parent_sets", "strings", "uids")
+
+    def __init__(self) -> None:
+        self.uids: dict[tuple[Any, Any], EntityUid] = {}
+        self.parent_sets: dict[frozenset[EntityUid], frozenset[EntityUid]] = {}
+        self.strings: dict[str, str] = {}
+
+    def uid(self, data: Any, where: str) -> EntityUid:
+        """A uid from JSON, shared with earlier uids of the same type and id."""
+        if type(data) is not dict:
+            return uid_from_json(data, where)
+        key = (data.get("type"), data.get("id"))
+        if type(key[0]) is not str or type(key[1]) is not str:
+            return uid_from_json(data, where)
+        uid = self.uids.get(key)
+        if uid is None:
+            uid = uid_from_json(data, where)
+            self.uids[key] = uid
+        return uid
+
+    def shared_uid(self, uid: EntityUid) -> EntityUid:
+        """The uid equal to ``uid`` seen first in this load (a uid is a (type, id) tuple)."""
+        return self.uids.setdefault(uid, uid)
+
+    def parents(self, parents: frozenset[EntityUid]) -> frozenset[EntityUid]:
+        return self.parent_sets.setdefault(parents, parents)
+
+    def string(self, value: str) -> str:
+        return self.strings.setdefault(value, value) if len(value) <= 32 else value
 
 
-def _cached_uid(data: Any, cache: UidCache | None, where: str) -> EntityUid:
-    """A uid from JSON, shared with earlier uids of the same type and id (saves memory)."""
-    if cache is None or type(data) is not dict:
-        return uid_from_json(data, where)
-    key = (data.get("type"), data.get("id"))
-    if type(key[0]) is not str or type(key[1]) is not str:
-        return uid_from_json(data, where)
-    uid = cache.get(key)
-    if uid is None:
-        uid = uid_from_json(data, where)
-        cache[(uid.type, uid.id)] = uid
-    return uid
+def _uid(data: Any, interner: Interner | None, where: str) -> EntityUid:
+    return uid_from_json(data, where) if interner is None else interner.uid(data, where)
 
 
-def entity_from_json(data: Any, schema: Schema | None = None, uid_cache: UidCache | None = None) -> Entity:
+def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner | None = None) -> Entity:
     """One entity object from Cedar's entity JSON format."""
     if type(data) is not dict:
         raise EntitiesError(f"an entity must be a JSON object, got {type(data).__name__}")
     try:
         attrs_json = data["attrs"]
         parents_json = data["parents"]
-        uid = _cached_uid(data["uid"], uid_cache, "entity uid")
+        uid = _uid(data["uid"], interner, "entity uid")
     except KeyError as missing:
         where = f" `{data['uid']}`" if "uid" in data else ""
         raise EntitiesError(f"entity{where} is missing the required field `{missing.args[0]}`") from None
@@ -285,7 +311,7 @@ def entity_from_json(data: Any, schema: Schema | None = None, uid_cache: UidCach
         raise EntitiesError(f"in entity `{uid}`: `tags` must be an object")
     try:
         if schema is None:
-            attrs = _untyped_record(attrs_json)
+            attrs = _untyped_record(attrs_json, interner)
             tags = _untyped_record(tags_json) if tags_json else None
         else:
             decl = schema.entity_type(uid.type)
@@ -297,7 +323,9 @@ def entity_from_json(data: Any, schema: Schema | None = None, uid_cache: UidCach
             tags = (
                 Record((k, value_from_json(v, tag_type)) for k, v in tags_json.items()) if tags_json else None
             )
-        parents = [_cached_uid(p, uid_cache, "parents") for p in parents_json]
+        parents = frozenset([_uid(p, interner, "parents") for p in parents_json])
+        if interner is not None:
+            parents = interner.parents(parents)
     except JsonValueError as err:
         detail = str(err).removeprefix("in value: ")
         raise JsonValueError(f"in entity `{uid}`{_locate(data, uid, schema)}: {detail}") from None
@@ -308,15 +336,22 @@ def entity_from_json(data: Any, schema: Schema | None = None, uid_cache: UidCach
     return Entity(uid, attrs, parents, tags)
 
 
-def _untyped_record(data: dict[str, Any]) -> Record:
+def _untyped_record(data: dict[str, Any], interner: Interner | None = None) -> Record:
     record = Record(data)
     for key, value in data.items():
         kind = type(value)
-        if kind is str or kind is bool:
+        if kind is str:
+            if interner is not None:
+                record[key] = interner.string(value)
+            continue
+        if kind is bool:
             continue
         if kind is int and I64_MIN <= value <= I64_MAX:
             continue
-        record[key] = value_from_json(value)
+        decoded = value_from_json(value)
+        if interner is not None and type(decoded) is EntityUid:
+            decoded = interner.shared_uid(decoded)
+        record[key] = decoded
     return record
 
 
@@ -358,10 +393,11 @@ def _close_ancestors(store: dict[EntityUid, Entity]) -> None:
 
     Entities are visited parents-first (Kahn's algorithm), so each ancestor set is
     the union of its parents and their already-closed ancestor sets. An entity whose
-    parents have no ancestors shares its parents' set.
+    parents have no ancestors shares its parents' set; equal sets are one object.
     """
     children: dict[EntityUid, list[EntityUid]] = {}
     pending: dict[EntityUid, int] = {}
+    shared: dict[frozenset[EntityUid], frozenset[EntityUid]] = {}  # one object per distinct set
     ready: list[EntityUid] = []
     for uid, entity in store.items():
         count = 0
@@ -387,7 +423,11 @@ def _close_ancestors(store: dict[EntityUid, Entity]) -> None:
                     if extra is None:
                         extra = set(parents)
                     extra.update(parent_entity.ancestors)
-            entity.ancestors = parents if extra is None else frozenset(extra)
+            if extra is None:
+                entity.ancestors = parents
+            else:
+                closed = frozenset(extra)
+                entity.ancestors = shared.setdefault(closed, closed)
         for child in children.get(uid, ()):
             left = pending[child] - 1
             pending[child] = left

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,3 +31,20 @@ def recursion_headroom(frames: int) -> Iterator[None]:
         yield
     finally:
         sys.setrecursionlimit(old)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many long-lived objects are built.
+
+    Loading entities or thousands of policies creates many long-lived objects and no
+    cycles; without the pause CPython runs full collections over the growing heap
+    again and again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ._limits import gc_paused
 from .cedar_json import JsonValueError, load_json_text, uid_from_json, value_from_json
 from .errors import EntitiesError
 from .values import I64_MAX, I64_MIN, EntityUid, Record, Value, to_json
@@ -96,7 +95,7 @@ class Entities:
     @classmethod
     def from_json(cls, data: str | bytes | list[Any], schema: Schema | None = None) -> Entities:
         """Entities from Cedar's entity JSON (a list of ``{uid, attrs, parents, tags}``)."""
-        with _gc_paused():
+        with gc_paused():
             return cls._from_json(data, schema)
 
     @classmethod
@@ -230,22 +229,6 @@ class Entities:
                         ready.append(child)
         if done != len(affected):
             raise EntitiesError("entity hierarchy has a cycle")
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large store is built.
-
-    Loading creates many long-lived objects and no cycles; without the pause CPython
-    runs a full collection over the growing heap again and again.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Interner:

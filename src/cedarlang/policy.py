@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from . import ast
+from ._limits import gc_paused
 from .ast import Expr, condition_parts
 from .cedar_json import is_entity_type_name, uid_from_json
 from .compiler import CompiledPolicy, PolicyFunction
@@ -191,7 +192,9 @@ class PolicySet:
         """Parse policy text; ids are ``policy0``, ``policy1``, ... in text order
         (templates share the counter)."""
         pset = cls()
-        for index, parsed in enumerate(parse_policies(text, name)):
+        with gc_paused():
+            parsed_policies = parse_policies(text, name)
+        for index, parsed in enumerate(parsed_policies):
             pid = f"policy{index}"
             if parsed.slots:
                 pset._templates[pid] = Template(parsed, pid)
@@ -284,6 +287,26 @@ class PolicySet:
         policy = Policy(template.ast, policy_id, template_id, slot_values, template.compiled())
         self._added(policy)
         return policy
+
+    def link_many(self, links: Iterable[Mapping[str, Any]]) -> list[Policy]:
+        """Link many templates at once, all or nothing. Each link is a mapping with
+        ``template_id``, ``new_id`` and ``values`` (cedarpy's ``with_linked_batch`` form)."""
+        done: list[Policy] = []
+        with gc_paused():
+            try:
+                for link in links:
+                    try:
+                        template_id, policy_id, values = link["template_id"], link["new_id"], link["values"]
+                    except (KeyError, TypeError):
+                        raise PolicySetError(
+                            f"a link needs `template_id`, `new_id` and `values`, got {link!r}"
+                        ) from None
+                    done.append(self.link(template_id, policy_id, values))
+            except BaseException:
+                for policy in done:
+                    self._removed(policy)
+                raise
+        return done
 
     def unlink(self, policy_id: str) -> Policy:
         policy = self._policies.get(policy_id)

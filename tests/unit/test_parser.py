@@ -423,6 +423,39 @@ def test_templates_parse_link_and_decide_like_rust() -> None:
         assert ours == theirs
 
 
+def test_link_many_links_all_or_nothing() -> None:
+    text = """
+        permit(principal == ?principal, action, resource in ?resource);
+        forbid(principal in ?principal, action, resource);
+    """
+    pset = cedarlang.PolicySet.from_str(text)
+    links = [
+        {
+            "template_id": "policy0",
+            "new_id": "a",
+            "values": {"?principal": 'User::"u"', "?resource": 'F::"f"'},
+        },
+        {"template_id": "policy1", "new_id": "b", "values": {"?principal": {"type": "G", "id": "g"}}},
+    ]
+    linked = pset.link_many(links)
+    assert [p.id for p in linked] == ["a", "b"]
+    assert {p.id for p in pset.policies()} == {"a", "b"}
+    request = cedarlang.Request('User::"u"', 'Action::"x"', 'F::"f"')
+    assert cedarlang.Authorizer().is_authorized(request, pset, cedarlang.Entities()).reasons == {"a"}
+
+    bad_batches = [
+        [{"template_id": "policy1", "new_id": "c", "values": {"?principal": 'G::"h"'}}, links[0]],  # dup id
+        [{"template_id": "policy1", "new_id": "d", "values": {"?principal": 'G::"h"'}}, {"new_id": "e"}],
+        [{"template_id": "nope", "new_id": "f", "values": {}}],
+        [{"template_id": "policy1", "new_id": "g", "values": {"?resource": 'F::"f"'}}],
+    ]
+    for batch in bad_batches:
+        with pytest.raises(cedarlang.CedarError):
+            pset.link_many(batch)
+        assert {p.id for p in pset.policies()} == {"a", "b"}, batch
+    assert cedarlang.Authorizer().is_authorized(request, pset, cedarlang.Entities()).reasons == {"a"}
+
+
 def test_slot_in_scope_only_makes_a_template() -> None:
     text = "permit(principal, action, resource == ?resource);"
     pset = cedarlang.PolicySet.from_str(text)

@@ -119,7 +119,7 @@ def run(w: Workload, rows: list[tuple[str, str, float, float, str]]) -> None:
         ps = cedarpy.PolicySet.from_str(w.policies)
         return ps.with_linked_batch(w.links) if w.links else ps
 
-    repeat = 3 if len(w.links) < 2000 else 1
+    repeat = 3
     t_ours = best_of(ours_policies, repeat)
     t_rust = best_of(rust_policies, repeat)
     rows.append((label, "policy set parse+link (ms)", t_ours * 1e3, t_rust * 1e3, "lower"))

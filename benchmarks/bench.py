@@ -194,6 +194,7 @@ def main() -> None:
     parser.add_argument("--apps", default="tinytodo,gdrive,github")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--summary", action="store_true", help="print one Markdown row per workload")
     args = parser.parse_args()
     grid = GRIDS["quick" if args.quick else "full"]
     rows: list[tuple[str, str, float, float, str]] = []
@@ -201,7 +202,7 @@ def main() -> None:
         for n_entities, n_policies in grid:
             natural = n_policies is None
             w = APPS[app](
-                n_entities, 0 if natural else n_policies, args.requests if n_entities < 100_000 else 300
+                n_entities, n_policies or 0, args.requests if n_entities < 100_000 else 300
             )
             run(w, rows)
             print(
@@ -213,16 +214,56 @@ def main() -> None:
         f"\ncedarlang {cedarlang.__version__} vs cedarpy (Rust cedar-policy), Python {platform.python_version()}, "
         f"{platform.machine()}, {os.cpu_count()} cores"
     )
+    if args.summary:
+        print_summary(rows)
+        return
     if args.markdown:
         print("\n| workload | metric | cedarlang | cedarpy | ratio |\n|---|---|---:|---:|---:|")
     for label, metric, ours, rust, _ in rows:
-        higher_is_better = "requests/s" in metric
-        ratio = (rust / ours if higher_is_better else ours / rust) if ours and rust else float("nan")
+        ratio = ratio_of(metric, ours, rust)
         if args.markdown:
             print(f"| {label} | {metric} | {ours:,.1f} | {rust:,.1f} | {ratio:.3f} |")
         else:
             print(f"{label}  {metric:<28} ours {ours:>12,.1f}  cedarpy {rust:>12,.1f}  ratio {ratio:8.3f}")
     print("\nratio = cedarlang cost / cedarpy cost (for throughput: cedarpy / cedarlang); below 1 is better.")
+
+
+def ratio_of(metric: str, ours: float, rust: float) -> float:
+    if not (ours and rust):
+        return float("nan")
+    return rust / ours if "requests/s" in metric else ours / rust
+
+
+SUMMARY_COLUMNS = [
+    ("request median (us)", "request median"),
+    ("request p99 (us)", "p99"),
+    ("batch (requests/s)", "batch"),
+    ("policy set parse+link (ms)", "parse+link"),
+    ("  ... and compile all (ms)", "+compile all"),
+    ("entity load (ms)", "entity load"),
+]
+
+
+def print_summary(rows: list[tuple[str, str, float, float, str]]) -> None:
+    """One Markdown row per workload: ratios (ours / cedarpy) and our absolute numbers."""
+    table: dict[str, dict[str, tuple[float, float]]] = {}
+    for label, metric, ours, rust, _ in rows:
+        table.setdefault(label, {})[metric] = (ours, rust)
+    heads = " | ".join(name for _, name in SUMMARY_COLUMNS)
+    print(f"\n| workload | {heads} | bytes/entity (ours, cedarpy) | median µs (ours, cedarpy) |")
+    print("|---|" + "---:|" * (len(SUMMARY_COLUMNS) + 2))
+    for label, metrics in table.items():
+        cells = [f"{ratio_of(metric, *metrics[metric]):.3f}" for metric, _ in SUMMARY_COLUMNS]
+        mem = metrics["memory per entity (bytes)"]
+        med = metrics["request median (us)"]
+        print(
+            f"| {' '.join(label.split())} | {' | '.join(cells)} | {mem[0]:,.0f}, {mem[1]:,.0f} "
+            f"| {med[0]:,.1f}, {med[1]:,.1f} |"
+        )
+    print(
+        "\nRatios are cedarlang / cedarpy (for batch: cedarpy's time over ours); below 1 means "
+        "cedarlang is faster. `e` = entities, `p` = policies (most template-linked above 10)."
+    )
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def main() -> None:
     parser.add_argument("--apps", default="tinytodo,gdrive,github")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    parser.add_argument("--summary", action="store_true", help="print one Markdown row per workload")
+    parser.add_argument("--summary", action="store_true", help="also print one Markdown row per workload")
     args = parser.parse_args()
     grid = GRIDS["quick" if args.quick else "full"]
     rows: list[tuple[str, str, float, float, str]] = []
@@ -214,9 +214,6 @@ def main() -> None:
         f"\ncedarlang {cedarlang.__version__} vs cedarpy (Rust cedar-policy), Python {platform.python_version()}, "
         f"{platform.machine()}, {os.cpu_count()} cores"
     )
-    if args.summary:
-        print_summary(rows)
-        return
     if args.markdown:
         print("\n| workload | metric | cedarlang | cedarpy | ratio |\n|---|---|---:|---:|---:|")
     for label, metric, ours, rust, _ in rows:
@@ -226,6 +223,8 @@ def main() -> None:
         else:
             print(f"{label}  {metric:<28} ours {ours:>12,.1f}  cedarpy {rust:>12,.1f}  ratio {ratio:8.3f}")
     print("\nratio = cedarlang cost / cedarpy cost (for throughput: cedarpy / cedarlang); below 1 is better.")
+    if args.summary:
+        print_summary(rows)
 
 
 def ratio_of(metric: str, ours: float, rust: float) -> float:

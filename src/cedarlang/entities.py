@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 _NO_TAGS = Record()
 """Shared by every entity without tags (records are never mutated)."""
+_NO_ATTRS = Record()
+"""Shared by every entity loaded without attributes."""
+_NO_PARENTS: frozenset[EntityUid] = frozenset()
 
 
 class Entity:
@@ -270,18 +273,16 @@ class Interner:
         return self.strings.setdefault(value, value) if len(value) <= 32 else value
 
 
-def _uid(data: Any, interner: Interner | None, where: str) -> EntityUid:
-    return uid_from_json(data, where) if interner is None else interner.uid(data, where)
-
-
 def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner | None = None) -> Entity:
     """One entity object from Cedar's entity JSON format."""
     if type(data) is not dict:
         raise EntitiesError(f"an entity must be a JSON object, got {type(data).__name__}")
+    if interner is None:
+        interner = Interner()
     try:
         attrs_json = data["attrs"]
         parents_json = data["parents"]
-        uid = _uid(data["uid"], interner, "entity uid")
+        uid = interner.uid(data["uid"], "entity uid")
     except KeyError as missing:
         where = f" `{data['uid']}`" if "uid" in data else ""
         raise EntitiesError(f"entity{where} is missing the required field `{missing.args[0]}`") from None
@@ -294,7 +295,7 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
         raise EntitiesError(f"in entity `{uid}`: `tags` must be an object")
     try:
         if schema is None:
-            attrs = _untyped_record(attrs_json, interner)
+            attrs = _untyped_record(attrs_json, interner) if attrs_json else _NO_ATTRS
             tags = _untyped_record(tags_json) if tags_json else None
         else:
             decl = schema.entity_type(uid.type)
@@ -306,13 +307,16 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
             tags = (
                 Record((k, value_from_json(v, tag_type)) for k, v in tags_json.items()) if tags_json else None
             )
-        parents = frozenset([_uid(p, interner, "parents") for p in parents_json])
-        if interner is not None:
-            parents = interner.parents(parents)
+        parents = (
+            interner.parents(frozenset([interner.uid(p, "parents") for p in parents_json]))
+            if parents_json
+            else _NO_PARENTS
+        )
     except JsonValueError as err:
         detail = str(err).removeprefix("in value: ")
         raise JsonValueError(f"in entity `{uid}`{_locate(data, uid, schema)}: {detail}") from None
-    if _is_action_type(uid.type):
+    type_name = uid[0]
+    if type_name == "Action" or type_name.endswith("::Action"):
         for parent in parents:
             if not _is_action_type(parent.type):
                 raise EntitiesError(f"action `{uid}` has parent `{parent}`, which is not an action")
@@ -331,6 +335,11 @@ def _untyped_record(data: dict[str, Any], interner: Interner | None = None) -> R
             continue
         if kind is int and I64_MIN <= value <= I64_MAX:
             continue
+        if interner is not None and kind is dict and len(value) == 1 and "__entity" in value:
+            inner = value["__entity"]  # the common `{"__entity": {"type", "id"}}`, shared
+            if type(inner) is dict and type(inner.get("type")) is str and type(inner.get("id")) is str:
+                record[key] = interner.uid(inner, "value")
+                continue
         decoded = value_from_json(value)
         if interner is not None and type(decoded) is EntityUid:
             decoded = interner.shared_uid(decoded)
@@ -375,17 +384,25 @@ def _close_ancestors(store: dict[EntityUid, Entity]) -> None:
     """Set each entity's ancestors to the transitive closure of its parents.
 
     Entities are visited parents-first (Kahn's algorithm), so each ancestor set is
-    the union of its parents and their already-closed ancestor sets. An entity whose
-    parents have no ancestors shares its parents' set; equal sets are one object.
+    the union of its parents and their already-closed ancestor sets. Roots (entities
+    without parents) need no visit, and edges to them no wait. An entity whose parents
+    have no ancestors shares its parents' set; equal sets are one object.
     """
     children: dict[EntityUid, list[EntityUid]] = {}
     pending: dict[EntityUid, int] = {}
     shared: dict[frozenset[EntityUid], frozenset[EntityUid]] = {}  # one object per distinct set
     ready: list[EntityUid] = []
+    with_parents = 0
+    get = store.get
     for uid, entity in store.items():
+        parents = entity.parents
+        if not parents:
+            continue
+        with_parents += 1
         count = 0
-        for parent in entity.parents:
-            if parent in store:
+        for parent in parents:
+            parent_entity = get(parent)
+            if parent_entity is not None and parent_entity.parents:
                 children.setdefault(parent, []).append(uid)
                 count += 1
         if count:
@@ -416,7 +433,7 @@ def _close_ancestors(store: dict[EntityUid, Entity]) -> None:
             pending[child] = left
             if not left:
                 ready.append(child)
-    if done != len(store):
+    if done != with_parents:
         stuck = next(uid for uid, left in pending.items() if left)
         raise EntitiesError(f"entity hierarchy has a cycle: `{stuck}` is its own ancestor")
 

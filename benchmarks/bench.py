@@ -41,7 +41,7 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def best_of(fn: Callable[[], Any], repeat: int) -> float:
-    """Seconds per call: the best of ``repeat`` rounds, each long enough (≥ 0.1 s, as
+    """Seconds per call: the best of ``repeat`` rounds, each long enough (≥ 0.2 s, as
     ``timeit`` picks) that sub-millisecond calls are not lost in clock noise."""
     timer = timeit.Timer(fn)
     number, _ = timer.autorange()

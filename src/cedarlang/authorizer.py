@@ -142,7 +142,7 @@ class Response(NamedTuple):
         return self.decision is Decision.ALLOW
 
     def __bool__(self) -> bool:
-        return self.decision is Decision.ALLOW
+        return self.allowed
 
     def __repr__(self) -> str:
         return f"Response(decision={self.decision!r}, reasons={self.reasons!r}, errors={self.errors!r})"

@@ -315,8 +315,7 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
     except JsonValueError as err:
         detail = str(err).removeprefix("in value: ")
         raise JsonValueError(f"in entity `{uid}`{_locate(data, uid, schema)}: {detail}") from None
-    type_name = uid[0]
-    if type_name == "Action" or type_name.endswith("::Action"):
+    if _is_action_type(uid.type):
         for parent in parents:
             if not _is_action_type(parent.type):
                 raise EntitiesError(f"action `{uid}` has parent `{parent}`, which is not an action")
@@ -335,11 +334,6 @@ def _untyped_record(data: dict[str, Any], interner: Interner | None = None) -> R
             continue
         if kind is int and I64_MIN <= value <= I64_MAX:
             continue
-        if interner is not None and kind is dict and len(value) == 1 and "__entity" in value:
-            inner = value["__entity"]  # the common `{"__entity": {"type", "id"}}`, shared
-            if type(inner) is dict and type(inner.get("type")) is str and type(inner.get("id")) is str:
-                record[key] = interner.uid(inner, "value")
-                continue
         decoded = value_from_json(value)
         if interner is not None and type(decoded) is EntityUid:
             decoded = interner.shared_uid(decoded)

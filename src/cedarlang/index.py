@@ -107,14 +107,14 @@ class PolicyIndex:
         self._principal = _RoleTable()
         self._action = _RoleTable()
         self._resource = _RoleTable()
+        self._roles = {"p": self._principal, "a": self._action, "r": self._resource}
         self._size = 0
         for policy in policies:
             self.add(policy)
 
     def _bucket_table(self, key: Key) -> tuple[dict[object, dict[str, Entry]], object]:
         role, kind, value = key
-        roles = {"p": self._principal, "a": self._action, "r": self._resource}
-        return roles[role].table(kind), value
+        return self._roles[role].table(kind), value
 
     def add(self, policy: Policy) -> None:
         key = policy_key(policy)

@@ -30,9 +30,6 @@ _TOKEN_RE: Final = re.compile(
     re.VERBOSE,
 )
 _SKIP_RE: Final = re.compile(_SKIP)
-# The same tokens for `findall`: every match is (trivia, token, stray character); a
-# stray character (one no token starts with) ends the fast path, and `\Z` lets the
-# final trivia match, so the matches cover the text without gaps.
 # The common scope forms written plainly (no comments, no unusual whitespace, no
 # escapes in ids). The parser reads such a scope with one match of SCOPE_RE and
 # leaves anything else, including every error, to its token-by-token path.
@@ -159,7 +156,7 @@ def tokenize(source: Source, *, heads: bool = False) -> list[Token]:
     return tokens
 
 
-def _tokenize_reporting(source: Source, *, heads: bool = False) -> list[Token]:
+def _tokenize_reporting(source: Source) -> list[Token]:
     """Token by token, raising a ParseError at the first character no token starts with."""
     text = source.text
     tokens: list[Token] = []

@@ -270,12 +270,9 @@ class Parser:
         m = SCOPE_RE.match(self.source.text, head.start + head.text.index("("))
         assert m is not None, "a HEAD token always holds a plain scope"
         try:
-            principal = _plain_scope_var(m, "principal")
-            action = _plain_action(m)
-            resource = _plain_scope_var(m, "resource")
+            return effect, _plain_scope(m)
         except ValueError:
             raise _NotPlain from None
-        return effect, (principal, action, resource)
 
     def plain_scope(self) -> Scope | None:
         """The scope via :data:`SCOPE_RE`, or ``None`` (nothing consumed) when it is not
@@ -285,15 +282,13 @@ class Parser:
         if m is None:
             return None
         try:
-            principal = _plain_scope_var(m, "principal")
-            action = _plain_action(m)
-            resource = _plain_scope_var(m, "resource")
+            scope = _plain_scope(m)
         except ValueError:
             return None
         pos = bisect.bisect_left(self.tokens, m.end(), lo=self.pos, key=_token_start)
         self.pos = pos
         self.tok = self.tokens[pos]
-        return principal, action, resource
+        return scope
 
     def parse_scope_var(self, expected: str) -> ast.ScopeConstraint:
         var_tok = self.tok
@@ -400,7 +395,7 @@ class Parser:
         return ast.ScopeConstraint(ast.ScopeOp.IN, target, span=span)
 
     def check_action_uid(self, uid: EntityUid, span: Span | None) -> None:
-        if uid.type != "Action" and not uid.type.endswith("::Action"):
+        if not _is_action_type(uid.type):
             self.fail(
                 f"expected an entity uid with type `Action` but got `{uid}`",
                 span,
@@ -961,19 +956,26 @@ def _plain_action(m: re.Match[str]) -> ast.ScopeConstraint:
     if text[0] == "[":
         if op == "==":
             raise ValueError(text)
-        uids = [_plain_action_uid(t) for t in _UID_PARTS.finditer(text)]
+        uids = [_plain_action_uid(item.group(0)) for item in _UID_PARTS.finditer(text)]
         return ast.ScopeConstraint(ast.ScopeOp.IN, ast.EntityList(uids), span=span)
-    uid = _plain_uid(text)
-    if uid.type != "Action" and not uid.type.endswith("::Action"):
-        raise ValueError(text)
+    uid = _plain_action_uid(text)
     return ast.ScopeConstraint(ast.ScopeOp.EQ if op == "==" else ast.ScopeOp.IN, uid, span=span)
 
 
-def _plain_action_uid(m: re.Match[str]) -> EntityUid:
-    uid = _plain_uid(m.group(0))
-    if uid.type != "Action" and not uid.type.endswith("::Action"):
-        raise ValueError(m.group(0))
+def _plain_action_uid(text: str) -> EntityUid:
+    uid = _plain_uid(text)
+    if not _is_action_type(uid.type):
+        raise ValueError(text)
     return uid
+
+
+def _is_action_type(name: str) -> bool:
+    return name == "Action" or name.endswith("::Action")
+
+
+def _plain_scope(m: re.Match[str]) -> Scope:
+    """The three constraints of a :data:`SCOPE_RE` match (ValueError: not plain)."""
+    return _plain_scope_var(m, "principal"), _plain_action(m), _plain_scope_var(m, "resource")
 
 
 def _abbreviate(text: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from . import ast
 from ._limits import gc_paused
 from .ast import Expr, condition_parts
-from .cedar_json import is_entity_type_name, uid_from_json
+from .cedar_json import uid_from_json
 from .compiler import CompiledPolicy, PolicyFunction
 from .errors import PolicySetError
 from .index import PolicyIndex
@@ -24,9 +24,6 @@ _NO_SLOTS: Mapping[str, EntityUid] = MappingProxyType({})
 
 def _as_uid(value: Any) -> EntityUid:
     if type(value) is dict:
-        type_name, eid = value.get("type"), value.get("id")
-        if type(eid) is str and type(type_name) is str and is_entity_type_name(type_name):
-            return EntityUid(type_name, eid)
         return uid_from_json(value)
     if isinstance(value, EntityUid):
         return value

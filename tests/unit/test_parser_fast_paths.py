@@ -26,7 +26,7 @@ def general_paths_only() -> Iterator[None]:
     saved = (parser.Parser.plain_scope, parser.Parser.parse_lone_atom, parser.tokenize)
     parser.Parser.plain_scope = lambda self: None  # type: ignore[method-assign]
     parser.Parser.parse_lone_atom = lambda self, tok: None  # type: ignore[method-assign]
-    parser.tokenize = lexer._tokenize_reporting
+    parser.tokenize = lambda source, heads=False: lexer._tokenize_reporting(source)  # no HEAD tokens
     try:
         yield
     finally:

@@ -1,6 +1,8 @@
 """Persistence with real server processes: restart, kill -9 during a burst of
 writes, no database = empty on each start. Runs against SQLite always and
-against PostgreSQL when TINYTODO_TEST_POSTGRES_URL is set."""
+against PostgreSQL when TINYTODO_TEST_POSTGRES_URL is set (the PostgreSQL cases
+are marked ``requires_service("postgresql")``: they skip without it, and fail
+under CI, where .ci/run starts a server)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pytest
 from tinytodo_server import StorageError, open_storage
 from tinytodo_server.model import AddParent, PutList, SetCounter, Task, TodoList
 
+from ..skips import requires_service
 from .helpers import DENIED, L, ServerProcess
 
 POSTGRES_URL = os.environ.get("TINYTODO_TEST_POSTGRES_URL")
@@ -27,16 +30,12 @@ def _with_search_path(url: str, schema: str) -> str:
     return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a private PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'todo.db'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("set TINYTODO_TEST_POSTGRES_URL to run the PostgreSQL tests")
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A private schema in the PostgreSQL database of TINYTODO_TEST_POSTGRES_URL."""
     import psycopg
 
+    assert POSTGRES_URL, "the requires_service('postgresql') mark guards this"
     schema = f"tinytodo_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -45,6 +44,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=requires_service("postgresql"))])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: a SQLite file, or a private PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'todo.db'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.mark.parametrize("templates", [False, True], ids=["teams", "templates"])
@@ -239,12 +246,11 @@ def test_server_reports_bad_database(workdir: Path) -> None:
     assert server.proc is not None and server.proc.returncode == 1
 
 
-def test_postgres_reconnects_after_losing_the_connection(db_url: str) -> None:
-    if not db_url.startswith("postgres"):
-        pytest.skip("PostgreSQL only")
+@requires_service("postgresql")
+def test_postgres_reconnects_after_losing_the_connection(postgres_url: str) -> None:
     import psycopg
 
-    storage = open_storage(db_url)
+    storage = open_storage(postgres_url)
     try:
         storage.commit([SetCounter(1)])
         backend = storage._conn.info.backend_pid  # type: ignore[attr-defined]

@@ -19,9 +19,6 @@ from tinytodo_server.cli import Config, main, parse_config
 from .conftest import AppFactory
 from .helpers import ADMIN_POLICY, DENIED, ServerProcess, copy_tinytodo, policies_file
 
-HAS_VALIDATOR = hasattr(cedarlang, "Validator")
-needs_validator = pytest.mark.skipif(not HAS_VALIDATOR, reason="cedarlang.Validator does not exist yet")
-
 SYNTAX_ERROR = '\npermit (principal, action == Action::"GetList", resource) when { ( };\n'
 # The tutorial's suggestion for breaking validation: `readers` misspelled.
 SCHEMA_ERROR = (
@@ -57,7 +54,6 @@ def test_startup_rejects_parse_errors(workdir: Path, monkeypatch, capsys) -> Non
     assert "when { ( }" in err
 
 
-@needs_validator
 @pytest.mark.parametrize("bad", [SCHEMA_ERROR, UNKNOWN_ACTION], ids=["attribute", "action"])
 @pytest.mark.parametrize("templates", [False, True], ids=["teams", "templates"])
 def test_startup_validates_against_schema(
@@ -72,7 +68,6 @@ def test_startup_validates_against_schema(
     assert ("Readers" if bad is SCHEMA_ERROR else "GetListz") in err
 
 
-@needs_validator
 def test_shipped_policies_validate() -> None:
     from tinytodo_server.policies import parse_policies, validate_policies
 
@@ -197,12 +192,11 @@ def test_reload_valid_and_invalid_edits(
     assert not core.reload_policies()
     assert "admin-omnipotence" in caplog.text
 
-    if HAS_VALIDATOR:
-        caplog.clear()
-        path.write_text(SCHEMA_ERROR + original)
-        assert not core.reload_policies()
-        assert "Error validating policies" in caplog.text
-        assert api.ok(api.get_list("emina", lst))
+    caplog.clear()
+    path.write_text(SCHEMA_ERROR + original)
+    assert not core.reload_policies()
+    assert "Error validating policies" in caplog.text
+    assert api.ok(api.get_list("emina", lst))
 
     if mode == "templates":
         caplog.clear()

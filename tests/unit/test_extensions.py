@@ -35,9 +35,11 @@ from cedarlang.extensions import (
 )
 from cedarlang.values import I64_MAX, I64_MIN, quote_string, type_name
 
+from .._shared import conformance_dir
+
 cedarpy = pytest.importorskip("cedarpy")
 
-CORPUS_DIR = os.environ.get("CEDAR_CORPUS_DIR", "/work/shared/conformance/corpus/corpus-tests")
+CORPUS_DIR = str(conformance_dir() / "corpus" / "corpus-tests")
 SETTINGS = settings(
     max_examples=int(os.environ.get("CEDAR_EXT_EXAMPLES", "1000")),
     deadline=None,

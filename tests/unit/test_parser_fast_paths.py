@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,9 @@ from cedarlang import ast, lexer, parser
 from cedarlang.errors import ParseError
 from cedarlang.source import Source
 
-CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
+from .._shared import conformance_dir
+
+CONFORMANCE = conformance_dir()
 
 
 @contextmanager

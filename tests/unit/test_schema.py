@@ -30,9 +30,11 @@ from cedarlang.schema import (
 from cedarlang.schema._names import escape_debug, quote, unescape
 from cedarlang.values import EntityUid
 
+from .._shared import conformance_dir
+
 cedarpy = pytest.importorskip("cedarpy")
 
-CONFORMANCE = Path("/work/shared/conformance")
+CONFORMANCE = conformance_dir()
 CORPUS_FILES = sorted((CONFORMANCE / "corpus" / "corpus-tests").glob("*.cedarschema")) + sorted(
     (CONFORMANCE / "sample-data").glob("*/*.cedarschema")
 )

@@ -238,7 +238,10 @@ class Parser:
             plain = self.plain_scope()
             if plain is not None:
                 return plain
-        open_tok = self.expect("(", "`(`")
+        # Like Rust (cst_to_ast.rs, `extract_scope`), a missing scope variable is reported
+        # at the end of the last element present, or of the effect when there is none.
+        last_end = self.tokens[self.pos - 1].end
+        self.expect("(", "`(`")
         constraints: list[ast.ScopeConstraint] = []
         names = ("principal", "action", "resource")
         while self.tok.kind != ")":
@@ -249,17 +252,17 @@ class Parser:
                     help="a scope has exactly three parts: `principal`, `action`, `resource`",
                 )
             constraints.append(self.parse_scope_var(names[len(constraints)]))
+            last_end = self.tokens[self.pos - 1].end
             kind = self.tok.kind
             if kind == ",":
                 self.advance()
             elif kind != ")":
                 self.unexpected("`,` or `)`")
-        close_tok = self.advance()
+        self.advance()
         if len(constraints) < 3:
             missing = names[len(constraints)]
             self.fail(
-                f"this policy is missing the `{missing}` variable in the scope",
-                Span(open_tok.start, close_tok.end),
+                f"this policy is missing the `{missing}` variable in the scope", Span(last_end, last_end)
             )
         return constraints[0], constraints[1], constraints[2]
 

@@ -11,6 +11,10 @@ from typing import Final
 MAX_NESTING: Final = 2000
 """How deeply parentheses, brackets, ``if`` and unary operators may nest in policy text."""
 
+MAX_FORMAT_TOKENS: Final = 50_000
+"""How many tokens one policy may have for the formatter (the parser has no such limit).
+Rust's formatter overflows its stack on a policy of about 60,000 to 140,000 tokens."""
+
 DEEP_FRAMES: Final = MAX_NESTING * 16 + 2000
 """Python frames a recursive walk over the deepest accepted policy may need."""
 

@@ -21,7 +21,7 @@ from typing import Final
 from . import ast
 from ._limits import DEEP_FRAMES, recursion_headroom
 from .ast import Expr
-from .lexer import Token, tokenize_with_trivia
+from .lexer import Token
 from .parser import Parser, Scope
 from .source import Source
 
@@ -230,14 +230,13 @@ CONCRETE_FRAMES: Final = 2 * DEEP_FRAMES
 parser's own)."""
 
 
-def parse_concrete(text: str, name: str = "<policies>") -> ConcreteTree:
-    """Parse a policy file, keeping its tokens, comments and concrete tree.
+def parse_concrete(source: Source, tokens: list[Token], trivia: list[str]) -> ConcreteTree:
+    """Parse a policy file, keeping its tokens, comments and concrete tree (``tokens`` and
+    ``trivia`` are :func:`~cedarlang.lexer.tokenize_with_trivia` of ``source``).
 
     Raises :class:`~cedarlang.ParseError` exactly as
     :func:`~cedarlang.parser.parse_policies` does.
     """
-    source = Source(text, name)
-    tokens, trivia = tokenize_with_trivia(source)
     with recursion_headroom(CONCRETE_FRAMES):
         parser = _RecordingParser(source, tokens)
         asts = parser.parse_policies()

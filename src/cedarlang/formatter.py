@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from . import ast
-from ._limits import DEEP_FRAMES, recursion_headroom
+from ._limits import DEEP_FRAMES, MAX_FORMAT_TOKENS, recursion_headroom
 from .ast import Expr
 from .cst import (
     ADD,
@@ -49,17 +49,18 @@ from .cst import (
     parse_concrete,
 )
 from .errors import DiagnosticError
-from .lexer import IDENT, INT, Token
+from .lexer import IDENT, INT, Token, tokenize_with_trivia
 from .parser import parse_policies
 from .pretty import HARDLINE, LINE, LINE_, NIL, SPACE, Doc, Text, cat, group, intersperse, nest, render, text
-from .source import Diagnostic
+from .source import Diagnostic, Source, Span
 
 __all__ = ["FormatError", "format_policies"]
 
 
 class FormatError(DiagnosticError):
-    """The formatter's output would not mean the same policies as its input (a bug in
-    the formatter: nothing is returned rather than a changed policy)."""
+    """Valid policies the formatter does not format: a policy longer than
+    :data:`~cedarlang._limits.MAX_FORMAT_TOKENS` tokens, or (a bug in the formatter)
+    output that would not mean the same policies, which is never returned."""
 
 
 # ---------------------------------------------------------------------------
@@ -591,13 +592,37 @@ def check_same_policies(tree: ConcreteTree, formatted: str) -> None:
 # ---------------------------------------------------------------------------
 
 
+def _check_size(source: Source, tokens: list[Token]) -> None:
+    """Raise :class:`FormatError` for a policy of more than :data:`MAX_FORMAT_TOKENS`
+    tokens (in valid text each policy ends with the only `;` in it)."""
+    first = 0
+    ends = [k + 1 for k, tok in enumerate(tokens) if tok.kind == ";"]
+    for end in [*ends, len(tokens) - 1]:
+        if end - first > MAX_FORMAT_TOKENS:
+            raise FormatError(
+                [
+                    Diagnostic(
+                        f"this policy is too long to format (more than {MAX_FORMAT_TOKENS} tokens)",
+                        Span(tokens[first].start, tokens[end - 1].end),
+                        source,
+                        "split it into several policies, or its condition into several `when` clauses",
+                    )
+                ]
+            )
+        first = end
+
+
 def format_policies(text_: str, line_width: int = 80, indent_width: int = 2) -> str:
     """Format Cedar policies the way ``cedar format`` does (comments kept).
 
     Raises :class:`~cedarlang.ParseError` if the text is not valid Cedar, and
-    :class:`FormatError` if the result would not mean the same policies.
+    :class:`FormatError` for a policy too long to format or a result that would not
+    mean the same policies.
     """
-    tree = parse_concrete(text_)
+    source = Source(text_, "<policies>")
+    tokens, trivia = tokenize_with_trivia(source)
+    _check_size(source, tokens)
+    tree = parse_concrete(source, tokens, trivia)
     printer = _Printer(tree, indent_width)
     with recursion_headroom(DEEP_FRAMES):
         parts = [_remove_empty_lines(render(printer.policy(p), line_width)) for p in tree.policies]

@@ -7,7 +7,9 @@ builds the same AST) and records, for the grammar rules it goes through, a
 Rust Cedar's CST (``grammar.lalrpop``): a policy's scope variables and conditions,
 ``if``, ``||``, ``&&``, relations, ``+``/``-``, ``*``, unary operators, member
 accesses and primaries. Tokens that no rule of their own reads (operators, keywords,
-names, the attribute path after ``has``) are found between a node's children.
+names, the attribute path after ``has``) are found between a node's children. A level
+that only passes on the node below it (``a`` is an ``||`` chain of one ``&&`` chain of
+one relation ...) is left out: that node stands for it.
 
 It is used by the formatter, which needs what the AST leaves out: comments,
 parentheses, ``has a.b``, string escapes and ``is ... in`` as written.

@@ -20,7 +20,10 @@ character for character. It works the way the Rust crate does:
 
 The concrete tree is walked by loops where it is long (chains of ``&&``, ``.a``,
 ``+``, list items) and by recursion only where the parser itself nests, which
-:data:`~cedarlang._limits.MAX_NESTING` bounds.
+:data:`~cedarlang._limits.MAX_NESTING` bounds; documents are rendered and policies
+compared without recursion. A policy of more than
+:data:`~cedarlang._limits.MAX_FORMAT_TOKENS` tokens is a :class:`FormatError` (Rust's
+formatter overflows its stack on such policies).
 """
 
 from __future__ import annotations
@@ -153,16 +156,10 @@ class _Printer:
         self.comments = _Comments(tree.trivia)
         self.ind = indent
 
-    def word(self, index: int) -> Doc:
-        """Token ``index`` as written, with its comments."""
-        comment = self.comments.by_token.pop(index, None)
-        d = Text(self.tokens[index].text)
-        return d if comment is None else _with_comment(d, comment)
-
-    def punct(self, index: int, next_doc: Doc = NIL) -> Doc:
-        """Token ``index`` with its comments, then ``next_doc`` unless a trailing comment
-        ends the line."""
-        return _with_comment(text(self.tokens[index].text), self.comments.take(index), next_doc)
+    def token(self, index: int, next_doc: Doc = NIL) -> Doc:
+        """Token ``index`` as written, with its comments, then ``next_doc`` unless a
+        trailing comment ends the line."""
+        return _with_comment(Text(self.tokens[index].text), self.comments.take(index), next_doc)
 
     # policies
 
@@ -177,7 +174,7 @@ class _Printer:
             i += 5 if has_value else 2
         effect = i
         eff_leading = self.comments.take_leading(effect)
-        eff_doc = self.word(effect)
+        eff_doc = self.token(effect)
         variables = [v for v in p.children if v.kind == VAR]
         v0, v1, v2 = variables
         principal, action, resource = (self.variable_def(v) for v in variables)
@@ -222,13 +219,13 @@ class _Printer:
 
     def annotation(self, at: int, has_value: bool) -> Doc:
         """``@key`` or ``@key("value")`` starting at token ``at``."""
-        key = self.word(at + 1)
+        key = self.token(at + 1)
         at_doc = _with_comment(text("@"), self.comments.take(at))
         if not has_value:
             return cat(at_doc, key, HARDLINE)
-        lp = self.punct(at + 2)
-        value = self.word(at + 3)
-        rp = self.punct(at + 4, HARDLINE)
+        lp = self.token(at + 2)
+        value = self.token(at + 3)
+        rp = self.token(at + 4, HARDLINE)
         return cat(at_doc, key, lp, value, rp)
 
     def variable_def(self, v: Node) -> Doc:
@@ -266,7 +263,7 @@ class _Printer:
         rb = self.comments.take(c.last - 1)
         cc = self.comments.take(c.first)
         rb_doc = _with_comment(text("}"), rb)
-        cond_doc = self.word(c.first)
+        cond_doc = self.token(c.first)
         expr_leading = self.comments.take_leading(body.first)
         expr_doc = self.expr(body)
         inner = group(
@@ -359,9 +356,9 @@ class _Printer:
         """What follows ``has`` (``a``, ``a.b``, ``"a"``) or ``like`` (a pattern), laid out
         as the member expression Rust's grammar reads there."""
         if last == first + 1:
-            return group(self.word(first))
-        item = self.word(first)
-        accesses = [cat(self.punct(k), self.word(k + 1)) for k in range(first + 1, last, 2)]
+            return group(self.token(first))
+        item = self.token(first)
+        accesses = [cat(self.token(k), self.token(k + 1)) for k in range(first + 1, last, 2)]
         return group(cat(item, nest(intersperse(accesses, LINE_), self.ind)))
 
     def add(self, a: Node) -> Doc:
@@ -389,7 +386,7 @@ class _Printer:
         if u.kind != UNARY:
             return self.member(u)
         (item,) = u.children
-        ops = cat(*(self.word(k) for k in range(u.first, item.first)))
+        ops = cat(*(self.token(k) for k in range(u.first, item.first)))
         return cat(ops, self.member(item))
 
     def member(self, m: Node) -> Doc:
@@ -410,7 +407,7 @@ class _Printer:
         index = 0
         while k < m.last:
             if tokens[k].kind == ".":
-                accesses.append(cat(self.punct(k), self.word(k + 1)))
+                accesses.append(cat(self.token(k), self.token(k + 1)))
                 k += 2
             elif tokens[k].kind == "(":
                 node = nodes[index]
@@ -420,9 +417,9 @@ class _Printer:
             else:  # `[` expression `]`
                 node = nodes[index]
                 index += 1
-                open_doc = self.punct(k)
+                open_doc = self.token(k)
                 d = self.expr(node)
-                accesses.append(cat(open_doc, d, self.punct(node.last)))
+                accesses.append(cat(open_doc, d, self.token(node.last)))
                 k = node.last + 1
         if not accesses:
             return group(item)
@@ -430,11 +427,11 @@ class _Printer:
 
     def call(self, call: Node) -> Doc:
         """A ``CALL`` node: ``(`` arguments ``)``."""
-        open_doc = self.punct(call.first)
+        open_doc = self.token(call.first)
         body: Doc = NIL
         if call.children:
             body = cat(nest(cat(LINE_, self.comma_items(call.children)), self.ind), LINE_)
-        return cat(open_doc, body, self.punct(call.last - 1))
+        return cat(open_doc, body, self.token(call.last - 1))
 
     def comma_items(self, items: list[Node]) -> Doc:
         d = self.expr(items[0])
@@ -447,7 +444,7 @@ class _Printer:
 
     def name(self, first: int, last: int) -> Doc:
         """The tokens of a name (``a`` or ``a::b::c``), each with its comments."""
-        return cat(*(self.word(k) for k in range(first, last)))
+        return cat(*(self.token(k) for k in range(first, last)))
 
     def primary(self, p: Node) -> Doc:
         tokens = self.tokens
@@ -456,12 +453,12 @@ class _Printer:
         if kind == INT:
             return _with_comment(text(str(int(tok.text))), self.comments.take(p.first))
         if kind == "(":
-            open_doc = self.punct(p.first)
+            open_doc = self.token(p.first)
             inner = self.expr(p.children[0])
-            return group(cat(open_doc, nest(inner, 1), self.punct(p.last - 1)))
+            return group(cat(open_doc, nest(inner, 1), self.token(p.last - 1)))
         if kind == "[":
             inner = self.comma_items(p.children) if p.children else NIL
-            return cat(self.punct(p.first), nest(inner, 1), self.punct(p.last - 1))
+            return cat(self.token(p.first), nest(inner, 1), self.token(p.last - 1))
         if kind == "{":
             return self.record(p)
         # a literal, slot, variable, name or entity (`a::b::"id"`)
@@ -475,12 +472,12 @@ class _Printer:
             for n, value in enumerate(p.children):
                 if n:
                     d = cat(d, _with_comment(text(","), self.comments.take(key - 1)), LINE)
-                key_doc = group(self.word(key))
+                key_doc = group(self.token(key))
                 value_doc = self.expr(value)
                 d = cat(d, key_doc, _with_comment(text(":"), self.comments.take(key + 1)), SPACE, value_doc)
                 key = value.last + 1
             inner = group(cat(nest(cat(LINE, d), self.ind), LINE))
-        return cat(self.punct(p.first), inner, self.punct(p.last - 1))
+        return cat(self.token(p.first), inner, self.token(p.last - 1))
 
 
 # ---------------------------------------------------------------------------

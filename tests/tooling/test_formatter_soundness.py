@@ -31,18 +31,20 @@ POLICY = (
 
 def _patch_word(monkeypatch: pytest.MonkeyPatch, change: Callable[[str], str]) -> None:
     """Make the printer write every token through ``change`` (a bug in the printer)."""
-    original = formatter_module._Printer.word
+    original = formatter_module._Printer.token
 
-    def word(self: formatter_module._Printer, index: int) -> formatter_module.Doc:
+    def token(
+        self: formatter_module._Printer, index: int, next_doc: formatter_module.Doc = formatter_module.NIL
+    ) -> formatter_module.Doc:
         tok = self.tokens[index]
         saved = tok.text
         tok.text = change(saved)
         try:
-            return original(self, index)
+            return original(self, index, next_doc)
         finally:
             tok.text = saved
 
-    monkeypatch.setattr(formatter_module._Printer, "word", word)
+    monkeypatch.setattr(formatter_module._Printer, "token", token)
 
 
 def test_a_swapped_operator_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,6 +95,8 @@ def test_a_lost_policy_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_unpatched_printer_passes_the_check() -> None:
     assert format_policies(POLICY) == cedarpy.format_policies(POLICY)
+    text = "permit(principal, action, resource) when { -9223372036854775808 == - 1 && -(-1) == 1 };"
+    assert format_policies(text) == cedarpy.format_policies(text)
 
 
 # ---------------------------------------------------------------------------
@@ -187,6 +191,10 @@ def test_the_concrete_parse_gives_the_parsers_asts() -> None:
         "permit(principal, action, resource) when { # };",
         'permit(principal, action, resource) when { "unterminated };',
         'forbid(principal is User == User::"a", action, resource);',
+        "permit(principal, action, resource) when { [99999999999999999999] == 1 };",
+        "permit(principal, action, resource) when { -9223372036854775809 == 1 };",
+        'permit(principal, action == Photo::"x", resource);',
+        'permit(principal in [User::"a"], action, resource);',
     ],
 )
 def test_parse_errors_are_the_parsers(text: str) -> None:

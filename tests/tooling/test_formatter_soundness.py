@@ -11,10 +11,10 @@ import pytest
 from cedarlang import CedarError, ParseError
 from cedarlang import formatter as formatter_module
 from cedarlang._limits import MAX_FORMAT_TOKENS
-from cedarlang.cst import parse_concrete
+from cedarlang.cst import _RecordingParser, parse_concrete
 from cedarlang.formatter import FormatError, format_policies
 from cedarlang.lexer import tokenize, tokenize_with_trivia
-from cedarlang.parser import parse_policies
+from cedarlang.parser import Parser, parse_policies
 from cedarlang.pretty import HARDLINE, LINE, LINE_, cat, group, intersperse, nest, render, text
 from cedarlang.source import Source
 
@@ -181,6 +181,14 @@ def test_the_concrete_parse_gives_the_parsers_asts() -> None:
             assert policy.span is not None
             assert tree.tokens[node.first].start == policy.span.start, path.name
             assert tree.tokens[node.last - 1].end == policy.span.end, path.name
+
+
+def test_the_recorder_overrides_only_parser_methods() -> None:
+    """The recorder hooks the parser's own rules: a renamed rule must not leave a dead hook."""
+    hooks = {
+        n for n in vars(_RecordingParser) if not n.startswith("__") and n not in ("reduce", "reduce_level")
+    }
+    assert hooks and all(callable(getattr(Parser, n, None)) for n in hooks), hooks - set(dir(Parser))
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,11 @@ from typing import Final
 MAX_NESTING: Final = 2000
 """How deeply parentheses, brackets, ``if`` and unary operators may nest in policy text."""
 
+MAX_FORMAT_TOKENS: Final = 50_000
+"""How many tokens one policy may have for the formatter (the parser has no such limit).
+Rust's formatter (cedarpy 4.12.2) overflows its stack on a ``&&`` chain of 100,000 tokens
+or a ``.a`` chain of 140,000."""
+
 DEEP_FRAMES: Final = MAX_NESTING * 16 + 2000
 """Python frames a recursive walk over the deepest accepted policy may need."""
 

@@ -156,6 +156,32 @@ def tokenize(source: Source, *, heads: bool = False) -> list[Token]:
     return tokens
 
 
+def tokenize_with_trivia(source: Source) -> tuple[list[Token], list[str]]:
+    """The tokens of :func:`tokenize` (ending with ``EOF``) and, for each of them, the
+    white space and ``//`` comments written just before it (for ``EOF``: after the
+    last token). Joining each trivia with its token's text gives back the source.
+
+    Raises :class:`ParseError` at a character no token starts with.
+    """
+    tokens: list[Token] = []
+    trivia: list[str] = []
+    append = tokens.append
+    kind_of = _KIND_BY_FIRST_CHAR.get
+    pos = 0
+    for before, text, stray in _SCAN_RE.findall(source.text):
+        trivia.append(before)
+        if not text:
+            if stray:
+                _tokenize_reporting(source)  # raises at the stray character
+                raise AssertionError("a stray character is always reported")
+            break
+        start = pos + len(before)
+        pos = start + len(text)
+        append(Token(kind_of(text[0], text), text, start, pos))
+    append(Token(EOF, "", pos, pos))
+    return tokens, trivia
+
+
 def _tokenize_reporting(source: Source) -> list[Token]:
     """Token by token, raising a ParseError at the first character no token starts with."""
     text = source.text

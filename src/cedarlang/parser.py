@@ -76,9 +76,10 @@ Scope = tuple[ast.ScopeConstraint, ast.ScopeConstraint, ast.ScopeConstraint]
 class Parser:
     """Parses one source text; use the module-level functions instead."""
 
-    def __init__(self, source: Source, *, heads: bool = False) -> None:
+    def __init__(self, source: Source, *, heads: bool = False, tokens: list[Token] | None = None) -> None:
         self.source = source
-        self.tokens = tokenize(source, heads=heads)
+        self.tokens = tokenize(source, heads=heads) if tokens is None else tokens
+        """The tokens of ``source``, ending with ``EOF`` (``tokens``: already tokenized)."""
         self.pos = 0
         self.tok: Token = self.tokens[0]
         """The current token (kept in step with ``pos`` by :meth:`advance`)."""

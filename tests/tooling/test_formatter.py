@@ -8,8 +8,9 @@ import cedarpy
 import pytest
 
 from cedarlang import ParseError
-from cedarlang.formatter import format_policies, text_width
+from cedarlang.formatter import format_policies
 from cedarlang.lexer import tokenize
+from cedarlang.pretty import text_width
 from cedarlang.source import Source
 
 from .conftest import REPO, chunks, needs_conformance, policy_files

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import assert_never
 
 from . import ast, ops
 from .ast import BinaryOp, Expr, UnaryOp
@@ -34,12 +34,15 @@ _UNARY: dict[UnaryOp, Callable[[Value], Value]] = {
 _ARITHMETIC = frozenset({BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL})
 
 
-def _left_spine(expr: Expr, kind: type) -> list[Expr]:
-    operands = []
-    while type(expr) is kind:
-        operands.append(expr.right)  # type: ignore[attr-defined]
-        expr = expr.left  # type: ignore[attr-defined]
-    operands.append(expr)
+def _left_spine(expr: ast.And | ast.Or) -> list[Expr]:
+    """The operands of a left-nested ``&&`` (or ``||``) chain, in evaluation order."""
+    kind = type(expr)
+    operands: list[Expr] = []
+    node: Expr = expr
+    while isinstance(node, (ast.And, ast.Or)) and type(node) is kind:
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
     operands.reverse()
     return operands
 
@@ -64,38 +67,47 @@ class Interpreter:
         }
         self.entities = entities
         self.slots = slots or {}
-        self._dispatch: dict[type, Callable[[Any], Value]] = {
-            ast.Lit: self._lit,
-            ast.Var: self._var,
-            ast.Slot: self._slot,
-            ast.If: self._if,
-            ast.And: self._and,
-            ast.Or: self._or,
-            ast.Unary: self._unary,
-            ast.Binary: self._binary,
-            ast.GetAttr: self._get_attr,
-            ast.HasAttr: self._has_attr,
-            ast.Like: self._like,
-            ast.Is: self._is,
-            ast.SetLit: self._set,
-            ast.RecordLit: self._record,
-            ast.ExtCall: self._call,
-        }
 
     def evaluate(self, expr: Expr) -> Value:
         try:
-            return self._dispatch[type(expr)](expr)
+            return self._eval(expr)
         except RecursionError:
             raise EvaluationError("RecursionLimit", "recursion limit reached") from None
 
     def _eval(self, expr: Expr) -> Value:
-        return self._dispatch[type(expr)](expr)
-
-    def _lit(self, e: ast.Lit) -> Value:
-        return e.value
-
-    def _var(self, e: ast.Var) -> Value:
-        return self.vars[e.name]
+        match expr:
+            case ast.Lit():
+                return expr.value
+            case ast.Var():
+                return self.vars[expr.name]
+            case ast.Slot():
+                return self._slot(expr)
+            case ast.If():
+                return self._if(expr)
+            case ast.And():
+                return self._and(expr)
+            case ast.Or():
+                return self._or(expr)
+            case ast.Unary():
+                return self._unary(expr)
+            case ast.Binary():
+                return self._binary(expr)
+            case ast.GetAttr():
+                return self._get_attr(expr)
+            case ast.HasAttr():
+                return self._has_attr(expr)
+            case ast.Like():
+                return self._like(expr)
+            case ast.Is():
+                return self._is(expr)
+            case ast.SetLit():
+                return self._set(expr)
+            case ast.RecordLit():
+                return self._record(expr)
+            case ast.ExtCall():
+                return self._call(expr)
+            case _:
+                assert_never(expr)
 
     def _slot(self, e: ast.Slot) -> Value:
         try:
@@ -110,10 +122,10 @@ class Interpreter:
 
     def _and(self, e: ast.And) -> Value:
         # a left-nested chain `a && b && c` is evaluated in a loop, not recursively
-        return all(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e, ast.And))
+        return all(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e))
 
     def _or(self, e: ast.Or) -> Value:
-        return any(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e, ast.Or))
+        return any(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e))
 
     def _unary(self, e: ast.Unary) -> Value:
         return _UNARY[e.op](self._eval(e.arg))

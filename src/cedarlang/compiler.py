@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Mapping
-from typing import Any, Final, assert_never
+from typing import Any, Final, assert_never, cast
 
 from . import ast, ops
 from ._limits import recursion_headroom
@@ -287,7 +287,7 @@ class CompiledPolicy:
         conditions = [
             c.body if c.is_when else ast.Unary(UnaryOp.NOT, c.body, c.span) for c in policy_ast.conditions
         ]
-        self._function: Any = None
+        self._function: types.FunctionType | None = None
         if any(expr_depth(part) > MAX_COMPILED_DEPTH for part in conditions):
             return
         gen = _CodeGen()
@@ -314,7 +314,7 @@ class CompiledPolicy:
         if self._function is None:
             return _interpreted(ast.condition_parts(self._parts, slots or {}))
         if not slots:
-            return self._function  # type: ignore[no-any-return]
+            return cast(PolicyFunction, self._function)
         base = self._function
         bound = types.FunctionType(
             base.__code__,

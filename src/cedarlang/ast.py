@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeAlias
+from typing import ClassVar, TypeAlias
 
 from .source import Source, Span
 from .values import EntityUid
@@ -30,13 +30,35 @@ class Node:
     def children(self) -> tuple[Expr, ...]:
         return ()
 
+    _labels: ClassVar[tuple[str, ...]] = ()
+    """The slots holding the node's own data (not operands, not the span)."""
+
+    def label(self) -> object:
+        """The node's own data: equal nodes have equal types, labels and operands."""
+        return tuple(getattr(self, s) for s in self._labels)
+
     def __eq__(self, other: object) -> bool:
-        if type(self) is not type(other):
-            return False
-        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__ if s != "span")
+        # iterative, so any depth the parser accepts compares without deep recursion
+        pairs: list[tuple[Node, object]] = [(self, other)]
+        while pairs:
+            a, b = pairs.pop()
+            if type(a) is not type(b):
+                return False
+            assert isinstance(b, Node)
+            a_children, b_children = a.children(), b.children()
+            if a.label() != b.label() or len(a_children) != len(b_children):
+                return False
+            pairs += zip(a_children, b_children, strict=True)
+        return True
 
     def __hash__(self) -> int:
-        return hash(tuple(repr(getattr(self, s)) for s in self.__slots__ if s != "span"))
+        stack: list[Node] = [self]
+        parts: list[object] = []
+        while stack:
+            node = stack.pop()
+            parts.append((type(node).__name__, node.label()))
+            stack += node.children()
+        return hash(tuple(parts))
 
     def __repr__(self) -> str:
         args = ", ".join(repr(getattr(self, s)) for s in self.__slots__ if s != "span")
@@ -52,6 +74,9 @@ class Lit(Node):
         self.value = value
         self.span = span
 
+    def label(self) -> object:
+        return (type(self.value), self.value)
+
     def __eq__(self, other: object) -> bool:
         return type(other) is Lit and type(self.value) is type(other.value) and self.value == other.value
 
@@ -63,6 +88,7 @@ class IntLiteralTooLarge(Node):
     """Parser-internal: digits beyond i64, valid only as the operand of a unary ``-``."""
 
     __slots__ = ("magnitude",)
+    _labels = ("magnitude",)
 
     def __init__(self, magnitude: int, span: Span | None = None) -> None:
         self.magnitude = magnitude
@@ -73,6 +99,7 @@ class Var(Node):
     """``principal``, ``action``, ``resource`` or ``context``."""
 
     __slots__ = ("name",)
+    _labels = ("name",)
 
     def __init__(self, name: str, span: Span | None = None) -> None:
         self.name = name
@@ -83,6 +110,7 @@ class Slot(Node):
     """A template slot: ``?principal`` or ``?resource``."""
 
     __slots__ = ("name",)
+    _labels = ("name",)
 
     def __init__(self, name: str, span: Span | None = None) -> None:
         self.name = name
@@ -152,6 +180,7 @@ class BinaryOp(StrEnum):
 
 class Unary(Node):
     __slots__ = ("arg", "op")
+    _labels = ("op",)
 
     def __init__(self, op: UnaryOp, arg: Expr, span: Span | None = None) -> None:
         self.op = op
@@ -164,6 +193,7 @@ class Unary(Node):
 
 class Binary(Node):
     __slots__ = ("left", "op", "right")
+    _labels = ("op",)
 
     def __init__(self, op: BinaryOp, left: Expr, right: Expr, span: Span | None = None) -> None:
         self.op = op
@@ -179,6 +209,7 @@ class GetAttr(Node):
     """``e.attr`` or ``e["attr"]``."""
 
     __slots__ = ("attr", "expr")
+    _labels = ("attr",)
 
     def __init__(self, expr: Expr, attr: str, span: Span | None = None) -> None:
         self.expr = expr
@@ -193,6 +224,7 @@ class HasAttr(Node):
     """``e has attr`` (the extended form ``e has a.b`` is desugared by the parser)."""
 
     __slots__ = ("attr", "expr")
+    _labels = ("attr",)
 
     def __init__(self, expr: Expr, attr: str, span: Span | None = None) -> None:
         self.expr = expr
@@ -207,6 +239,7 @@ class Like(Node):
     """``e like "pat"``; the pattern is a tuple of literal strings and ``None`` for ``*``."""
 
     __slots__ = ("expr", "pattern")
+    _labels = ("pattern",)
 
     def __init__(self, expr: Expr, pattern: tuple[str | None, ...], span: Span | None = None) -> None:
         self.expr = expr
@@ -221,6 +254,7 @@ class Is(Node):
     """``e is T`` (``e is T in E`` is ``e is T && e in E``)."""
 
     __slots__ = ("entity_type", "expr")
+    _labels = ("entity_type",)
 
     def __init__(self, expr: Expr, entity_type: str, span: Span | None = None) -> None:
         self.expr = expr
@@ -249,6 +283,9 @@ class RecordLit(Node):
         self.fields = fields
         self.span = span
 
+    def label(self) -> object:
+        return tuple(key for key, _ in self.fields)
+
     def children(self) -> tuple[Expr, ...]:
         return tuple(e for _, e in self.fields)
 
@@ -257,6 +294,7 @@ class ExtCall(Node):
     """An extension function call; for methods the receiver is ``args[0]``."""
 
     __slots__ = ("args", "name")
+    _labels = ("name",)
 
     def __init__(self, name: str, args: tuple[Expr, ...], span: Span | None = None) -> None:
         self.name = name

@@ -17,9 +17,10 @@ print the AST the way Rust prints a JSON policy (fully parenthesised, one line p
 policy), so JSON → Cedar → JSON round-trips.
 
 All three walks are iterative, so chains as long as the parser accepts (100,000 chained
-``.a``, ``&&`` or ``+``) work. Reading JSON bounds explicit nesting (operands other than
-the left operand of a chain or the receiver of ``.``/``has``/``like``/``is``/methods) by
-:data:`~cedarlang._limits.MAX_NESTING`, as the parser does for text.
+``.a``, ``&&`` or ``+``) work. Reading JSON bounds nesting by
+:data:`~cedarlang._limits.MAX_NESTING` as the parser does for text: an operand counts one
+level unless it continues a chain that text writes without parentheses (the left operand
+of ``&&``/``||``/``+``/``-``/``*`` chains, the receiver of member accesses ``a.b.c()``).
 """
 
 from __future__ import annotations
@@ -545,8 +546,31 @@ _VARIABLES: Final = frozenset({"principal", "action", "resource", "context"})
 _SLOTS: Final = frozenset({"?principal", "?resource"})
 _UNARY: Final = {op.value: op for op in UnaryOp}
 _BINARY: Final = {op.value: op for op in BinaryOp}
-_CHAINS: Final = frozenset({"&&", "||", "+", "-", "*"})
-"""Operators whose left operand needs no parentheses in Cedar text (not nesting)."""
+_ADDITIVE: Final = frozenset({"+", "-"})
+_CHAINS: Final[dict[str, frozenset[str]]] = {
+    "&&": frozenset({"&&"}),
+    "||": frozenset({"||"}),
+    "+": _ADDITIVE,
+    "-": _ADDITIVE,
+    "*": frozenset({"*"}),
+}
+"""For each chain operator, the operators its left operand continues the chain with (no
+parentheses in Cedar text, so no nesting: ``a + b - c``)."""
+_MEMBERS: Final = frozenset(
+    {".", "isEmpty", "contains", "containsAll", "containsAny", "getTag", "hasTag"}
+    | {name for name, function in FUNCTIONS.items() if function.is_method}
+)
+"""Member accesses: a receiver that is one of these needs no parentheses (``a.b.c``)."""
+_NO_KEYS: Final[frozenset[str]] = frozenset()
+
+
+def _depth(operand: Any, depth: int, continues: frozenset[str]) -> int:
+    """The nesting depth of an operand: the parent's if it continues a chain the parser
+    reads without nesting (``a && b && c``, ``a.b.c``), else one more."""
+    if isinstance(operand, dict) and len(operand) == 1 and next(iter(operand)) in continues:
+        return depth
+    return depth + 1
+
 
 _Build = Callable[[list[Expr]], Expr]
 _Work = tuple[int, Any, int] | tuple[_Build, int]
@@ -650,12 +674,14 @@ def _read_expr(data: Any, where: str, *, in_template: bool = False) -> Expr:
         elif key in _UNARY:
             op = _UNARY[key]
             arg = _fields(body, ("arg",), key, where)["arg"]
-            work += [(_unary(op), 1), (depth + 1, arg, 0)]
+            continues = _MEMBERS if op is UnaryOp.IS_EMPTY else _NO_KEYS
+            work += [(_unary(op), 1), (_depth(arg, depth, continues), arg, 0)]
         elif key == "&&" or key == "||" or key in _BINARY:
             fields = _fields(body, ("left", "right"), key, where)
             build = _and if key == "&&" else _or if key == "||" else _binary(_BINARY[key])
-            left_depth = depth if key in _CHAINS else depth + 1
-            work += [(build, 2), (depth + 1, fields["right"], 0), (left_depth, fields["left"], 0)]
+            left = fields["left"]
+            continues = _CHAINS.get(key) or (_MEMBERS if key in _MEMBERS else _NO_KEYS)
+            work += [(build, 2), (depth + 1, fields["right"], 0), (_depth(left, depth, continues), left, 0)]
         elif key == "." or key == "has":
             fields = _fields(body, ("left", "attr"), key, where)
             attr = fields["attr"]
@@ -668,19 +694,20 @@ def _read_expr(data: Any, where: str, *, in_template: bool = False) -> Expr:
                 build = _get_attr(attr)
             else:
                 build = _has_attr(attr)
-            work += [(build, 1), (depth, fields["left"], 0)]
+            work += [(build, 1), (_depth(fields["left"], depth, _MEMBERS), fields["left"], 0)]
         elif key == "like":
             fields = _fields(body, ("left", "pattern"), key, where)
             pattern = _read_pattern(fields["pattern"], where)
-            work += [(_like(pattern), 1), (depth, fields["left"], 0)]
+            work += [(_like(pattern), 1), (_depth(fields["left"], depth, _MEMBERS), fields["left"], 0)]
         elif key == "is":
             fields = _fields(body, ("left", "entity_type"), key, where, optional=("in",))
             entity_type = _type_name(fields["entity_type"], where)
             if "in" in fields:
                 build = _is_in_entity(entity_type)
-                work += [(build, 2), (depth + 1, fields["in"], 0), (depth, fields["left"], 0)]
+                left_depth = _depth(fields["left"], depth, _MEMBERS)
+                work += [(build, 2), (depth + 1, fields["in"], 0), (left_depth, fields["left"], 0)]
             else:
-                work += [(_is(entity_type), 1), (depth, fields["left"], 0)]
+                work += [(_is(entity_type), 1), (_depth(fields["left"], depth, _MEMBERS), fields["left"], 0)]
         elif key == "if-then-else":
             fields = _fields(body, ("if", "then", "else"), key, where)
             work += [
@@ -712,7 +739,7 @@ def _read_expr(data: Any, where: str, *, in_template: bool = False) -> Expr:
 
 def _push_call(name: str, args: list[Any], depth: int, is_value: int, work: list[_Work]) -> None:
     """An extension call; a method's receiver is not nested (``a.f(b)`` needs no parentheses)."""
-    receiver_depth = depth if FUNCTIONS[name].is_method else depth + 1
+    receiver_depth = _depth(args[0], depth, _MEMBERS) if args and FUNCTIONS[name].is_method else depth + 1
     work.append((_call(name), len(args)))
     work += [
         (depth + 1 if i else receiver_depth, arg, is_value) for i, arg in reversed(list(enumerate(args)))

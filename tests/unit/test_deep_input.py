@@ -22,6 +22,7 @@ CHAINS = {
     "attribute chain": ("context" + ".a" * N + " == 1", Decision.DENY),
     "&& chain": (" && ".join(["true"] * N), Decision.ALLOW),
     "+ chain": ("1" + " + 1" * N + f" == {N + 1}", Decision.ALLOW),
+    "+/- chain": ("1" + " + 2 - 1" * (N // 2) + f" == {N // 2 + 1}", Decision.ALLOW),
     "nested if": ("if true then " * DEPTH + "true" + " else false" * DEPTH, Decision.ALLOW),
     "nested records": (
         _nest("{a: ", "}", "1", DEPTH) + " == " + _nest("{a: ", "}", "1", DEPTH),
@@ -80,10 +81,7 @@ def test_nesting_beyond_the_parser_limit_is_a_parse_error(body: str) -> None:
         PolicySet.from_str(f"permit(principal, action, resource) when {{ {body} }};")
 
 
-def _deep_json(depth: int) -> dict[str, object]:
-    body: dict[str, object] = {"Value": True}
-    for _ in range(depth):
-        body = {"if-then-else": {"if": {"Value": True}, "then": body, "else": {"Value": False}}}
+def _policy_json(body: object) -> dict[str, object]:
     return {
         "staticPolicies": {
             "p": {
@@ -97,10 +95,26 @@ def _deep_json(depth: int) -> dict[str, object]:
     }
 
 
+def _deep_json(depth: int) -> dict[str, object]:
+    body: dict[str, object] = {"Value": True}
+    for _ in range(depth):
+        body = {"if-then-else": {"if": {"Value": True}, "then": body, "else": {"Value": False}}}
+    return _policy_json(body)
+
+
 def test_json_nesting_is_bounded_like_the_parser() -> None:
     assert len(policy_set_from_json(_deep_json(DEPTH)).policies()) == 1
     with pytest.raises(PolicyJsonError, match="nested too deeply"):
         policy_set_from_json(_deep_json(N))
+
+
+def test_json_chains_count_nesting_where_text_needs_parentheses() -> None:
+    # `((a && b).c && d).e ...`: each `&&` used as a receiver needs parentheses in text
+    body: dict[str, object] = {"Var": "context"}
+    for _ in range(N):
+        body = {".": {"left": {"&&": {"left": body, "right": {"Value": True}}}, "attr": "a"}}
+    with pytest.raises(PolicyJsonError, match="nested too deeply"):
+        policy_set_from_json(_policy_json(body))
 
 
 def test_json_text_too_deep_for_the_json_decoder_is_a_clean_error() -> None:

@@ -264,7 +264,7 @@ def policy_set_to_json(pset: PolicySet) -> Json:
 
 
 # ---------------------------------------------------------------------------
-# JSON → Cedar text (Rust's Display of a JSON policy)
+# AST → Cedar text (Rust's Display of a JSON policy)
 
 _IDENT_RE: Final = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
 _ESCAPES: Final = {"\0": "\\0", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"', "'": "\\'"}

@@ -975,4 +975,6 @@ def _expr_text(source: Source | None, e: Expr) -> str:
         return _quote_lit(e.value)
     if source is not None and e.span is not None:
         return source.text[e.span.start : e.span.end]
-    return repr(e)
+    from ..est import expr_text  # a policy read from JSON has no source text
+
+    return expr_text(e)

@@ -3,21 +3,26 @@
 Expressions are small immutable node classes. ``!=``, ``>`` and ``>=`` keep their
 own operators (their evaluation order and errors match Rust's desugaring). Every
 node has a ``span`` (excluded from equality) pointing into the policy source.
+
+:data:`Expr` is the closed union of the node classes: code that walks expressions
+uses ``match`` with a final ``case _: assert_never(e)``, so mypy reports any walk
+that misses a node kind.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import ClassVar, TypeAlias
 
 from .source import Source, Span
 from .values import EntityUid
 
 
-class Expr:
-    """Base class of expression nodes."""
+class Node:
+    """Base class of expression nodes (annotate with the union :data:`Expr`)."""
 
     __slots__ = ("span",)
     span: Span | None
@@ -25,27 +30,52 @@ class Expr:
     def children(self) -> tuple[Expr, ...]:
         return ()
 
+    _labels: ClassVar[tuple[str, ...]] = ()
+    """The slots holding the node's own data (not operands, not the span)."""
+
+    def label(self) -> object:
+        """The node's own data: equal nodes have equal types, labels and operands."""
+        return tuple(getattr(self, s) for s in self._labels)
+
     def __eq__(self, other: object) -> bool:
-        if type(self) is not type(other):
-            return False
-        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__ if s != "span")
+        # iterative, so any depth the parser accepts compares without deep recursion
+        pairs: list[tuple[Node, object]] = [(self, other)]
+        while pairs:
+            a, b = pairs.pop()
+            if type(a) is not type(b):
+                return False
+            assert isinstance(b, Node)
+            a_children, b_children = a.children(), b.children()
+            if a.label() != b.label() or len(a_children) != len(b_children):
+                return False
+            pairs += zip(a_children, b_children, strict=True)
+        return True
 
     def __hash__(self) -> int:
-        return hash(tuple(repr(getattr(self, s)) for s in self.__slots__ if s != "span"))
+        stack: list[Node] = [self]
+        parts: list[object] = []
+        while stack:
+            node = stack.pop()
+            parts.append((type(node).__name__, node.label()))
+            stack += node.children()
+        return hash(tuple(parts))
 
     def __repr__(self) -> str:
         args = ", ".join(repr(getattr(self, s)) for s in self.__slots__ if s != "span")
         return f"{type(self).__name__}({args})"
 
 
-class Lit(Expr):
+class Lit(Node):
     """A literal value: bool, long, string or entity uid."""
 
     __slots__ = ("value",)
 
-    def __init__(self, value: Any, span: Span | None = None) -> None:
+    def __init__(self, value: bool | int | str | EntityUid, span: Span | None = None) -> None:
         self.value = value
         self.span = span
+
+    def label(self) -> object:
+        return (type(self.value), self.value)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is Lit and type(self.value) is type(other.value) and self.value == other.value
@@ -54,37 +84,40 @@ class Lit(Expr):
         return hash((type(self.value), self.value))
 
 
-class IntLiteralTooLarge(Expr):
+class IntLiteralTooLarge(Node):
     """Parser-internal: digits beyond i64, valid only as the operand of a unary ``-``."""
 
     __slots__ = ("magnitude",)
+    _labels = ("magnitude",)
 
     def __init__(self, magnitude: int, span: Span | None = None) -> None:
         self.magnitude = magnitude
         self.span = span
 
 
-class Var(Expr):
+class Var(Node):
     """``principal``, ``action``, ``resource`` or ``context``."""
 
     __slots__ = ("name",)
+    _labels = ("name",)
 
     def __init__(self, name: str, span: Span | None = None) -> None:
         self.name = name
         self.span = span
 
 
-class Slot(Expr):
+class Slot(Node):
     """A template slot: ``?principal`` or ``?resource``."""
 
     __slots__ = ("name",)
+    _labels = ("name",)
 
     def __init__(self, name: str, span: Span | None = None) -> None:
         self.name = name
         self.span = span
 
 
-class If(Expr):
+class If(Node):
     __slots__ = ("cond", "else_", "then")
 
     def __init__(self, cond: Expr, then: Expr, else_: Expr, span: Span | None = None) -> None:
@@ -97,7 +130,7 @@ class If(Expr):
         return (self.cond, self.then, self.else_)
 
 
-class And(Expr):
+class And(Node):
     __slots__ = ("left", "right")
 
     def __init__(self, left: Expr, right: Expr, span: Span | None = None) -> None:
@@ -109,7 +142,7 @@ class And(Expr):
         return (self.left, self.right)
 
 
-class Or(Expr):
+class Or(Node):
     __slots__ = ("left", "right")
 
     def __init__(self, left: Expr, right: Expr, span: Span | None = None) -> None:
@@ -145,8 +178,9 @@ class BinaryOp(StrEnum):
     HAS_TAG = "hasTag"
 
 
-class Unary(Expr):
+class Unary(Node):
     __slots__ = ("arg", "op")
+    _labels = ("op",)
 
     def __init__(self, op: UnaryOp, arg: Expr, span: Span | None = None) -> None:
         self.op = op
@@ -157,8 +191,9 @@ class Unary(Expr):
         return (self.arg,)
 
 
-class Binary(Expr):
+class Binary(Node):
     __slots__ = ("left", "op", "right")
+    _labels = ("op",)
 
     def __init__(self, op: BinaryOp, left: Expr, right: Expr, span: Span | None = None) -> None:
         self.op = op
@@ -170,10 +205,11 @@ class Binary(Expr):
         return (self.left, self.right)
 
 
-class GetAttr(Expr):
+class GetAttr(Node):
     """``e.attr`` or ``e["attr"]``."""
 
     __slots__ = ("attr", "expr")
+    _labels = ("attr",)
 
     def __init__(self, expr: Expr, attr: str, span: Span | None = None) -> None:
         self.expr = expr
@@ -184,10 +220,11 @@ class GetAttr(Expr):
         return (self.expr,)
 
 
-class HasAttr(Expr):
+class HasAttr(Node):
     """``e has attr`` (the extended form ``e has a.b`` is desugared by the parser)."""
 
     __slots__ = ("attr", "expr")
+    _labels = ("attr",)
 
     def __init__(self, expr: Expr, attr: str, span: Span | None = None) -> None:
         self.expr = expr
@@ -198,10 +235,11 @@ class HasAttr(Expr):
         return (self.expr,)
 
 
-class Like(Expr):
+class Like(Node):
     """``e like "pat"``; the pattern is a tuple of literal strings and ``None`` for ``*``."""
 
     __slots__ = ("expr", "pattern")
+    _labels = ("pattern",)
 
     def __init__(self, expr: Expr, pattern: tuple[str | None, ...], span: Span | None = None) -> None:
         self.expr = expr
@@ -212,10 +250,11 @@ class Like(Expr):
         return (self.expr,)
 
 
-class Is(Expr):
+class Is(Node):
     """``e is T`` (``e is T in E`` is ``e is T && e in E``)."""
 
     __slots__ = ("entity_type", "expr")
+    _labels = ("entity_type",)
 
     def __init__(self, expr: Expr, entity_type: str, span: Span | None = None) -> None:
         self.expr = expr
@@ -226,7 +265,7 @@ class Is(Expr):
         return (self.expr,)
 
 
-class SetLit(Expr):
+class SetLit(Node):
     __slots__ = ("items",)
 
     def __init__(self, items: tuple[Expr, ...], span: Span | None = None) -> None:
@@ -237,21 +276,25 @@ class SetLit(Expr):
         return self.items
 
 
-class RecordLit(Expr):
+class RecordLit(Node):
     __slots__ = ("fields",)
 
     def __init__(self, fields: tuple[tuple[str, Expr], ...], span: Span | None = None) -> None:
         self.fields = fields
         self.span = span
 
+    def label(self) -> object:
+        return tuple(key for key, _ in self.fields)
+
     def children(self) -> tuple[Expr, ...]:
         return tuple(e for _, e in self.fields)
 
 
-class ExtCall(Expr):
+class ExtCall(Node):
     """An extension function call; for methods the receiver is ``args[0]``."""
 
     __slots__ = ("args", "name")
+    _labels = ("name",)
 
     def __init__(self, name: str, args: tuple[Expr, ...], span: Span | None = None) -> None:
         self.name = name
@@ -262,9 +305,39 @@ class ExtCall(Expr):
         return self.args
 
 
+Expr: TypeAlias = (
+    Lit
+    | Var
+    | Slot
+    | If
+    | And
+    | Or
+    | Unary
+    | Binary
+    | GetAttr
+    | HasAttr
+    | Like
+    | Is
+    | SetLit
+    | RecordLit
+    | ExtCall
+)
+"""An expression: one of the node classes (``IntLiteralTooLarge`` never leaves the parser)."""
+
+
+def has_path(target: Expr, path: list[str] | tuple[str, ...], span: Span | None = None) -> Expr:
+    """``e has a.b.c`` as Rust desugars it: ``e has a && e.a has b && e.a.b has c``."""
+    result: Expr = HasAttr(target, path[0], span)
+    prefix = target
+    for prev, attr in itertools.pairwise(path):
+        prefix = GetAttr(prefix, prev, span)
+        result = And(result, HasAttr(prefix, attr, span), span)
+    return result
+
+
 def walk(expr: Expr) -> Iterator[Expr]:
     """Every node of ``expr``, parents before children (iterative, any depth)."""
-    stack = [expr]
+    stack: list[Expr] = [expr]
     while stack:
         node = stack.pop()
         yield node
@@ -320,7 +393,11 @@ class Condition:
 
 @dataclass(eq=True, unsafe_hash=True, slots=True)
 class PolicyAst:
-    """A parsed policy or template (``slots`` is non-empty for templates)."""
+    """A parsed policy or template (``slots`` is non-empty for templates).
+
+    ``annotations`` maps each key to its value; an annotation written without a value
+    (``@key``, ``null`` in JSON) has the value ``""`` and its key is in ``valueless``.
+    """
 
     effect: Effect
     principal: ScopeConstraint
@@ -330,6 +407,7 @@ class PolicyAst:
     annotations: Mapping[str, str]
     span: Span | None = field(default=None, compare=False)
     source: Source | None = field(default=None, compare=False, repr=False)
+    valueless: frozenset[str] = frozenset()
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -367,6 +445,7 @@ def scope_expr(var: str, constraint: ScopeConstraint, slots: Mapping[str, Entity
     elif isinstance(target, str):
         rhs = Lit(slots[target], span) if target in slots else Slot(target, span)
     else:
+        assert target is not None
         rhs = Lit(target, span)
     if op is ScopeOp.EQ:
         return Binary(BinaryOp.EQ, variable, rhs, span)

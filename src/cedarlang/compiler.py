@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, assert_never, cast
 
 from . import ast, ops
 from ._limits import recursion_headroom
@@ -82,14 +82,15 @@ _UNARY_HELPERS: Final = {UnaryOp.NOT: "_not", UnaryOp.NEG: "_neg", UnaryOp.IS_EM
 _VARIABLES: Final = {"principal": "p", "action": "a", "resource": "r", "context": "c"}
 
 
-def chain(expr: Expr) -> list[Expr]:
+def chain(expr: ast.And | ast.Or) -> list[Expr]:
     """The operands of a left-nested ``&&`` or ``||`` chain, in evaluation order."""
     kind = type(expr)
-    operands = []
-    while type(expr) is kind:
-        operands.append(expr.right)  # type: ignore[attr-defined]
-        expr = expr.left  # type: ignore[attr-defined]
-    operands.append(expr)
+    operands: list[Expr] = []
+    node: Expr = expr
+    while isinstance(node, (ast.And, ast.Or)) and type(node) is kind:
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
     operands.reverse()
     return operands
 
@@ -103,7 +104,7 @@ def expr_depth(expr: Expr) -> int:
         deepest = max(deepest, depth)
         if depth > MAX_COMPILED_DEPTH:
             break
-        children = chain(node) if type(node) in (ast.And, ast.Or) else node.children()
+        children = chain(node) if isinstance(node, (ast.And, ast.Or)) else node.children()
         stack.extend((child, depth + 1) for child in children)
     return deepest
 
@@ -127,16 +128,21 @@ _BOOL_BINARY: Final = frozenset(
 
 def always_bool(e: Expr) -> bool:
     """Whether ``e`` evaluates to a boolean whenever it does not raise."""
-    t = type(e)
-    if t in (ast.And, ast.Or, ast.HasAttr, ast.Like, ast.Is):
-        return True
-    if t is ast.Lit:
-        return type(e.value) is bool  # type: ignore[attr-defined]
-    if t is ast.Unary:
-        return e.op in (UnaryOp.NOT, UnaryOp.IS_EMPTY)  # type: ignore[attr-defined]
-    if t is ast.Binary:
-        return e.op in _BOOL_BINARY  # type: ignore[attr-defined]
-    return False
+    match e:
+        case ast.And() | ast.Or() | ast.HasAttr() | ast.Like() | ast.Is():
+            return True
+        case ast.Lit():
+            return type(e.value) is bool
+        case ast.Unary():
+            return e.op in (UnaryOp.NOT, UnaryOp.IS_EMPTY)
+        case ast.Binary():
+            return e.op in _BOOL_BINARY
+        case (
+            ast.Var() | ast.Slot() | ast.If() | ast.GetAttr() | ast.SetLit() | ast.RecordLit() | ast.ExtCall()
+        ):
+            return False
+        case _:
+            assert_never(e)
 
 
 class _CodeGen:
@@ -156,50 +162,48 @@ class _CodeGen:
         return name
 
     def gen(self, e: Expr) -> str:
-        t = type(e)
-        if t is ast.Lit:
-            value = e.value  # type: ignore[attr-defined]
-            if value is True or value is False:
-                return "True" if value else "False"
-            return self.constant(value)
-        if t is ast.Var:
-            return _VARIABLES[e.name]  # type: ignore[attr-defined]
-        if t is ast.And:
-            return "(" + " and ".join(self.boolean(x) for x in chain(e)) + ")"
-        if t is ast.Or:
-            return "(" + " or ".join(self.boolean(x) for x in chain(e)) + ")"
-        if t is ast.If:
-            cond, then, else_ = self.boolean(e.cond), self.gen(e.then), self.gen(e.else_)  # type: ignore[attr-defined]
-            return f"({then} if {cond} else {else_})"
-        if t is ast.Unary:
-            return f"{_UNARY_HELPERS[e.op]}({self.gen(e.arg)})"  # type: ignore[attr-defined]
-        if t is ast.Binary:
-            return self.binary(e)  # type: ignore[arg-type]
-        if t is ast.GetAttr:
-            return f"_get_attr(E, {self.gen(e.expr)}, {self.constant(e.attr)})"  # type: ignore[attr-defined]
-        if t is ast.HasAttr:
-            return f"_has_attr(E, {self.gen(e.expr)}, {self.constant(e.attr)})"  # type: ignore[attr-defined]
-        if t is ast.Like:
-            return f"_like({self.gen(e.expr)}, {self.constant(e.pattern)})"  # type: ignore[attr-defined]
-        if t is ast.Is:
-            return f"_is({self.gen(e.expr)}, {self.constant(e.entity_type)})"  # type: ignore[attr-defined]
-        if t is ast.SetLit:
-            if all(type(item) is ast.Lit for item in e.items):  # type: ignore[attr-defined]
-                return self.constant(CedarSet(item.value for item in e.items))  # type: ignore[attr-defined]
-            items = ", ".join(self.gen(item) for item in e.items)  # type: ignore[attr-defined]
-            return f"_set(({items},))" if items else "_set(())"
-        if t is ast.RecordLit:
-            fields = ", ".join(
-                f"({self.constant(k)}, {self.gen(v)})"
-                for k, v in e.fields  # type: ignore[attr-defined]
-            )
-            return f"_record(({fields},))" if fields else "_record()"
-        if t is ast.ExtCall:
-            return self.call(e)  # type: ignore[arg-type]
-        if t is ast.Slot:
-            slot = self.constant(e.name)  # type: ignore[attr-defined]
-            return f"_unlinked({slot})"
-        raise TypeError(f"cannot compile {t.__name__}")
+        match e:
+            case ast.Lit():
+                value = e.value
+                if value is True or value is False:
+                    return "True" if value else "False"
+                return self.constant(value)
+            case ast.Var():
+                return _VARIABLES[e.name]
+            case ast.And():
+                return "(" + " and ".join(self.boolean(x) for x in chain(e)) + ")"
+            case ast.Or():
+                return "(" + " or ".join(self.boolean(x) for x in chain(e)) + ")"
+            case ast.If():
+                cond, then, else_ = self.boolean(e.cond), self.gen(e.then), self.gen(e.else_)
+                return f"({then} if {cond} else {else_})"
+            case ast.Unary():
+                return f"{_UNARY_HELPERS[e.op]}({self.gen(e.arg)})"
+            case ast.Binary():
+                return self.binary(e)
+            case ast.GetAttr():
+                return f"_get_attr(E, {self.gen(e.expr)}, {self.constant(e.attr)})"
+            case ast.HasAttr():
+                return f"_has_attr(E, {self.gen(e.expr)}, {self.constant(e.attr)})"
+            case ast.Like():
+                return f"_like({self.gen(e.expr)}, {self.constant(e.pattern)})"
+            case ast.Is():
+                return f"_is({self.gen(e.expr)}, {self.constant(e.entity_type)})"
+            case ast.SetLit():
+                values = [item.value for item in e.items if type(item) is ast.Lit]
+                if len(values) == len(e.items):
+                    return self.constant(CedarSet(values))
+                items = ", ".join(self.gen(item) for item in e.items)
+                return f"_set(({items},))" if items else "_set(())"
+            case ast.RecordLit():
+                fields = ", ".join(f"({self.constant(k)}, {self.gen(v)})" for k, v in e.fields)
+                return f"_record(({fields},))" if fields else "_record()"
+            case ast.ExtCall():
+                return self.call(e)
+            case ast.Slot():
+                return f"_unlinked({self.constant(e.name)})"
+            case _:
+                assert_never(e)
 
     def boolean(self, e: Expr) -> str:
         """Code for ``e`` that raises Cedar's type error unless it is a boolean."""
@@ -218,14 +222,11 @@ class _CodeGen:
     def call(self, e: ast.ExtCall) -> str:
         function = FUNCTIONS.get(e.name)
         args = ", ".join(self.gen(arg) for arg in e.args)
-        if (
-            function is not None
-            and len(e.args) == len(function.arg_types)
-            and all(isinstance(arg, ast.Lit) for arg in e.args)
-        ):
+        literals = [arg.value for arg in e.args if isinstance(arg, ast.Lit)]
+        if function is not None and len(e.args) == len(function.arg_types) and len(literals) == len(e.args):
             # A call on literals (e.g. `ip("10.0.0.0/8")`) is evaluated once, if it succeeds.
             try:
-                value = ops.call_extension(e.name, [arg.value for arg in e.args])  # type: ignore[attr-defined]
+                value = ops.call_extension(e.name, literals)
             except EvaluationError:
                 pass
             else:
@@ -286,7 +287,7 @@ class CompiledPolicy:
         conditions = [
             c.body if c.is_when else ast.Unary(UnaryOp.NOT, c.body, c.span) for c in policy_ast.conditions
         ]
-        self._function: Any = None
+        self._function: types.FunctionType | None = None
         if any(expr_depth(part) > MAX_COMPILED_DEPTH for part in conditions):
             return
         gen = _CodeGen()
@@ -313,7 +314,7 @@ class CompiledPolicy:
         if self._function is None:
             return _interpreted(ast.condition_parts(self._parts, slots or {}))
         if not slots:
-            return self._function  # type: ignore[no-any-return]
+            return cast(PolicyFunction, self._function)
         base = self._function
         bound = types.FunctionType(
             base.__code__,

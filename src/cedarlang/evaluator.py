@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import assert_never
 
 from . import ast, ops
 from .ast import BinaryOp, Expr, UnaryOp
 from .errors import EvaluationError
+from .extensions import FUNCTIONS
 from .values import CedarSet, EntityUid, Record, Value
 
 _BINARY: dict[BinaryOp, Callable[[Value, Value], Value]] = {
@@ -32,14 +33,52 @@ _UNARY: dict[UnaryOp, Callable[[Value], Value]] = {
 
 
 _ARITHMETIC = frozenset({BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL})
+_METHODS = frozenset(
+    {BinaryOp.CONTAINS, BinaryOp.CONTAINS_ALL, BinaryOp.CONTAINS_ANY, BinaryOp.GET_TAG, BinaryOp.HAS_TAG}
+)
+
+_Member = ast.GetAttr | ast.HasAttr | ast.Like | ast.Is | ast.Unary | ast.Binary | ast.ExtCall
+"""A node whose receiver is evaluated first: ``r.a``, ``r has a``, ``r like p``, ``r is T``,
+``r.isEmpty()``, ``r.contains(x)`` (and the other method operators), ``r.ext(...)``."""
+_MEMBER_TYPES = (ast.GetAttr, ast.HasAttr, ast.Like, ast.Is, ast.Unary, ast.Binary, ast.ExtCall)
 
 
-def _left_spine(expr: Expr, kind: type) -> list[Expr]:
-    operands = []
-    while type(expr) is kind:
-        operands.append(expr.right)  # type: ignore[attr-defined]
-        expr = expr.left  # type: ignore[attr-defined]
-    operands.append(expr)
+def _is_member(e: _Member) -> bool:
+    match e:
+        case ast.Unary():
+            return e.op is UnaryOp.IS_EMPTY
+        case ast.Binary():
+            return e.op in _METHODS
+        case ast.ExtCall():
+            function = FUNCTIONS.get(e.name)
+            return bool(e.args) and function is not None and function.is_method
+        case _:
+            return True
+
+
+def _receiver(e: _Member) -> Expr:
+    match e:
+        case ast.GetAttr() | ast.HasAttr() | ast.Like() | ast.Is():
+            return e.expr
+        case ast.Unary():
+            return e.arg
+        case ast.Binary():
+            return e.left
+        case ast.ExtCall():
+            return e.args[0]
+        case _:
+            assert_never(e)
+
+
+def _left_spine(expr: ast.And | ast.Or) -> list[Expr]:
+    """The operands of a left-nested ``&&`` (or ``||``) chain, in evaluation order."""
+    kind = type(expr)
+    operands: list[Expr] = []
+    node: Expr = expr
+    while isinstance(node, (ast.And, ast.Or)) and type(node) is kind:
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
     operands.reverse()
     return operands
 
@@ -64,38 +103,81 @@ class Interpreter:
         }
         self.entities = entities
         self.slots = slots or {}
-        self._dispatch: dict[type, Callable[[Any], Value]] = {
-            ast.Lit: self._lit,
-            ast.Var: self._var,
-            ast.Slot: self._slot,
-            ast.If: self._if,
-            ast.And: self._and,
-            ast.Or: self._or,
-            ast.Unary: self._unary,
-            ast.Binary: self._binary,
-            ast.GetAttr: self._get_attr,
-            ast.HasAttr: self._has_attr,
-            ast.Like: self._like,
-            ast.Is: self._is,
-            ast.SetLit: self._set,
-            ast.RecordLit: self._record,
-            ast.ExtCall: self._call,
-        }
 
     def evaluate(self, expr: Expr) -> Value:
         try:
-            return self._dispatch[type(expr)](expr)
+            return self._eval(expr)
         except RecursionError:
             raise EvaluationError("RecursionLimit", "recursion limit reached") from None
 
     def _eval(self, expr: Expr) -> Value:
-        return self._dispatch[type(expr)](expr)
+        match expr:
+            case ast.Lit():
+                return expr.value
+            case ast.Var():
+                return self.vars[expr.name]
+            case ast.Slot():
+                return self._slot(expr)
+            case ast.If():
+                return self._if(expr)
+            case ast.And():
+                return self._and(expr)
+            case ast.Or():
+                return self._or(expr)
+            case ast.Unary():
+                if expr.op is UnaryOp.IS_EMPTY:
+                    return self._member_chain(expr)
+                return _UNARY[expr.op](self._eval(expr.arg))
+            case ast.Binary():
+                if expr.op in _METHODS:
+                    return self._member_chain(expr)
+                if expr.op in _ARITHMETIC:
+                    return self._arithmetic(expr)
+                return self._binary(expr.op, self._eval(expr.left), self._eval(expr.right))
+            case ast.GetAttr() | ast.HasAttr() | ast.Like() | ast.Is():
+                return self._member_chain(expr)
+            case ast.SetLit():
+                return CedarSet([self._eval(item) for item in expr.items])
+            case ast.RecordLit():
+                return Record((key, self._eval(value)) for key, value in expr.fields)
+            case ast.ExtCall():
+                if _is_member(expr):
+                    return self._member_chain(expr)
+                return ops.call_extension(expr.name, [self._eval(arg) for arg in expr.args])
+            case _:
+                assert_never(expr)
 
-    def _lit(self, e: ast.Lit) -> Value:
-        return e.value
+    def _member_chain(self, e: _Member) -> Value:
+        """``r.a.b.contains(x).c ...``: the innermost receiver, then each step outward in a
+        loop (receivers first, as in the recursive order), so long chains need no recursion."""
+        spine: list[_Member] = [e]
+        node = _receiver(e)
+        while isinstance(node, _MEMBER_TYPES) and _is_member(node):
+            spine.append(node)
+            node = _receiver(node)
+        value = self._eval(node)
+        for step in reversed(spine):
+            value = self._member_step(step, value)
+        return value
 
-    def _var(self, e: ast.Var) -> Value:
-        return self.vars[e.name]
+    def _member_step(self, e: _Member, receiver: Value) -> Value:
+        match e:
+            case ast.GetAttr():
+                return ops.get_attr(self.entities, receiver, e.attr)
+            case ast.HasAttr():
+                return ops.has_attr(self.entities, receiver, e.attr)
+            case ast.Like():
+                return ops.like(receiver, e.pattern)
+            case ast.Is():
+                return ops.is_type(receiver, e.entity_type)
+            case ast.Unary():
+                return _UNARY[e.op](receiver)
+            case ast.Binary():
+                return self._binary(e.op, receiver, self._eval(e.right))
+            case ast.ExtCall():
+                return ops.call_extension(e.name, [receiver, *(self._eval(arg) for arg in e.args[1:])])
+            case _:
+                assert_never(e)
 
     def _slot(self, e: ast.Slot) -> Value:
         try:
@@ -110,20 +192,12 @@ class Interpreter:
 
     def _and(self, e: ast.And) -> Value:
         # a left-nested chain `a && b && c` is evaluated in a loop, not recursively
-        return all(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e, ast.And))
+        return all(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e))
 
     def _or(self, e: ast.Or) -> Value:
-        return any(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e, ast.Or))
+        return any(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e))
 
-    def _unary(self, e: ast.Unary) -> Value:
-        return _UNARY[e.op](self._eval(e.arg))
-
-    def _binary(self, e: ast.Binary) -> Value:
-        op = e.op
-        if op in _ARITHMETIC:
-            return self._arithmetic(e)
-        left = self._eval(e.left)
-        right = self._eval(e.right)
+    def _binary(self, op: BinaryOp, left: Value, right: Value) -> Value:
         if op is BinaryOp.IN:
             return ops.in_(self.entities, left, right)
         if op is BinaryOp.GET_TAG:
@@ -143,24 +217,3 @@ class Interpreter:
         for step in reversed(spine):
             value = _BINARY[step.op](value, self._eval(step.right))
         return value
-
-    def _get_attr(self, e: ast.GetAttr) -> Value:
-        return ops.get_attr(self.entities, self._eval(e.expr), e.attr)
-
-    def _has_attr(self, e: ast.HasAttr) -> Value:
-        return ops.has_attr(self.entities, self._eval(e.expr), e.attr)
-
-    def _like(self, e: ast.Like) -> Value:
-        return ops.like(self._eval(e.expr), e.pattern)
-
-    def _is(self, e: ast.Is) -> Value:
-        return ops.is_type(self._eval(e.expr), e.entity_type)
-
-    def _set(self, e: ast.SetLit) -> Value:
-        return CedarSet([self._eval(item) for item in e.items])
-
-    def _record(self, e: ast.RecordLit) -> Value:
-        return Record((key, self._eval(value)) for key, value in e.fields)
-
-    def _call(self, e: ast.ExtCall) -> Value:
-        return ops.call_extension(e.name, [self._eval(arg) for arg in e.args])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import itertools
 import operator
 import re
 from collections.abc import Callable, Iterator
@@ -71,6 +70,8 @@ class _NotPlain(Exception):
 
 
 Scope = tuple[ast.ScopeConstraint, ast.ScopeConstraint, ast.ScopeConstraint]
+Annotations = tuple[dict[str, str], frozenset[str]]
+"""A policy's annotations and the keys of those written without a value."""
 
 
 class Parser:
@@ -188,7 +189,7 @@ class Parser:
     def finish_policy(
         self,
         start: int,
-        annotations: dict[str, str],
+        annotations: Annotations,
         effect: ast.Effect,
         principal: ast.ScopeConstraint,
         action: ast.ScopeConstraint,
@@ -207,13 +208,16 @@ class Parser:
             action,
             resource,
             tuple(conditions),
-            annotations,
+            annotations[0],
             self.span_from(start),
             self.source,
+            annotations[1],
         )
 
-    def parse_annotations(self) -> dict[str, str]:
+    def parse_annotations(self) -> Annotations:
+        """The annotations before a policy, and the keys of those written without a value."""
         annotations: dict[str, str] = {}
+        valueless: set[str] = set()
         while self.at("@"):
             self.advance()
             key_tok = self.tok
@@ -225,6 +229,8 @@ class Parser:
                 self.advance()
                 value = self.string_literal(self.expect(STR, "a string literal"))
                 self.expect(")", "`)`")
+            else:
+                valueless.add(key_tok.text)
             if key_tok.text in annotations:
                 self.fail(
                     f"duplicate annotation: @{key_tok.text}",
@@ -232,7 +238,7 @@ class Parser:
                     help="each annotation key may appear once per policy",
                 )
             annotations[key_tok.text] = value
-        return annotations
+        return annotations, frozenset(valueless)
 
     def parse_scope(self) -> Scope:
         if self.tok.kind == "(":
@@ -566,14 +572,7 @@ class Parser:
                 tok.span,
                 help='for example `e has name`, `e has a.b` or `e has "my attr"`',
             )
-        span = self.span_from(start)
-        # `e has a.b.c` is `e has a && e.a has b && e.a.b has c`
-        result: Expr = ast.HasAttr(target, path[0], span)
-        prefix = target
-        for prev, attr in itertools.pairwise(path):
-            prefix = ast.GetAttr(prefix, prev, span)
-            result = ast.And(result, ast.HasAttr(prefix, attr, span), span)
-        return result
+        return ast.has_path(target, path, self.span_from(start))
 
     def attribute_ident(self, tok: Token) -> str:
         if tok.text in RESERVED:
@@ -631,9 +630,8 @@ class Parser:
         if tok.kind == "!" or tok.kind == "-":
             left = self.parse_unary()
         else:  # parse_unary's common case, inlined
-            left = self.parse_member()
-            if type(left) is ast.IntLiteralTooLarge:
-                self.check_int(left)
+            item = self.parse_member()
+            left = self.check_int(item) if isinstance(item, ast.IntLiteralTooLarge) else item
         while self.tok.kind in ("*", "/", "%"):
             op_tok = self.advance()
             if op_tok.kind != "*":
@@ -678,19 +676,25 @@ class Parser:
                 self.fail(f"integer literal `{item.magnitude}` is too large", literal_tok.span)
             item = ast.Lit(value, span)
             count -= 1
-        elif literal_tok.kind == INT and self.pos == item_start + 1 and isinstance(item, ast.Lit):
+        elif (
+            literal_tok.kind == INT
+            and self.pos == item_start + 1
+            and isinstance(item, ast.Lit)
+            and isinstance(item.value, int)
+        ):
             item = ast.Lit(-item.value, span)
             count -= 1
+        operand = self.check_int(item)
         for _ in range(count):
-            item = ast.Unary(UnaryOp.NEG, item, span)
-        return self.check_int(item)
+            operand = ast.Unary(UnaryOp.NEG, operand, span)
+        return operand
 
-    def check_int(self, item: Expr) -> Expr:
+    def check_int(self, item: Expr | ast.IntLiteralTooLarge) -> Expr:
         if isinstance(item, ast.IntLiteralTooLarge):
             self.fail(f"integer literal `{item.magnitude}` is too large", item.span)
         return item
 
-    def parse_member(self) -> Expr:
+    def parse_member(self) -> Expr | ast.IntLiteralTooLarge:
         start = self.tok.start
         item = self.parse_primary()
         if isinstance(item, ast.IntLiteralTooLarge) and self.tok.kind not in (".", "["):
@@ -769,7 +773,7 @@ class Parser:
             )
         return ast.ExtCall(name, (receiver, *args), span)
 
-    def parse_primary(self) -> Expr:
+    def parse_primary(self) -> Expr | ast.IntLiteralTooLarge:
         tok = self.tok
         kind = tok.kind
         if kind == INT:

@@ -242,3 +242,103 @@ def test_long_chains_and_deep_nesting() -> None:
         back = policy_set_to_json(policy_set_from_json(data))
         with recursion_headroom(DEEP_FRAMES):  # comparing nested dicts recurses too
             assert back == data
+
+
+def _policy(body: object = None, **fields: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "effect": "permit",
+        "principal": {"op": "All"},
+        "action": {"op": "All"},
+        "resource": {"op": "All"},
+        "conditions": [] if body is None else [{"kind": "when", "body": body}],
+    }
+    data.update(fields)
+    return data
+
+
+_PRINCIPAL = {"Var": "principal"}
+EDGE_CASES = {
+    "slot in a condition": _policy({"==": {"left": _PRINCIPAL, "right": {"Slot": "?principal"}}}),
+    "method without receiver": _policy({"isIpv4": []}),
+    "function with two arguments": _policy({"ip": [{"Value": "1.1.1.1"}, {"Value": "x"}]}),
+    "unknown function": _policy({"foo": [{"Value": 1}]}),
+    "value record and set": _policy({"==": {"left": {"Value": {"b": 1, "a": [2]}}, "right": {"Value": 1}}}),
+    "value extension escape": _policy({"Value": {"__extn": {"fn": "ip", "arg": "1.1.1.1"}}}),
+    "malformed escape is a record": _policy({"Value": {"__extn": {"fn": "ip"}}}),
+    "entity escape beside a field is a record": _policy(
+        {"Value": {"__entity": {"type": "A", "id": "b"}, "x": 1}}
+    ),
+    "expr escape": _policy({"Value": {"__expr": "1"}}),
+    "null": _policy({"Value": None}),
+    "float": _policy({"Value": 1.5}),
+    "integer out of range": _policy({"Value": 2**63}),
+    "unknown variable": _policy({"Var": "foo"}),
+    "attribute not a string": _policy({".": {"left": {"Var": "context"}, "attr": 1}}),
+    "reserved attribute": _policy({".": {"left": {"Var": "context"}, "attr": "if"}}),
+    "reserved entity type": _policy({"is": {"left": _PRINCIPAL, "entity_type": "if"}}),
+    "invalid entity type": _policy({"is": {"left": _PRINCIPAL, "entity_type": "A B"}}),
+    "reserved uid type": _policy({"Value": {"__entity": {"type": "in", "id": "x"}}}),
+    "extra operator field": _policy({"!": {"arg": {"Value": True}, "x": 1}}),
+    "two operators": _policy({"!": {"arg": {"Value": True}}, "Var": "principal"}),
+    "empty operator": _policy({}),
+    "bad pattern": _policy({"like": {"left": {"Value": "a"}, "pattern": ["Star"]}}),
+    "multi-character literal pattern": _policy(
+        {"like": {"left": {"Value": "a"}, "pattern": [{"Literal": "ab"}, "Wildcard", "Wildcard"]}}
+    ),
+    "extended has": _policy({"has": {"left": {"Var": "context"}, "attr": ["a", "b"]}}),
+    "method-style operator as a call": _policy({"contains": [{"Value": [1]}, {"Value": 1}]}),
+    "reserved annotation key": _policy(annotations={"if": "x"}),
+    "invalid annotation key": _policy(annotations={"a b": "x"}),
+    "annotation not a string": _policy(annotations={"a": 1}),
+    "annotations null": _policy(annotations=None),
+    "action is": _policy(action={"op": "is", "entity_type": "Action"}),
+    "action of another type": _policy(action={"op": "==", "entity": {"type": "User", "id": "a"}}),
+    "action slot": _policy(action={"op": "==", "slot": "?principal"}),
+    "wrong slot": _policy(principal={"op": "==", "slot": "?resource"}),
+    "principal in a list": _policy(principal={"op": "in", "entities": [{"type": "User", "id": "a"}]}),
+    "action == a list": _policy(action={"op": "==", "entities": [{"type": "Action", "id": "a"}]}),
+    "action in an empty list": _policy(action={"op": "in", "entities": []}),
+    "lower-case all": _policy(principal={"op": "all"}),
+    "extra scope field": _policy(principal={"op": "All", "entity": {"type": "User", "id": "a"}}),
+    "bad condition kind": _policy(conditions=[{"kind": "if", "body": {"Value": True}}]),
+    "extra condition field": _policy(conditions=[{"kind": "when", "body": {"Value": True}, "x": 1}]),
+    "no conditions": {k: v for k, v in _policy().items() if k != "conditions"},
+    "extra policy field": _policy(foo=1),
+    "bad effect": _policy(effect="allow"),
+    "is in a list": _policy(principal={"op": "is", "entity_type": "User", "in": {"entities": []}}),
+    "negated minimum": _policy({"neg": {"arg": {"Value": -(2**63)}}}),
+}
+
+
+@pytest.mark.parametrize("name", list(EDGE_CASES))
+def test_json_acceptance_matches_rust(name: str) -> None:
+    text = json.dumps({"staticPolicies": {"p": EDGE_CASES[name]}, "templates": {}, "templateLinks": []})
+    try:
+        want = cedarpy.policies_from_json_str(text)
+    except Exception:  # cedarpy raises a bare ValueError with a generic message
+        with pytest.raises(PolicyJsonError):
+            policy_set_from_json(text)
+        return
+    got = policy_set_from_json(text)
+    assert want and policy_set_to_cedar(got)
+    # Rust reads what we write
+    cedarpy.policies_from_json_str(json.dumps(policy_set_to_json(got)))
+
+
+def test_duplicate_json_keys_are_rejected_like_rust() -> None:
+    text = (
+        '{"staticPolicies": {"p": {"effect": "permit", "principal": {"op": "All"}, "action": {"op": "All"},'
+        ' "resource": {"op": "All"}, "conditions": [{"kind": "when", "body":'
+        ' {"Record": {"a": {"Value": 1}, "a": {"Value": 2}}}}]}}}'
+    )
+    with pytest.raises(ValueError):
+        cedarpy.policies_from_json_str(text[:-1] + ', "templates": {}, "templateLinks": []}')
+    with pytest.raises(PolicyJsonError, match="appears twice"):
+        policy_set_from_json(text)
+
+
+def test_the_ast_records_valueless_annotations() -> None:
+    parsed = Policy.from_str('@a @b("") permit(principal, action, resource);').ast
+    assert parsed.annotations == {"a": "", "b": ""} and parsed.valueless == {"a"}
+    read = policy_from_json(policy_to_json(parsed))
+    assert read.ast.valueless == {"a"} and read.ast == parsed

@@ -16,7 +16,7 @@ reported), except where the singleton types ``True`` / ``False`` short-circuit `
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Final
+from typing import Final, assert_never
 
 from .. import ast
 from ..ast import BinaryOp, Expr, UnaryOp
@@ -163,46 +163,48 @@ class ExprKeys:
 
     def _shape(self, e: Expr) -> tuple[object, ...]:
         k = self.key
-        if isinstance(e, ast.Lit):
-            v = e.value
-            return ("lit", type(v).__name__, v)
-        if isinstance(e, ast.Var):
-            return ("var", e.name)
-        if isinstance(e, ast.Slot):
-            return ("slot", e.name)
-        if isinstance(e, ast.If):
-            return ("if", k(e.cond), k(e.then), k(e.else_))
-        if isinstance(e, ast.And):
-            return ("and", k(e.left), k(e.right))
-        if isinstance(e, ast.Or):
-            return ("or", k(e.left), k(e.right))
-        if isinstance(e, ast.Unary):
-            return ("unary", str(e.op), k(e.arg))
-        if isinstance(e, ast.Binary):
-            op = e.op
-            left, right = k(e.left), k(e.right)
-            if op is BinaryOp.NE:
-                return ("unary", "!", self._intern(("binary", "==", left, right)))
-            if op is BinaryOp.GT:
-                return ("unary", "!", self._intern(("binary", "<=", left, right)))
-            if op is BinaryOp.GE:
-                return ("unary", "!", self._intern(("binary", "<", left, right)))
-            return ("binary", str(op), left, right)
-        if isinstance(e, ast.GetAttr):
-            return ("get", k(e.expr), e.attr)
-        if isinstance(e, ast.HasAttr):
-            return ("has", k(e.expr), e.attr)
-        if isinstance(e, ast.Like):
-            return ("like", k(e.expr), e.pattern)
-        if isinstance(e, ast.Is):
-            return ("is", k(e.expr), e.entity_type)
-        if isinstance(e, ast.SetLit):
-            return ("set", *(k(i) for i in e.items))
-        if isinstance(e, ast.RecordLit):
-            return ("record", tuple(sorted((name, k(v)) for name, v in e.fields)))
-        if isinstance(e, ast.ExtCall):
-            return ("call", e.name, *(k(a) for a in e.args))
-        return ("other", id(e))
+        match e:
+            case ast.Lit():
+                v = e.value
+                return ("lit", type(v).__name__, v)
+            case ast.Var():
+                return ("var", e.name)
+            case ast.Slot():
+                return ("slot", e.name)
+            case ast.If():
+                return ("if", k(e.cond), k(e.then), k(e.else_))
+            case ast.And():
+                return ("and", k(e.left), k(e.right))
+            case ast.Or():
+                return ("or", k(e.left), k(e.right))
+            case ast.Unary():
+                return ("unary", str(e.op), k(e.arg))
+            case ast.Binary():
+                op = e.op
+                left, right = k(e.left), k(e.right)
+                if op is BinaryOp.NE:
+                    return ("unary", "!", self._intern(("binary", "==", left, right)))
+                if op is BinaryOp.GT:
+                    return ("unary", "!", self._intern(("binary", "<=", left, right)))
+                if op is BinaryOp.GE:
+                    return ("unary", "!", self._intern(("binary", "<", left, right)))
+                return ("binary", str(op), left, right)
+            case ast.GetAttr():
+                return ("get", k(e.expr), e.attr)
+            case ast.HasAttr():
+                return ("has", k(e.expr), e.attr)
+            case ast.Like():
+                return ("like", k(e.expr), e.pattern)
+            case ast.Is():
+                return ("is", k(e.expr), e.entity_type)
+            case ast.SetLit():
+                return ("set", *[k(i) for i in e.items])
+            case ast.RecordLit():
+                return ("record", tuple(sorted((name, k(v)) for name, v in e.fields)))
+            case ast.ExtCall():
+                return ("call", e.name, *[k(a) for a in e.args])
+            case _:
+                assert_never(e)
 
 
 # -- the per-environment typechecker ---------------------------------------------------
@@ -442,44 +444,46 @@ class EnvChecker:
         return ans
 
     def _check(self, prior: Caps, e: Expr) -> Answer:
-        if isinstance(e, ast.Lit):
-            return self.check_lit(e)
-        if isinstance(e, ast.Var):
-            return self.check_var(e)
-        if isinstance(e, ast.And):
-            return self.check_and(prior, e)
-        if isinstance(e, ast.Or):
-            return self.check_or(prior, e)
-        if isinstance(e, ast.If):
-            return self.check_if(prior, e)
-        if isinstance(e, ast.Binary):
-            return self.check_binary(prior, e)
-        if isinstance(e, ast.Unary):
-            return self.check_unary(prior, e)
-        if isinstance(e, ast.GetAttr):
-            return self.check_get_attr(prior, e)
-        if isinstance(e, ast.HasAttr):
-            return self.check_has_attr(prior, e)
-        if isinstance(e, ast.ExtCall):
-            return self.check_ext(prior, e)
-        if isinstance(e, ast.SetLit):
-            return self.check_set(prior, e)
-        if isinstance(e, ast.RecordLit):
-            return self.check_record(prior, e)
-        if isinstance(e, ast.Like):
-            ok, _ty, _ = self.expect(
-                prior,
-                e.expr,
-                [STRING],
-                lambda t: _HELP_TRY_IS if isinstance(t, (EntityType, AnyEntityType)) else None,
-            )
-            return (ok, BOOL, EMPTY)
-        if isinstance(e, ast.Is):
-            return self.check_is(prior, e)
-        if isinstance(e, ast.Slot):
-            slot = self.env.principal_slot if e.name == "?principal" else self.env.resource_slot
-            return (True, EntityType.named(slot) if slot is not None else ANY_ENTITY, EMPTY)
-        raise TypeError(f"cannot typecheck {type(e).__name__}")
+        match e:
+            case ast.Lit():
+                return self.check_lit(e)
+            case ast.Var():
+                return self.check_var(e)
+            case ast.And():
+                return self.check_and(prior, e)
+            case ast.Or():
+                return self.check_or(prior, e)
+            case ast.If():
+                return self.check_if(prior, e)
+            case ast.Binary():
+                return self.check_binary(prior, e)
+            case ast.Unary():
+                return self.check_unary(prior, e)
+            case ast.GetAttr():
+                return self.check_get_attr(prior, e)
+            case ast.HasAttr():
+                return self.check_has_attr(prior, e)
+            case ast.ExtCall():
+                return self.check_ext(prior, e)
+            case ast.SetLit():
+                return self.check_set(prior, e)
+            case ast.RecordLit():
+                return self.check_record(prior, e)
+            case ast.Like():
+                ok, _ty, _ = self.expect(
+                    prior,
+                    e.expr,
+                    [STRING],
+                    lambda t: _HELP_TRY_IS if isinstance(t, (EntityType, AnyEntityType)) else None,
+                )
+                return (ok, BOOL, EMPTY)
+            case ast.Is():
+                return self.check_is(prior, e)
+            case ast.Slot():
+                slot = self.env.principal_slot if e.name == "?principal" else self.env.resource_slot
+                return (True, EntityType.named(slot) if slot is not None else ANY_ENTITY, EMPTY)
+            case _:
+                assert_never(e)
 
     # -- leaves ---------------------------------------------------------------------------
 
@@ -971,4 +975,6 @@ def _expr_text(source: Source | None, e: Expr) -> str:
         return _quote_lit(e.value)
     if source is not None and e.span is not None:
         return source.text[e.span.start : e.span.end]
-    return repr(e)
+    from ..est import expr_text  # a policy read from JSON has no source text
+
+    return expr_text(e)

@@ -55,10 +55,11 @@ def _scope_expr(var: str, c: ScopeConstraint, slots: dict[str, EntityUid] | None
     target = c.entity
     rhs: Expr
     if var == "action":
-        uids = target if isinstance(target, ast.EntityList) else (target,)
         if op is ScopeOp.EQ:
             assert isinstance(target, EntityUid)
             return ast.Binary(BinaryOp.EQ, variable, ast.Lit(target, span), span)
+        assert isinstance(target, (EntityUid, ast.EntityList))
+        uids = target if isinstance(target, ast.EntityList) else (target,)
         return ast.Binary(
             BinaryOp.IN, variable, ast.SetLit(tuple(ast.Lit(u, span) for u in uids), span), span
         )

@@ -208,13 +208,13 @@ class _RecordingParser(Parser):
         self.reduce_level(UNARY, first)
         return result
 
-    def parse_member(self) -> Expr:
+    def parse_member(self) -> Expr | ast.IntLiteralTooLarge:
         first = self.pos
         result = super().parse_member()
         self.reduce_level(MEMBER, first)
         return result
 
-    def parse_primary(self) -> Expr:
+    def parse_primary(self) -> Expr | ast.IntLiteralTooLarge:
         first = self.pos
         result = super().parse_primary()
         self.reduce(PRIMARY, first)

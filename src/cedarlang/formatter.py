@@ -34,7 +34,6 @@ from typing import Final
 
 from . import ast
 from ._limits import DEEP_FRAMES, MAX_FORMAT_TOKENS, recursion_headroom
-from .ast import Expr
 from .cst import (
     ADD,
     AND,
@@ -524,31 +523,8 @@ def _remove_empty_lines(s: str) -> str:
 # same policies (annotations, effect, scope, conditions; source positions aside)
 
 
-def _same_expr(a: Expr, b: Expr) -> bool:
-    """``a == b`` (spans aside), compared with a loop: an ``&&`` chain of any length is
-    a deep tree."""
-    pending: list[tuple[object, object]] = [(a, b)]
-    while pending:
-        x, y = pending.pop()
-        if isinstance(x, Expr):
-            if type(x) is not type(y):
-                return False
-            if isinstance(x, ast.Lit):
-                if x != y:
-                    return False
-                continue
-            pending.extend((getattr(x, s), getattr(y, s)) for s in type(x).__slots__ if s != "span")
-        elif isinstance(x, tuple):
-            if not isinstance(y, tuple) or len(x) != len(y):
-                return False
-            pending.extend(zip(x, y, strict=True))
-        elif x != y:
-            return False
-    return True
-
-
 def _policy_change(before: ast.PolicyAst, after: ast.PolicyAst) -> str | None:
-    if before.annotations != after.annotations:
+    if (before.annotations, before.valueless) != (after.annotations, after.valueless):
         return "formatting changed the annotations of this policy"
     if (before.effect, before.principal, before.action, before.resource) != (
         after.effect,
@@ -557,10 +533,8 @@ def _policy_change(before: ast.PolicyAst, after: ast.PolicyAst) -> str | None:
         after.resource,
     ):
         return "formatting changed the effect or scope of this policy"
-    if len(before.conditions) != len(after.conditions) or not all(
-        c.is_when == d.is_when and _same_expr(c.body, d.body)
-        for c, d in zip(before.conditions, after.conditions, strict=True)
-    ):
+    # AST equality ignores spans and is iterative, so a long `&&` chain compares fine
+    if before.conditions != after.conditions:
         return "formatting changed the conditions of this policy"
     return None
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from .errors import CedarError
 
 
 class Source:
@@ -95,3 +99,26 @@ class Diagnostic:
         if self.help:
             lines.append(f"  = {bold}help{reset}: {self.help}")
         return "\n".join(lines)
+
+
+TextInput = str | bytes | bytearray | memoryview
+"""What the text-taking entry points accept: text, or its UTF-8 encoding."""
+
+
+def decode_text(data: TextInput, what: str, error: Callable[[list[Diagnostic]], CedarError]) -> str:
+    """``data`` as a ``str``: text as it is, bytes decoded as strict UTF-8 (Rust takes ``&str``).
+
+    Invalid UTF-8 or a value that is not text at all raises ``error`` (e.g.
+    :class:`~cedarlang.errors.ParseError`) with one diagnostic naming ``what``.
+    """
+    if isinstance(data, str):
+        return data
+    if isinstance(data, bytes | bytearray | memoryview):
+        try:
+            return bytes(data).decode("utf-8")
+        except UnicodeDecodeError as err:
+            bad = bytes(data)[err.start : err.end].hex(" ")
+            message = f"{what} is not valid UTF-8: {err.reason} (byte {bad} at offset {err.start})"
+            raise error([Diagnostic(message, help="encode the text as UTF-8")]) from None
+    message = f"{what} must be text (str or UTF-8 bytes), not {type(data).__name__}"
+    raise error([Diagnostic(message)])

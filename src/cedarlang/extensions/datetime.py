@@ -83,7 +83,10 @@ def parse_duration(text: str) -> int:
         digits = match.group(idx)
         if digits is None:
             return 0
-        value = int(digits)
+        digits = digits.lstrip("0")
+        if len(digits) > 20:  # beyond u64 (and int()'s digit limit)
+            raise overflow()
+        value = int(digits or "0")
         if value > _U64_MAX:  # Rust parses each quantity as a `u64`
             raise overflow()
         return value

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from .errors import CedarError, EntitiesError, ExtensionError
-from .extensions import EXTENSION_TYPES, FUNCTIONS
+from .extensions import EXTENSION_TYPES, FUNCTIONS, construct
 from .schema.types import (
     BoolType,
     EntityRefType,
@@ -270,10 +270,9 @@ def _typed_extension(data: Any, expected: ExtensionType, where: str) -> Value:
         else:
             raise _mismatch(where, expected.name, data)
     elif isinstance(data, str):
-        constructor = {"ipaddr": "ip"}.get(expected.name, expected.name)
         try:
-            value = FUNCTIONS[constructor].impl(data)
-        except (ExtensionError, KeyError) as err:
+            value = construct(expected.name, data)
+        except ExtensionError as err:
             raise JsonValueError(f"in {where}: {err}") from None
     else:
         raise _mismatch(where, expected.name, data)

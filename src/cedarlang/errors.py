@@ -81,7 +81,13 @@ class EvaluationError(CedarError):
 
 
 class ExtensionError(EvaluationError):
-    """An extension function failed (bad ``decimal``/``ip``/``datetime`` literal, overflow...)."""
+    """An extension function failed (bad ``decimal``/``ip``/``datetime`` literal, overflow...).
 
-    def __init__(self, message: str, help: str | None = None) -> None:
+    ``extension_name`` is the name Rust reports in "error while evaluating `<name>` extension
+    function: <message>" (``decimal``, ``ipaddr``, ``datetime``, ``duration``, ``offset``,
+    ``durationSince``, ``toDate``).
+    """
+
+    def __init__(self, message: str, help: str | None = None, *, extension_name: str) -> None:
+        self.extension_name = extension_name
         super().__init__("ExtensionFunctionError", message, help)

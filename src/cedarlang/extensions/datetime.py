@@ -42,9 +42,7 @@ _DURATION_OVERFLOW_HELP: Final = "A duration in milliseconds must be representab
 
 
 def _error(function: str, message: str, help: str | None = None) -> ExtensionError:
-    err = ExtensionError(message, help)
-    err.extension_name = function  # type: ignore[attr-defined]
-    return err
+    return ExtensionError(message, help, extension_name=function)
 
 
 def _in_i64(value: int) -> bool:

@@ -25,9 +25,7 @@ _DECIMAL_RE: Final = re.compile(r"(-?\d+)\.(\d+)")
 
 
 def _error(message: str, help: str | None = None) -> ExtensionError:
-    err = ExtensionError(message, help)
-    err.extension_name = EXTENSION_NAME  # type: ignore[attr-defined]
-    return err
+    return ExtensionError(message, help, extension_name=EXTENSION_NAME)
 
 
 def _overflow() -> ExtensionError:

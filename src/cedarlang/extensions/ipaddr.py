@@ -36,9 +36,7 @@ _V6_MAX: Final = (1 << 128) - 1
 
 
 def _error(message: str) -> ExtensionError:
-    err = ExtensionError(message)
-    err.extension_name = EXTENSION_NAME  # type: ignore[attr-defined]
-    return err
+    return ExtensionError(message, extension_name=EXTENSION_NAME)
 
 
 # --- port of Rust's `core::net::parser` ----------------------------------------------

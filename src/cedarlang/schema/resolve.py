@@ -22,9 +22,10 @@ from types import MappingProxyType
 from typing import Final, NoReturn
 
 from ..errors import SchemaError
+from ..extensions import EXTENSION_TYPES
 from ..source import Diagnostic, Source, Span
 from ..values import EntityUid
-from ._names import EXTENSION_TYPES, PRIMITIVE_NAMES, escape_debug, name_sort_key, qualify
+from ._names import PRIMITIVE_NAMES, escape_debug, name_sort_key, qualify
 from .fragment import (
     ActionRaw,
     ActionRefRaw,

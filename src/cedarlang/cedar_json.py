@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from .errors import CedarError, EntitiesError, ExtensionError
+from .errors import CedarError, ExtensionError, JsonValueError
 from .extensions import EXTENSION_TYPES, FUNCTIONS, construct
 from .schema.types import (
     BoolType,
@@ -26,10 +26,6 @@ from .schema.types import (
 )
 from .source import Diagnostic, TextInput, decode_text
 from .values import EMPTY_SET, I64_MAX, I64_MIN, CedarSet, EntityUid, Record, Value
-
-
-class JsonValueError(EntitiesError):
-    """A JSON value that is not a valid Cedar value (or not of the expected type)."""
 
 
 def uid_from_json(data: Any, where: str = "entity uid") -> EntityUid:

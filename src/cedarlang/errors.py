@@ -58,6 +58,35 @@ class EntitiesError(CedarError):
     """Entity data (JSON) that is malformed or does not conform to a schema."""
 
 
+class JsonValueError(EntitiesError):
+    """A JSON value that is not a valid Cedar value (or not of the expected type).
+
+    Defined here, raised by :mod:`cedarlang.cedar_json` (which re-exports it).
+    """
+
+
+class PolicyJsonError(CedarError):
+    """JSON (EST) policy data that is malformed or does not describe a valid policy.
+
+    Raised by :mod:`cedarlang.est` (which re-exports it).
+    """
+
+
+class FormatError(CedarError):
+    """The formatter could not lay out a policy (an internal limit, not a syntax error).
+
+    Raised by :mod:`cedarlang.formatter` (which re-exports it).
+    """
+
+
+class UnescapeError(CedarError, ValueError):
+    """A string literal contains an invalid escape sequence.
+
+    Raised by ``schema._names.unescape`` (which re-exports it); a ``ValueError`` too, as callers
+    of ``unescape`` catch.
+    """
+
+
 class RequestError(CedarError):
     """A request whose parts are malformed or do not conform to a schema."""
 

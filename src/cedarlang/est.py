@@ -29,7 +29,7 @@ from . import ast
 from ._limits import DEEP_FRAMES, recursion_headroom
 from .ast import BinaryOp, Expr, ScopeConstraint, ScopeOp, UnaryOp
 from .cedar_json import JsonValueError, uid_from_json
-from .errors import CedarError, ParseError
+from .errors import CedarError, ParseError, PolicyJsonError
 from .extensions import FUNCTIONS
 from .lexer import IDENT, STR, tokenize
 from .parser import RESERVED, parse_expression, parse_policies
@@ -53,10 +53,6 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
-
-
-class PolicyJsonError(CedarError):
-    """JSON (EST) policy data that is malformed or does not describe a valid policy."""
 
 
 F = TypeVar("F", bound=Callable[..., Any])

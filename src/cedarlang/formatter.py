@@ -24,16 +24,12 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from ._limits import DEEP_FRAMES, recursion_headroom
-from .errors import CedarError
+from .errors import FormatError
 from .lexer import EOF, IDENT, INT, SLOT, STR, Token, tokenize
 from .parser import parse_policies
 from .source import Source
 
 __all__ = ["FormatError", "format_policies"]
-
-
-class FormatError(CedarError):
-    """The formatter could not lay out a policy (an internal limit, not a syntax error)."""
 
 
 # ---------------------------------------------------------------------------

@@ -110,8 +110,7 @@ _IP_LITERAL: Final = (
 )
 _DECIMAL_LITERAL: Final = (
     "failed to parse as a decimal value",
-    "valid decimal strings have a decimal point and at most four digits after it, like `1.0` "
-    "or `-0.0001`",
+    "valid decimal strings have a decimal point and at most four digits after it, like `1.0` or `-0.0001`",
 )
 _DATETIME_LITERAL: Final = (
     "failed to parse as a datetime value",

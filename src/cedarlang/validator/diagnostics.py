@@ -69,29 +69,11 @@ class ValidationDiagnostic(Diagnostic):
     def __str__(self) -> str:
         return self.full_message
 
-    def render(self, *, color: bool = False) -> str:
-        """Headline, ``--> name:line:col``, the source line with carets, and the help."""
-        warn = self.severity == "warning"
-        red, blue, bold, reset = ("\x1b[31m", "\x1b[34m", "\x1b[1m", "\x1b[0m") if color else ("",) * 4
-        if warn and color:
-            red = "\x1b[33m"
-        lines = [f"{red}{bold}{self.severity}[{self.kind}]{reset}{bold}: {self.message}{reset}"]
-        source, span = self.source, self.span
-        if span is not None and source is not None:
-            line, col = source.line_col(span.start)
-            end_line, end_col = source.line_col(max(span.start, span.end - 1))
-            text = source.line_text(line)
-            width = (end_col - col + 1) if end_line == line else max(1, len(text) - col + 1)
-            gutter = " " * len(str(line))
-            lines.append(f"{gutter}{blue}-->{reset} {source.name}:{line}:{col} (policy `{self.policy_id}`)")
-            lines.append(f"{gutter} {blue}|{reset}")
-            lines.append(f"{blue}{line} |{reset} {text}")
-            lines.append(f"{gutter} {blue}|{reset} {red}{' ' * (col - 1)}{'^' * max(1, width)}{reset}")
-        elif self.policy_id:
-            lines.append(f"  --> policy `{self.policy_id}`")
-        if self.help:
-            lines.append(f"  = {bold}help{reset}: {self.help}")
-        return "\n".join(lines)
+    def label(self) -> str:
+        return f"{self.severity}[{self.kind}]"
+
+    def context(self) -> str | None:
+        return f"policy `{self.policy_id}`" if self.policy_id else None
 
 
 def make(

@@ -40,6 +40,7 @@ from cedarlang import (
     policy_set_from_json,
     policy_set_to_json,
 )
+from cedarlang._limits import DEEP_FRAMES, recursion_headroom
 
 from ..conformance.runner import conformance_root
 
@@ -409,7 +410,9 @@ def _use_policies(case: Case, ps: PolicySet) -> None:
     """Print, round-trip through JSON, validate and authorize a parsed policy set."""
     text = "\n".join(str(p) for p in (*ps.templates(), *ps.policies()))
     PolicySet.from_str(text)
-    policy_set_from_json(json.dumps(policy_set_to_json(ps)))
+    with recursion_headroom(DEEP_FRAMES):  # json.dumps of a deeply nested (valid) policy
+        est_text = json.dumps(policy_set_to_json(ps))
+    policy_set_from_json(est_text)
     assert case.parsed_schema is not None and case.parsed_entities is not None
     Validator(case.parsed_schema).validate(ps)
     _authorize(case, ps, case.parsed_entities, None)
@@ -575,6 +578,15 @@ KNOWN_FINDINGS: tuple[KnownFinding, ...] = (
         _deep_policy_json,
     ),
     KnownFinding(
+        "est-huge-integer",
+        "est.py `_load` does not catch the ValueError json.loads raises for an integer of more "
+        "than 4,300 digits (fix: cedar_json.load_json_text catches it)",
+        "policy_json",
+        "ValueError",
+        "est.py:_load",
+        lambda: policy_set_from_json('{"staticPolicies": {"p": ' + "1" * 5000 + "}}"),
+    ),
+    KnownFinding(
         "formatter-bytes",
         "formatter.py `format_policies` accepts bytes in parse_policies but then tokenizes the "
         "raw bytes with str patterns (TypeError) (fix: decode_text at the top)",
@@ -644,10 +656,20 @@ class Totals:
         return "\n".join(lines)
 
 
-def run(seeds: Seeds, run_seed: int, inputs: int, progress: Callable[[Totals], None] | None = None) -> Totals:
+def run(
+    seeds: Seeds,
+    run_seed: int,
+    inputs: int,
+    progress: Callable[[Totals], None] | None = None,
+    found: Callable[[Outcome], None] | None = None,
+) -> Totals:
+    """Run inputs ``0 .. inputs-1``; ``progress`` every 1000, ``found`` for each unknown finding."""
     totals = Totals()
     for index in range(inputs):
+        unknown = len(totals.unknown)
         totals.add(run_input(make_input(seeds, run_seed, index)))
+        if found is not None and len(totals.unknown) > unknown:
+            found(totals.unknown[-1])
         if progress is not None and (index + 1) % 1000 == 0:
             progress(totals)
     return totals

@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 
-from .harness import Totals, load_seeds, make_input, run, run_input
+from .harness import Outcome, Totals, load_seeds, make_input, run, run_input
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
-    totals = run(seeds, seed, args.inputs, progress)
+    def found(outcome: Outcome) -> None:
+        print(f"  FOUND {outcome.kind} at {outcome.where or '?'}: {str(outcome.error)[:160]!r}", flush=True)
+        print(f"    {outcome.item.describe()} (--only {outcome.item.index})", flush=True)
+
+    totals = run(seeds, seed, args.inputs, progress, found)
     print(f"seed {seed}, {time.monotonic() - start:.0f}s wall")
     print(totals.summary())
     for outcome in totals.unknown[:20]:

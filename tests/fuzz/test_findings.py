@@ -6,6 +6,7 @@ Timing limits here are generous hang detectors, not performance assertions.
 from __future__ import annotations
 
 import json
+import random
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +26,9 @@ from cedarlang import (
     Schema,
     SchemaError,
     Template,
+    Validator,
 )
+from cedarlang.validator.diagnostics import _levenshtein, fuzzy_search
 
 
 class _Hang(Exception):
@@ -210,3 +213,47 @@ def test_ip_with_lone_surrogate_from_json() -> None:
     ]
     with pytest.raises(CedarError):
         Entities.from_json(data)
+
+
+# ---------------------------------------------------------------- "did you mean" on long names
+
+
+def _levenshtein_table(a: str, b: str) -> int:
+    """The textbook dynamic-programming distance, to check the bit-vector one against."""
+    prev = list(range(len(a) + 1))
+    for j, cb in enumerate(b, 1):
+        cur = [j] + [0] * len(a)
+        for i, ca in enumerate(a, 1):
+            cur[i] = prev[i - 1] if ca == cb else 1 + min(cur[i - 1], prev[i], prev[i - 1])
+        prev = cur
+    return prev[len(a)]
+
+
+def test_levenshtein_matches_the_table() -> None:
+    rng = random.Random(7)
+    for _ in range(20_000):
+        a = "".join(rng.choice("abc") for _ in range(rng.randint(0, 10)))
+        b = "".join(rng.choice("abcd") for _ in range(rng.randint(0, 10)))
+        assert _levenshtein(a, b) == _levenshtein_table(a, b), (a, b)
+    for _ in range(50):
+        a = "".join(rng.choice("ab") for _ in range(rng.randint(60, 130)))
+        b = "".join(rng.choice("abc€") for _ in range(rng.randint(60, 140)))
+        assert _levenshtein(a, b) == _levenshtein_table(a, b), (a, b)
+
+
+def test_fuzzy_search_picks_the_first_closest() -> None:
+    assert fuzzy_search("Usr", ["Group", "User", "Users", "Usr2"]) == "User"
+    assert fuzzy_search("abc", ["xyz", "abd", "abe"]) == "abd"
+    assert fuzzy_search("", ["a"]) is None
+
+
+def test_unknown_type_with_a_very_long_name_validates_quickly() -> None:
+    """Two 10,000-character type names used to make "did you mean" take about a minute."""
+    declared, used = "U" + "x" * 10_000, "U" + "y" * 10_000
+    schema = Schema.from_str(
+        f"entity {declared}; action view appliesTo {{ principal: {declared}, resource: {declared} }};"
+    )
+    policies = PolicySet.from_str(f"permit(principal is {used}, action, resource);")
+    with _hang_detector(30):
+        result = Validator(schema).validate(policies)
+    assert not result.passed

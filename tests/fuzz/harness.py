@@ -613,7 +613,8 @@ class Totals:
     by_kind: dict[str, int] = field(default_factory=dict)
     known: dict[str, int] = field(default_factory=dict)
     unknown: list[Outcome] = field(default_factory=list)
-    slowest: Outcome | None = None
+    slowest: list[Outcome] = field(default_factory=list)
+    """The five slowest inputs, slowest first."""
 
     @property
     def escaped(self) -> int:
@@ -631,8 +632,8 @@ class Totals:
     def add(self, outcome: Outcome) -> None:
         self.inputs += 1
         self.by_kind[outcome.kind] = self.by_kind.get(outcome.kind, 0) + 1
-        if self.slowest is None or outcome.seconds > self.slowest.seconds:
-            self.slowest = outcome
+        if len(self.slowest) < 5 or outcome.seconds > self.slowest[-1].seconds:
+            self.slowest = sorted([*self.slowest, outcome], key=lambda o: -o.seconds)[:5]
         if outcome.error is not None:
             known = known_finding(outcome)
             if known is not None:
@@ -641,13 +642,14 @@ class Totals:
                 self.unknown.append(outcome)
 
     def summary(self) -> str:
-        slow = self.slowest
+        slow = self.slowest[0] if self.slowest else None
         lines = [
             f"inputs: {self.inputs}",
             f"exceptions outside CedarError: {self.escaped}",
             f"RecursionErrors: {self.recursion_errors}",
             f"inputs over {TIME_LIMIT:g} s CPU: {self.over_limit}",
             f"slowest input: {slow.seconds:.3f} s CPU, {slow.item.describe()}" if slow else "slowest: -",
+            *(f"  next slowest: {o.seconds:.3f} s CPU, {o.item.describe()}" for o in self.slowest[1:]),
             f"known findings (xfail, other owners): {self.known or 'none'}",
             f"unknown findings: {len(self.unknown)}",
         ]

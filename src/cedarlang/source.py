@@ -132,8 +132,9 @@ def decode_text(data: TextInput, what: str, error: Callable[[list[Diagnostic]], 
         try:
             return bytes(data).decode("utf-8")
         except UnicodeDecodeError as err:
-            bad = bytes(data)[err.start : err.end].hex(" ")
-            message = f"{what} is not valid UTF-8: {err.reason} (byte {bad} at offset {err.start})"
+            bad = bytes(data)[err.start : err.end]
+            where = f"byte{'s' if len(bad) > 1 else ''} {bad.hex(' ')} at offset {err.start}"
+            message = f"{what} is not valid UTF-8: {err.reason} ({where})"
             raise error([Diagnostic(message, help="encode the text as UTF-8")]) from None
     message = f"{what} must be text (str or UTF-8 bytes), not {type(data).__name__}"
     raise error([Diagnostic(message)])

@@ -12,8 +12,8 @@ import json
 import re
 from typing import Any
 
-from .errors import CedarError, EntitiesError, ExtensionError
-from .extensions import EXTENSION_TYPES, FUNCTIONS
+from .errors import CedarError, ExtensionError, JsonValueError
+from .extensions import EXTENSION_TYPES, FUNCTIONS, construct
 from .schema.types import (
     BoolType,
     EntityRefType,
@@ -24,11 +24,8 @@ from .schema.types import (
     SetType,
     StringType,
 )
+from .source import Diagnostic, TextInput, decode_text
 from .values import EMPTY_SET, I64_MAX, I64_MIN, CedarSet, EntityUid, Record, Value
-
-
-class JsonValueError(EntitiesError):
-    """A JSON value that is not a valid Cedar value (or not of the expected type)."""
 
 
 def uid_from_json(data: Any, where: str = "entity uid") -> EntityUid:
@@ -139,17 +136,22 @@ def _extension(data: dict[str, Any], where: str) -> Value:
     return value
 
 
-def load_json_text(text: str | bytes, what: str, *, unique_keys: bool = True) -> Any:
+def _json_value_error(diagnostics: list[Diagnostic]) -> JsonValueError:
+    return JsonValueError(diagnostics[0].message)
+
+
+def load_json_text(text: TextInput, what: str, *, unique_keys: bool = True) -> Any:
     """Parse JSON text as strictly as Rust's serde does: no duplicate object keys (where
     Rust rejects them), no ``-0`` (a float to serde), no lone surrogate escapes."""
     hook = _unique_keys if unique_keys else None
+    # strict UTF-8 (json.loads would guess UTF-16/32 and let encoded surrogates through)
+    raw = text if type(text) is str else decode_text(text, what, _json_value_error)
     try:
-        data = json.loads(text, object_pairs_hook=hook)
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as err:
+        data = json.loads(raw, object_pairs_hook=hook)
+    except (json.JSONDecodeError, ValueError) as err:
         raise JsonValueError(f"{what} is not valid JSON: {err}") from None
     except RecursionError:
         raise JsonValueError(f"{what} is nested too deeply") from None
-    raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
     if "-0" in raw and _NEGATIVE_ZERO.search(raw):
         json.loads(raw, parse_int=_no_negative_zero)
     if _SURROGATE_ESCAPE.search(raw):
@@ -264,10 +266,9 @@ def _typed_extension(data: Any, expected: ExtensionType, where: str) -> Value:
         else:
             raise _mismatch(where, expected.name, data)
     elif isinstance(data, str):
-        constructor = {"ipaddr": "ip"}.get(expected.name, expected.name)
         try:
-            value = FUNCTIONS[constructor].impl(data)
-        except (ExtensionError, KeyError) as err:
+            value = construct(expected.name, data)
+        except ExtensionError as err:
             raise JsonValueError(f"in {where}: {err}") from None
     else:
         raise _mismatch(where, expected.name, data)

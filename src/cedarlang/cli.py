@@ -34,6 +34,7 @@ from .formatter import format_policies
 from .parser import parse_expression
 from .policy import PolicySet
 from .schema import Schema
+from .source import Diagnostic
 from .values import EntityUid, Record, to_cedar
 
 __all__ = ["main"]
@@ -84,13 +85,8 @@ class Output:
             return
         if isinstance(error, DiagnosticError) and error.diagnostics:
             click.echo(error.render(color=self.err_color), err=True)
-            return
-        message = str(error)
-        if self.err_color:
-            _print_rich("error", "bold red", True, False)
-            click.echo(f": {message}", err=True)
-        else:
-            click.echo(f"error: {message}", err=True)
+        else:  # the same renderer, for an error without a source position
+            click.echo(Diagnostic(str(error)).render(color=self.err_color), err=True)
 
 
 def _is_tty(stream: Any) -> bool:

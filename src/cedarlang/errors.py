@@ -58,6 +58,37 @@ class EntitiesError(CedarError):
     """Entity data (JSON) that is malformed or does not conform to a schema."""
 
 
+class JsonValueError(EntitiesError):
+    """A JSON value that is not a valid Cedar value (or not of the expected type).
+
+    Defined here, raised by :mod:`cedarlang.cedar_json` (which re-exports it).
+    """
+
+
+class PolicyJsonError(CedarError):
+    """JSON (EST) policy data that is malformed or does not describe a valid policy.
+
+    Raised by :mod:`cedarlang.est` (which re-exports it).
+    """
+
+
+class FormatError(DiagnosticError):
+    """Valid policies the formatter does not format: a policy longer than
+    :data:`~cedarlang._limits.MAX_FORMAT_TOKENS` tokens, or (a bug in the formatter)
+    output that would not mean the same policies, which is never returned.
+
+    Raised by :mod:`cedarlang.formatter` (which re-exports it).
+    """
+
+
+class UnescapeError(CedarError, ValueError):
+    """A string literal contains an invalid escape sequence.
+
+    Raised by ``schema._names.unescape`` (which re-exports it); a ``ValueError`` too, as callers
+    of ``unescape`` catch.
+    """
+
+
 class RequestError(CedarError):
     """A request whose parts are malformed or do not conform to a schema."""
 
@@ -81,7 +112,13 @@ class EvaluationError(CedarError):
 
 
 class ExtensionError(EvaluationError):
-    """An extension function failed (bad ``decimal``/``ip``/``datetime`` literal, overflow...)."""
+    """An extension function failed (bad ``decimal``/``ip``/``datetime`` literal, overflow...).
 
-    def __init__(self, message: str, help: str | None = None) -> None:
+    ``extension_name`` is the name Rust reports in "error while evaluating `<name>` extension
+    function: <message>" (``decimal``, ``ipaddr``, ``datetime``, ``duration``, ``offset``,
+    ``durationSince``, ``toDate``).
+    """
+
+    def __init__(self, message: str, help: str | None = None, *, extension_name: str) -> None:
+        self.extension_name = extension_name
         super().__init__("ExtensionFunctionError", message, help)

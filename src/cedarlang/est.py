@@ -34,8 +34,8 @@ from typing import Any, Final, assert_never
 from . import ast
 from ._limits import MAX_NESTING
 from .ast import BinaryOp, Expr, ScopeConstraint, ScopeOp, UnaryOp
-from .cedar_json import JsonValueError, is_entity_type_name, uid_from_json
-from .errors import CedarError
+from .cedar_json import JsonValueError, is_entity_type_name, load_json_text, uid_from_json
+from .errors import CedarError, PolicyJsonError
 from .extensions import FUNCTIONS
 from .parser import RESERVED, _is_action_type
 from .policy import Policy, PolicySet, Template
@@ -58,10 +58,6 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
-
-
-class PolicyJsonError(CedarError):
-    """JSON (EST) policy data that is malformed or does not describe a valid policy."""
 
 
 # ---------------------------------------------------------------------------
@@ -925,25 +921,12 @@ def _read_policy(data: Any, policy_id: str) -> ast.PolicyAst:
     )
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> Json:
-    data = dict(pairs)
-    if len(data) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _fail(f"the key `{key}` appears twice in a JSON object")
-            seen.add(key)
-    return data
-
-
 def _load(data: Mapping[str, Any] | str | bytes) -> Any:
-    if isinstance(data, (str, bytes)):
+    if isinstance(data, str | bytes):
         try:
-            return json.loads(data, object_pairs_hook=_no_duplicates)
-        except json.JSONDecodeError as err:
-            raise _fail(f"policies are not valid JSON: {err}") from None
-        except RecursionError:
-            raise _fail("policies JSON is nested too deeply") from None
+            return load_json_text(data, "policies JSON")
+        except JsonValueError as err:
+            raise _fail(str(err)) from None
     return data
 
 

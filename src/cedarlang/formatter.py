@@ -50,19 +50,13 @@ from .cst import (
     Node,
     parse_concrete,
 )
-from .errors import DiagnosticError
+from .errors import DiagnosticError, FormatError, ParseError
 from .lexer import IDENT, INT, Token, tokenize_with_trivia
 from .parser import parse_policies
 from .pretty import HARDLINE, LINE, LINE_, NIL, SPACE, Doc, Text, cat, group, intersperse, nest, render, text
-from .source import Diagnostic, Source, Span
+from .source import Diagnostic, Source, Span, decode_text
 
 __all__ = ["FormatError", "format_policies"]
-
-
-class FormatError(DiagnosticError):
-    """Valid policies the formatter does not format: a policy longer than
-    :data:`~cedarlang._limits.MAX_FORMAT_TOKENS` tokens, or (a bug in the formatter)
-    output that would not mean the same policies, which is never returned."""
 
 
 # ---------------------------------------------------------------------------
@@ -583,14 +577,14 @@ def _check_size(source: Source, tokens: list[Token]) -> None:
         first = end
 
 
-def format_policies(text_: str, line_width: int = 80, indent_width: int = 2) -> str:
+def format_policies(text_: str | bytes, line_width: int = 80, indent_width: int = 2) -> str:
     """Format Cedar policies the way ``cedar format`` does (comments kept).
 
     Raises :class:`~cedarlang.ParseError` if the text is not valid Cedar, and
     :class:`FormatError` for a policy too long to format or a result that would not
     mean the same policies.
     """
-    source = Source(text_, "<policies>")
+    source = Source(decode_text(text_, "policy text", ParseError), "<policies>")
     tokens, trivia = tokenize_with_trivia(source)
     _check_size(source, tokens)
     tree = parse_concrete(source, tokens, trivia)

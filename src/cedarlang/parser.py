@@ -24,7 +24,7 @@ from .ast import BinaryOp, Expr, UnaryOp
 from .errors import ParseError
 from .extensions import FUNCTIONS
 from .lexer import EOF, HEAD, IDENT, INT, NAME_PATTERN, SCOPE_RE, SLOT, STAR, STR, Token, tokenize, unescape
-from .source import Diagnostic, Source, Span
+from .source import Diagnostic, Source, Span, TextInput, decode_text
 from .values import I64_MAX, EntityUid, quote_string
 
 MAX_HAS_PATH: Final = 100
@@ -1009,13 +1009,17 @@ def _run(source: Source, action: Callable[[Parser], T], *, heads: bool = False) 
             raise
 
 
-def parse_policies(text: str, name: str = "<policies>") -> list[ast.PolicyAst]:
-    """Parse a policy file: zero or more policies and templates."""
+def parse_policies(text: TextInput, name: str = "<policies>") -> list[ast.PolicyAst]:
+    """Parse a policy file (text or UTF-8 bytes): zero or more policies and templates."""
+    if type(text) is not str:
+        text = decode_text(text, "policy text", ParseError)
     return _run(Source(text, name), Parser.parse_policies, heads=True)
 
 
-def parse_expression(text: str, name: str = "<expression>") -> Expr:
-    """Parse a single Cedar expression (no slots)."""
+def parse_expression(text: TextInput, name: str = "<expression>") -> Expr:
+    """Parse a single Cedar expression (no slots) from text or UTF-8 bytes."""
+    if type(text) is not str:
+        text = decode_text(text, "expression", ParseError)
 
     def run(p: Parser) -> Expr:
         p.in_condition = True
@@ -1031,12 +1035,14 @@ _UID_FORM: Final = re.compile(r'((?:[_a-zA-Z][_a-zA-Z0-9]*::)*[_a-zA-Z][_a-zA-Z0
 
 
 @functools.lru_cache(maxsize=4096)
-def parse_entity_uid(text: str) -> EntityUid:
+def parse_entity_uid(text: str | bytes) -> EntityUid:
     """Parse ``Type::"id"`` (``Type`` may be namespaced) into an :class:`EntityUid`.
 
     As in Rust, only the normalized form is accepted: no whitespace or comments,
-    and the id written exactly as Cedar prints it.
+    and the id written exactly as Cedar prints it. ``text`` may be UTF-8 bytes.
     """
+    if type(text) is not str:
+        text = decode_text(text, "entity uid", ParseError)
     form = _UID_FORM.fullmatch(text)
     if form is not None:
         type_name, body = form.group(1), form.group(2)

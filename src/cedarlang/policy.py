@@ -15,6 +15,7 @@ from .compiler import CompiledPolicy, PolicyFunction
 from .errors import PolicySetError
 from .index import PolicyIndex
 from .parser import parse_entity_uid, parse_policies
+from .source import TextInput
 from .values import EntityUid
 
 SlotValues = Mapping[str, EntityUid]
@@ -49,7 +50,7 @@ class Template:
         return self._compiled
 
     @classmethod
-    def from_str(cls, text: str, template_id: str = "template0") -> Template:
+    def from_str(cls, text: TextInput, template_id: str = "template0") -> Template:
         parsed = _parse_one(text)
         if not parsed.slots:
             raise PolicySetError("expected a template (a policy with slots), found a static policy")
@@ -118,7 +119,7 @@ class Policy:
         return function
 
     @classmethod
-    def from_str(cls, text: str, policy_id: str = "policy0") -> Policy:
+    def from_str(cls, text: TextInput, policy_id: str = "policy0") -> Policy:
         parsed = _parse_one(text)
         if parsed.slots:
             raise PolicySetError("expected a static policy, found a template (it has slots)")
@@ -146,7 +147,7 @@ class Policy:
         return self.ast.text or repr(self)
 
 
-def _parse_one(text: str) -> ast.PolicyAst:
+def _parse_one(text: TextInput) -> ast.PolicyAst:
     parsed = parse_policies(text)
     if len(parsed) != 1:
         raise PolicySetError(f"expected exactly one policy, found {len(parsed)}")
@@ -185,8 +186,8 @@ class PolicySet:
             self._index.remove(policy)
 
     @classmethod
-    def from_str(cls, text: str, name: str = "<policies>") -> PolicySet:
-        """Parse policy text; ids are ``policy0``, ``policy1``, ... in text order
+    def from_str(cls, text: TextInput, name: str = "<policies>") -> PolicySet:
+        """Parse policy text (or UTF-8 bytes); ids are ``policy0``, ``policy1``, ... in text order
         (templates share the counter)."""
         pset = cls()
         with gc_paused():

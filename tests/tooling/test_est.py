@@ -333,7 +333,7 @@ def test_duplicate_json_keys_are_rejected_like_rust() -> None:
     )
     with pytest.raises(ValueError):
         cedarpy.policies_from_json_str(text[:-1] + ', "templates": {}, "templateLinks": []}')
-    with pytest.raises(PolicyJsonError, match="appears twice"):
+    with pytest.raises(PolicyJsonError, match="duplicate key `a`"):
         policy_set_from_json(text)
 
 

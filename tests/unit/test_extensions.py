@@ -73,9 +73,8 @@ def mine(thunk: Callable[[], Any]) -> Outcome:
     try:
         value = thunk()
     except ExtensionError as e:
-        name = getattr(e, "extension_name", None)
-        assert name, "ExtensionError without extension_name"
-        return f"error while evaluating `{name}` extension function: {e.message}"
+        assert e.extension_name, "ExtensionError without extension_name"
+        return f"error while evaluating `{e.extension_name}` extension function: {e.message}"
     assert type(value) is bool
     return value
 
@@ -899,10 +898,10 @@ def test_datetime_overflow_messages() -> None:
         'overflows when adding an offset: (datetime("1970-01-01")).offset('
         'duration("9223372036854775807ms"))+(1ms)'
     )
-    assert info.value.extension_name == "offset"  # type: ignore[attr-defined]
+    assert info.value.extension_name == "offset"
     with pytest.raises(ExtensionError) as info:
         Datetime(0).duration_since(Datetime(I64_MIN))
-    assert info.value.extension_name == "durationSince"  # type: ignore[attr-defined]
+    assert info.value.extension_name == "durationSince"
     with pytest.raises(ExtensionError) as info:
         Datetime(I64_MIN).to_date()
     assert info.value.message == (

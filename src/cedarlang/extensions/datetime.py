@@ -42,9 +42,7 @@ _DURATION_OVERFLOW_HELP: Final = "A duration in milliseconds must be representab
 
 
 def _error(function: str, message: str, help: str | None = None) -> ExtensionError:
-    err = ExtensionError(message, help)
-    err.extension_name = function  # type: ignore[attr-defined]
-    return err
+    return ExtensionError(message, help, extension_name=function)
 
 
 def _in_i64(value: int) -> bool:
@@ -83,7 +81,10 @@ def parse_duration(text: str) -> int:
         digits = match.group(idx)
         if digits is None:
             return 0
-        value = int(digits)
+        digits = digits.lstrip("0")
+        if len(digits) > 20:  # beyond u64 (and int()'s digit limit)
+            raise overflow()
+        value = int(digits or "0")
         if value > _U64_MAX:  # Rust parses each quantity as a `u64`
             raise overflow()
         return value

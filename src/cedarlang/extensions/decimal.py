@@ -25,9 +25,7 @@ _DECIMAL_RE: Final = re.compile(r"(-?\d+)\.(\d+)")
 
 
 def _error(message: str, help: str | None = None) -> ExtensionError:
-    err = ExtensionError(message, help)
-    err.extension_name = EXTENSION_NAME  # type: ignore[attr-defined]
-    return err
+    return ExtensionError(message, help, extension_name=EXTENSION_NAME)
 
 
 def _overflow() -> ExtensionError:
@@ -38,7 +36,12 @@ def _parse_i64(digits: str) -> int:
     """Rust's ``i64::from_str`` on a string already known to be ``-?\\d+``."""
     if not digits.isascii():  # non-ASCII digits: `i64::from_str` fails
         raise _overflow()
-    value = int(digits)
+    magnitude = digits.lstrip("-").lstrip("0")
+    if len(magnitude) > 19:  # beyond i64 (and int()'s digit limit)
+        raise _overflow()
+    value = int(magnitude or "0")
+    if digits.startswith("-"):
+        value = -value
     if value < I64_MIN or value > I64_MAX:
         raise _overflow()
     return value
@@ -53,7 +56,7 @@ def parse_decimal(text: str) -> int:
     left = _parse_i64(left_text) * _SCALE
     if left < I64_MIN or left > I64_MAX:
         raise _overflow()
-    length = len(right_text.encode("utf-8"))  # Rust's `str::len` counts bytes
+    length = len(right_text.encode("utf-8", "surrogatepass"))  # Rust's `str::len` counts bytes
     if length > NUM_DIGITS:
         raise _error(
             f"too many digits after the decimal in `{text}`",

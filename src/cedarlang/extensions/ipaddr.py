@@ -36,9 +36,7 @@ _V6_MAX: Final = (1 << 128) - 1
 
 
 def _error(message: str) -> ExtensionError:
-    err = ExtensionError(message)
-    err.extension_name = EXTENSION_NAME  # type: ignore[attr-defined]
-    return err
+    return ExtensionError(message, extension_name=EXTENSION_NAME)
 
 
 # --- port of Rust's `core::net::parser` ----------------------------------------------
@@ -172,7 +170,7 @@ def _contains_at_least_two(s: str, ch: str) -> bool:
 
 
 def _parse_prefix(s: str, max_value: int, max_len: int) -> int:
-    length = len(s.encode("utf-8"))
+    length = len(s.encode("utf-8", "surrogatepass"))
     if length > max_len:
         raise _error(f"error parsing prefix: string length {length} is too large")
     if any(not ("0" <= c <= "9") for c in s):
@@ -191,7 +189,7 @@ def _parse_prefix(s: str, max_value: int, max_len: int) -> int:
 
 def parse_ip(s: str) -> tuple[bool, int, int]:
     """``(is_v4, address, prefix)`` for an ``ip`` literal; raises :class:`ExtensionError`."""
-    if len(s.encode("utf-8")) > IP_STR_REP_MAX_LEN:
+    if len(s.encode("utf-8", "surrogatepass")) > IP_STR_REP_MAX_LEN:
         raise _error(f"error parsing IP address from string `{s}`: string length is too large")
     if _contains_at_least_two(s, ":") and _contains_at_least_two(s, "."):
         raise _error(

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import SchemaError
-from ..source import Diagnostic
+from ..source import Diagnostic, TextInput, decode_text
 from ..values import EntityUid
 from .cedar_syntax import parse_cedar_schema
 from .fragment import Fragment
@@ -96,16 +96,16 @@ class Schema:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def from_str(cls, text: str, name: str = "<schema>") -> Schema:
-        """Parse a schema written in the Cedar schema syntax (``.cedarschema``)."""
+    def from_str(cls, text: TextInput, name: str = "<schema>") -> Schema:
+        """Parse a schema written in the Cedar schema syntax (``.cedarschema``; text or UTF-8 bytes)."""
         try:
             return cls(parse_cedar_schema(text, name))
         except RecursionError:
             raise _too_deep() from None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any] | str | bytes, name: str = "<schema>") -> Schema:
-        """Parse a schema in the JSON schema format: a parsed JSON object or JSON text."""
+    def from_json(cls, data: Mapping[str, Any] | TextInput, name: str = "<schema>") -> Schema:
+        """Parse a schema in the JSON schema format: a parsed JSON object, JSON text or UTF-8 bytes."""
         if isinstance(data, Mapping) and not isinstance(data, dict):
             data = dict(data)
         try:
@@ -114,8 +114,10 @@ class Schema:
             raise _too_deep() from None
 
     @classmethod
-    def from_str_or_json(cls, data: Mapping[str, Any] | str, name: str = "<schema>") -> Schema:
+    def from_str_or_json(cls, data: Mapping[str, Any] | TextInput, name: str = "<schema>") -> Schema:
         """JSON if ``data`` is a mapping or text starting with ``{``; Cedar syntax otherwise."""
+        if isinstance(data, bytes | bytearray | memoryview):
+            data = decode_text(data, "schema", SchemaError)
         if not isinstance(data, str) or data.lstrip().startswith("{"):
             return cls.from_json(data, name)
         return cls.from_str(data, name)

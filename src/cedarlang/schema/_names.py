@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import Final
 
+from ..errors import UnescapeError as UnescapeError
+
 #: Words the Cedar policy grammar reserves; they are not valid identifiers (``Id``).
 RESERVED_IDS: Final = frozenset({"true", "false", "if", "then", "else", "in", "like", "has", "is"})
 
@@ -133,10 +135,6 @@ def escape_debug(text: str) -> str:
 def quote(text: str) -> str:
     """``text`` as a Cedar string literal."""
     return f'"{escape_debug(text)}"'
-
-
-class UnescapeError(ValueError):
-    """A string literal contains an invalid escape sequence."""
 
 
 def _hex_value(text: str) -> int | None:

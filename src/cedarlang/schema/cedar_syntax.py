@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Final, NoReturn
 
 from ..errors import SchemaError
-from ..source import Diagnostic, Source, Span
+from ..source import Diagnostic, Source, Span, TextInput, decode_text
 from ._names import (
     CEDAR_NAMESPACE,
     RESERVED_COMMON_TYPE_NAMES,
@@ -774,8 +774,10 @@ def _copy_spec(spec: ApplySpecRaw) -> ApplySpecRaw:
     return ApplySpecRaw(list(spec.principal_types), list(spec.resource_types), spec.context)
 
 
-def parse_cedar_schema(text: str, name: str = "<schema>") -> Fragment:
-    """Parse Cedar schema syntax into a :class:`Fragment` (raises :class:`SchemaError`)."""
+def parse_cedar_schema(text: TextInput, name: str = "<schema>") -> Fragment:
+    """Parse Cedar schema syntax (text or UTF-8 bytes) into a :class:`Fragment` (raises
+    :class:`SchemaError`)."""
+    text = decode_text(text, "schema text", SchemaError)
     source = Source(text, name)
     parser = _Parser(source)
     try:

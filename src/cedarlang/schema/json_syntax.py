@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any, Final, NoReturn
 
 from ..errors import SchemaError
-from ..source import Diagnostic, Source, Span
+from ..source import Diagnostic, Source, Span, decode_text
 from ._names import (
     CEDAR_NAMESPACE,
     RESERVED_COMMON_TYPE_NAMES,
@@ -557,8 +557,8 @@ def _locate(text: str, path: list[str | int], at_key: bool) -> Span | None:
 def parse_json_schema(data: Any, name: str = "<schema>") -> Fragment:
     """Read a JSON schema (a parsed JSON value, or JSON text) into a :class:`Fragment`."""
     text: str | None = None
-    if isinstance(data, bytes | bytearray):
-        data = data.decode("utf-8")
+    if isinstance(data, bytes | bytearray | memoryview):
+        data = decode_text(data, "schema JSON", SchemaError)
     if isinstance(data, str):
         text = data
         try:

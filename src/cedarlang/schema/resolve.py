@@ -22,9 +22,10 @@ from types import MappingProxyType
 from typing import Final, NoReturn
 
 from ..errors import SchemaError
+from ..extensions import EXTENSION_TYPES
 from ..source import Diagnostic, Source, Span
 from ..values import EntityUid
-from ._names import EXTENSION_TYPES, PRIMITIVE_NAMES, escape_debug, name_sort_key, qualify
+from ._names import PRIMITIVE_NAMES, escape_debug, name_sort_key, qualify
 from .fragment import (
     ActionRaw,
     ActionRefRaw,
@@ -333,21 +334,6 @@ class _Resolver:
         return matches[0] if matches else None
 
     # -- step 5
-    def find_cycle(self, deps: dict[str, list[str]]) -> str | None:
-        """The first common type (in declaration order) that lies on a reference cycle."""
-        for start in deps:
-            seen: set[str] = set()
-            stack = list(deps[start])
-            while stack:
-                node = stack.pop()
-                if node == start:
-                    return start
-                if node in seen or node not in deps:
-                    continue
-                seen.add(node)
-                stack.extend(deps[node])
-        return None
-
     def to_schema_type(self, ty: RawType, commons: Mapping[str, SchemaType]) -> SchemaType:
         if isinstance(ty, PrimRaw):
             return _PRIMS[ty.name]
@@ -385,30 +371,18 @@ class _Resolver:
         )
 
     def resolve_commons(self, qualified: dict[str, RawType]) -> dict[str, SchemaType]:
-        deps: dict[str, list[str]] = {}
-        for name, ty in qualified.items():
-            deps[name] = list(_common_refs(ty))
-        cycle = self.find_cycle(deps)
-        if cycle is not None:
+        deps: dict[str, list[str]] = {name: list(_common_refs(ty)) for name, ty in qualified.items()}
+        order, on_cycle = _dependency_order(deps)
+        if on_cycle:
+            cycle = next(name for name in deps if name in on_cycle)
             self.fail(
                 f"cycle in common type references containing `{cycle}`",
                 self.common_defs[cycle][2] if cycle in self.common_defs else None,
                 "common types may refer to other common types, but not in a cycle",
             )
         resolved: dict[str, SchemaType] = dict(_BUILTINS)
-
-        def visit(name: str) -> SchemaType:
-            done = resolved.get(name)
-            if done is not None:
-                return done
-            for dep in deps[name]:
-                visit(dep)
-            result = self.to_schema_type(qualified[name], resolved)
-            resolved[name] = result
-            return result
-
-        for name in qualified:
-            visit(name)
+        for name in order:
+            resolved[name] = self.to_schema_type(qualified[name], resolved)
         return resolved
 
     # -- everything
@@ -585,6 +559,63 @@ def _common_refs(ty: RawType) -> Iterable[str]:
     elif isinstance(ty, RecordRaw):
         for attr in ty.attributes.values():
             yield from _common_refs(attr.type)
+
+
+def _dependency_order(deps: Mapping[str, list[str]]) -> tuple[list[str], set[str]]:
+    """The names of ``deps`` ordered so that each comes after everything it refers to, and the
+    set of names that lie on a reference cycle (then the order is meaningless).
+
+    Tarjan's strongly connected components, iteratively: linear in the number of names and
+    references, however long a chain of aliases is (references to names outside ``deps`` are
+    ignored).
+    """
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    order: list[str] = []
+    on_cycle: set[str] = set()
+    for root in deps:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            node, i = work[-1]
+            succs = deps[node]
+            if i < len(succs):
+                work[-1] = (node, i + 1)
+                succ = succs[i]
+                if succ not in deps:
+                    continue
+                if succ not in index:
+                    index[succ] = low[succ] = len(index)
+                    stack.append(succ)
+                    on_stack.add(succ)
+                    work.append((succ, 0))
+                elif succ in on_stack:
+                    low[node] = min(low[node], index[succ])
+                if succ == node:
+                    on_cycle.add(node)
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    on_cycle.update(component)
+                order.extend(component)
+    return order, on_cycle
 
 
 def resolve(fragment: Fragment) -> Resolved:

@@ -69,29 +69,11 @@ class ValidationDiagnostic(Diagnostic):
     def __str__(self) -> str:
         return self.full_message
 
-    def render(self, *, color: bool = False) -> str:
-        """Headline, ``--> name:line:col``, the source line with carets, and the help."""
-        warn = self.severity == "warning"
-        red, blue, bold, reset = ("\x1b[31m", "\x1b[34m", "\x1b[1m", "\x1b[0m") if color else ("",) * 4
-        if warn and color:
-            red = "\x1b[33m"
-        lines = [f"{red}{bold}{self.severity}[{self.kind}]{reset}{bold}: {self.message}{reset}"]
-        source, span = self.source, self.span
-        if span is not None and source is not None:
-            line, col = source.line_col(span.start)
-            end_line, end_col = source.line_col(max(span.start, span.end - 1))
-            text = source.line_text(line)
-            width = (end_col - col + 1) if end_line == line else max(1, len(text) - col + 1)
-            gutter = " " * len(str(line))
-            lines.append(f"{gutter}{blue}-->{reset} {source.name}:{line}:{col} (policy `{self.policy_id}`)")
-            lines.append(f"{gutter} {blue}|{reset}")
-            lines.append(f"{blue}{line} |{reset} {text}")
-            lines.append(f"{gutter} {blue}|{reset} {red}{' ' * (col - 1)}{'^' * max(1, width)}{reset}")
-        elif self.policy_id:
-            lines.append(f"  --> policy `{self.policy_id}`")
-        if self.help:
-            lines.append(f"  = {bold}help{reset}: {self.help}")
-        return "\n".join(lines)
+    def label(self) -> str:
+        return f"{self.severity}[{self.kind}]"
+
+    def context(self) -> str | None:
+        return f"policy `{self.policy_id}`" if self.policy_id else None
 
 
 def make(
@@ -149,16 +131,38 @@ class ValidationResult:
 
 
 def _levenshtein(a: str, b: str) -> int:
-    prev = list(range(len(a) + 1))
-    for j, cb in enumerate(b, 1):
-        cur = [j] + [0] * len(a)
-        for i, ca in enumerate(a, 1):
-            if ca == cb:
-                cur[i] = prev[i - 1]
-            else:
-                cur[i] = 1 + min(cur[i - 1], prev[i], prev[i - 1])
-        prev = cur
-    return prev[len(a)]
+    """Levenshtein distance by Hyyrö's bit-vector algorithm (Myers 1999 for edit distance).
+
+    Each column of the dynamic-programming table is one Python int of ``len(b)`` bits, so the
+    cost is ``len(a)`` big-int steps instead of ``len(a) * len(b)`` Python steps: long names
+    (a 5,000-character namespace from fuzzing) no longer take seconds.
+    """
+    if a == b:
+        return 0
+    if not a or not b:
+        return len(a) or len(b)
+    m = len(b)
+    peq: dict[str, int] = {}
+    for i, ch in enumerate(b):
+        peq[ch] = peq.get(ch, 0) | (1 << i)
+    mask = (1 << m) - 1
+    top = 1 << (m - 1)
+    pv, mv, score = mask, 0, m
+    for ch in a:
+        eq = peq.get(ch, 0)
+        xv = eq | mv
+        xh = ((((eq & pv) + pv) & mask) ^ pv) | eq
+        ph = mv | (~(xh | pv) & mask)
+        mh = pv & xh
+        if ph & top:
+            score += 1
+        elif mh & top:
+            score -= 1
+        ph = ((ph << 1) | 1) & mask
+        mh = (mh << 1) & mask
+        pv = mh | (~(xv | ph) & mask)
+        mv = ph & xv
+    return score
 
 
 def fuzzy_search(key: str, words: Sequence[str]) -> str | None:
@@ -167,6 +171,8 @@ def fuzzy_search(key: str, words: Sequence[str]) -> str | None:
         return None
     best, best_word = None, ""
     for w in words:
+        if best is not None and abs(len(key) - len(w)) >= best:
+            continue  # the distance is at least the difference in length: cannot win
         d = _levenshtein(key, w)
         if best is None or d < best:
             best, best_word = d, w

@@ -21,10 +21,7 @@ from typing import Final, assert_never
 from .. import ast
 from ..ast import BinaryOp, Expr, UnaryOp
 from ..errors import ExtensionError
-from ..extensions import FUNCTIONS
-from ..extensions import datetime as _dt
-from ..extensions import decimal as _dec
-from ..extensions import ipaddr as _ip
+from ..extensions import FUNCTIONS, ORDERED_TYPE_NAMES
 from ..schema.resolve import uid_str
 from ..source import Source, Span
 from ..values import EntityUid
@@ -63,44 +60,23 @@ Answer = tuple[bool, Type | None, Caps]
 
 EMPTY: Final[Caps] = frozenset()
 
-# -- extension function signatures -----------------------------------------------------
+# -- extension function signatures (every fact from the extension registry) -------------
 
-_PY_TO_TYPE: Final[dict[type, Type]] = {
-    str: STRING,
-    int: LONG,
-    bool: BOOL,
-    _dec.Decimal: ExtType("decimal"),
-    _ip.IPAddr: ExtType("ipaddr"),
-    _dt.Datetime: ExtType("datetime"),
-    _dt.Duration: ExtType("duration"),
-}
-_RET_TO_TYPE: Final[dict[str, Type]] = {"Bool": BOOL, "Long": LONG, "String": STRING}
+_BASE_TYPES: Final[dict[str, Type]] = {"Bool": BOOL, "Long": LONG, "String": STRING}
+
+
+def _type_named(name: str) -> Type:
+    """The validator type of a Cedar type name from the registry (``"Long"``, ``"decimal"``...)."""
+    return _BASE_TYPES.get(name) or ExtType(name)
+
 
 #: Extension types that support ``<``/``<=`` (Rust: types with operator overloading).
-_OVERLOADED: Final = ("datetime", "duration")
-_COMPARISON_TYPES: Final[list[Type]] = [ExtType("datetime"), ExtType("duration"), LONG]
+_OVERLOADED: Final = ORDERED_TYPE_NAMES
+_COMPARISON_TYPES: Final[list[Type]] = [*(ExtType(name) for name in ORDERED_TYPE_NAMES), LONG]
 
+#: Constructor name -> (message, help) for a literal argument the constructor rejects.
 _CONSTRUCTOR_MESSAGES: Final = {
-    "ip": (
-        "failed to parse as IP address",
-        "valid IP strings are IPv4/IPv6 addresses or CIDR ranges like `127.0.0.1`, `127.0.0.1/24`, "
-        "or `ffee::/64`",
-    ),
-    "decimal": (
-        "failed to parse as a decimal value",
-        "valid decimal strings have a decimal point and at most four digits after it, like `1.0` "
-        "or `-0.0001`",
-    ),
-    "datetime": (
-        "failed to parse as a datetime value",
-        "valid datetime strings start with `YYYY-MM-DD` and may optionally include `THH:MM:SS` plus "
-        "`Z`, `.SSSZ`, or an offset like `+0700`",
-    ),
-    "duration": (
-        "failed to parse as a duration value",
-        "valid duration strings are concatenated quantity-unit pairs with an optional leading `-`, "
-        "for example `1d2h3m4s50ms`",
-    ),
+    name: fn.literal_error for name, fn in FUNCTIONS.items() if fn.literal_error is not None
 }
 
 
@@ -117,8 +93,8 @@ class _Signature:
 def _signatures() -> dict[str, _Signature]:
     out: dict[str, _Signature] = {}
     for name, fn in FUNCTIONS.items():
-        args = tuple(_PY_TO_TYPE[t] for t in fn.arg_types)
-        ret = _RET_TO_TYPE.get(fn.return_type) or ExtType(fn.return_type)
+        args = tuple(_type_named(t) for t in fn.arg_type_names)
+        ret = _type_named(fn.return_type)
         out[name] = _Signature(name, args, ret, fn.is_constructor)
     return out
 

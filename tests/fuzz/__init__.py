@@ -1,0 +1,1 @@
+"""Mutation fuzzing of the public API (see harness.py)."""

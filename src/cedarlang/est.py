@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar, cast
 
@@ -32,6 +30,7 @@ from .cedar_json import JsonValueError, uid_from_json
 from .errors import CedarError, ParseError
 from .extensions import FUNCTIONS
 from .lexer import IDENT, STR, tokenize
+from .lexical import IDENT_RE, escape_char_debug, escape_debug, is_ident, quote
 from .parser import RESERVED, parse_expression, parse_policies
 from .policy import Policy, PolicySet, Template
 from .source import Source
@@ -333,43 +332,12 @@ def policy_set_to_json(pset: PolicySet) -> Json:
 # ---------------------------------------------------------------------------
 # JSON → Cedar text (Rust's Display of a JSON policy)
 
-_IDENT_RE: Final = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
-_ESCAPES: Final = {"\0": "\\0", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"', "'": "\\'"}
-_OTHER_GRAPHEME_EXTEND: Final = frozenset(
-    (
-        *(0x09BE, 0x09D7, 0x0B3E, 0x0B57, 0x0BBE, 0x0BD7, 0x0CC2, 0x0CD5, 0x0CD6, 0x0D3E, 0x0D57, 0x0DCF),
-        *(0x0DDF, 0x1B35, 0x200C, 0x302E, 0x302F, 0xFF9E, 0xFF9F, 0x1133E, 0x11357, 0x114B0, 0x114BD),
-        *(0x115AF, 0x11930, 0x1D165, 0x1D16E, 0x1D16F, 0x1D170, 0x1D171, 0x1D172),
-        *range(0xE0020, 0xE0080),
-    )
-)
-"""Unicode's ``Other_Grapheme_Extend`` characters (``Grapheme_Extend`` is these plus Mn and Me)."""
-
-
-def _grapheme_extend(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Mn", "Me") or ord(ch) in _OTHER_GRAPHEME_EXTEND
-
-
-def _escape_char(ch: str, escape_extend: bool) -> str:
-    special = _ESCAPES.get(ch)
-    if special is not None:
-        return special
-    if (escape_extend and _grapheme_extend(ch)) or not ch.isprintable():
-        return f"\\u{{{ord(ch):x}}}"
-    return ch
-
-
-def escape_debug(text: str) -> str:
-    """Rust's ``str::escape_debug`` (used when Cedar prints string literals)."""
-    return "".join(_escape_char(ch, i == 0) for i, ch in enumerate(text))
-
-
-def _quote(text: str) -> str:
-    return '"' + escape_debug(text) + '"'
+_IDENT_RE: Final = IDENT_RE
+_quote: Final = quote
 
 
 def _is_ident(name: str) -> bool:
-    return _IDENT_RE.fullmatch(name) is not None and name not in RESERVED
+    return is_ident(name) and name not in RESERVED
 
 
 def _fail(message: str) -> PolicyJsonError:
@@ -591,7 +559,7 @@ def _pattern_text(pattern: Any, where: str) -> str:
             out.append("*")
         elif isinstance(elem, dict) and set(elem) == {"Literal"} and isinstance(elem["Literal"], str):
             for ch in elem["Literal"]:
-                out.append("\\*" if ch == "*" else _escape_char(ch, True))
+                out.append("\\*" if ch == "*" else escape_char_debug(ch))
         else:
             raise _fail(f"in {where}: bad `like` pattern element {_show(elem)}")
     out.append('"')

@@ -84,8 +84,6 @@ _SHORT_ESCAPES: Final = {
     '"': '\\"',
     "'": "\\'",
 }
-_PLAIN: Final = re.compile(r"[ !#-&(-\[\]-~]*")
-"""Printable ASCII other than quotes and backslash: printed as is."""
 _EXTEND: Final = 1
 _NOT_PRINTABLE: Final = 2
 
@@ -93,6 +91,25 @@ _NOT_PRINTABLE: Final = 2
 def _kind(code: int) -> int:
     """0: printable; 1: grapheme extender (printable); 2: not printable (see ``_escape_table``)."""
     return KINDS[bisect_right(BOUNDS, code) - 1]
+
+
+class _LaterEscapes(dict[int, str]):
+    """``str.translate`` table: each character as ``escape_debug`` prints it after the
+    first one, computed on first use (and cached, up to a bound)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        out = _SHORT_ESCAPES.get(ch) or (f"\\u{{{code:x}}}" if _kind(code) == _NOT_PRINTABLE else ch)
+        if len(self) < 100_000:
+            self[code] = out
+        return out
+
+
+_LATER: Final = _LaterEscapes()
+_PLAIN: Final = re.compile(r"[ !#-&(-\[\]-~]*")
+"""Printable ASCII other than quotes and backslash: printed as is."""
+_FIRST_EXTENDER: Final = BOUNDS[KINDS.index(_EXTEND)]
+"""The first grapheme extender: a quick test for the (usual) strings that start below it."""
 
 
 def escape_debug(text: str) -> str:
@@ -106,23 +123,10 @@ def escape_debug(text: str) -> str:
     """
     if _PLAIN.fullmatch(text):
         return text
-    out: list[str] = []
-    append = out.append
-    first = True
-    for ch in text:
-        short = _SHORT_ESCAPES.get(ch)
-        if short is not None:
-            append(short)
-        elif " " <= ch < "\x7f":
-            append(ch)
-        else:
-            kind = _kind(ord(ch))
-            if kind == _NOT_PRINTABLE or (first and kind == _EXTEND):
-                append(f"\\u{{{ord(ch):x}}}")
-            else:
-                append(ch)
-        first = False
-    return "".join(out)
+    first = ord(text[0])
+    if first >= _FIRST_EXTENDER and _kind(first) == _EXTEND:
+        return f"\\u{{{first:x}}}" + text[1:].translate(_LATER)
+    return text.translate(_LATER)
 
 
 def escape_char_debug(ch: str) -> str:
@@ -131,8 +135,6 @@ def escape_char_debug(ch: str) -> str:
     short = _SHORT_ESCAPES.get(ch)
     if short is not None:
         return short
-    if " " <= ch < "\x7f":
-        return ch
     return f"\\u{{{ord(ch):x}}}" if _kind(ord(ch)) else ch
 
 

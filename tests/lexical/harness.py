@@ -9,7 +9,8 @@ plain ASCII, and checks, on both engines:
 * ``s`` as an entity id in a request uid string (``User::"..."``), written in
   Rust's normal form or in another form (raw, escaped, or with a bad escape), which
   Rust accepts only if it is exactly how its ``Display`` prints the uid;
-* the same id as entity JSON (``{"__entity": {"type", "id"}}`` in the context);
+* the same id as entity JSON (``{"__entity": {"type", "id"}}`` in the context, and
+  the ``uid`` of an entity whose attribute a policy reads);
 * ``s`` written with random escapes as an entity id, a string literal and a
   ``like`` pattern (random wildcards) in policy text, sometimes with a bad escape;
 * the decision, the satisfied policies and whether there were errors (the
@@ -166,9 +167,11 @@ def uid_string(rng: random.Random, s: str) -> str:
     return f'User::"{body}"'
 
 
-def _authorize(engine: Any, request: dict[str, Any], policies: str) -> tuple[str, list[str], bool, list[str]]:
+def _authorize(
+    engine: Any, request: dict[str, Any], policies: str, entities: list[Any]
+) -> tuple[str, list[str], bool, list[str]]:
     try:
-        result = engine.is_authorized(request, policies, [])
+        result = engine.is_authorized(request, policies, entities)
     except ValueError as err:
         return "raised", [], True, [str(err)]
     errors = list(result.diagnostics.errors)
@@ -236,12 +239,14 @@ def run_case(rng: random.Random, *, printing: bool = True) -> list[str]:
             f'{{ context.s like "{literal_body(rng, s, bad=bad[2], pattern=True)}" }};',
             "permit(principal, action, resource) when { context.p == principal };",
             f'permit(principal, action, resource) when {{ context.p == User::"{literal_body(rng, s, bad=bad[3])}" }};',
+            "permit(principal, action, resource) when { principal has tag && principal.tag == context.s };",
         ]
     )
+    entities = [{"uid": {"type": "User", "id": s}, "attrs": {"tag": s}, "parents": []}]
     where = f"s={s!r} principal={principal!r}\npolicies:\n{policies}"
     problems: list[str] = []
-    rust = _authorize(cedarpy, request, policies)
-    mine = _authorize(ours, request, policies)
+    rust = _authorize(cedarpy, request, policies, entities)
+    mine = _authorize(ours, request, policies, entities)
     if rust[:3] != mine[:3]:
         problems.append(f"authorization: rust {rust} ours {mine}\n{where}")
     elif rust[2] and _escape_error(rust[3]) != _escape_error(mine[3]):

@@ -12,14 +12,14 @@ import random
 
 import pytest
 
-cedarpy = pytest.importorskip("cedarpy")
+from cedarlang import Request, lexical
+from cedarlang._escape_table import BOUNDS
+from cedarlang.compat import cedarpy as ours
+from cedarlang.errors import ParseError
+from cedarlang.parser import parse_entity_uid
+from cedarlang.values import EntityUid
 
-from cedarlang import lexical  # noqa: E402
-from cedarlang._escape_table import BOUNDS  # noqa: E402
-from cedarlang.compat import cedarpy as ours  # noqa: E402
-from cedarlang.errors import ParseError  # noqa: E402
-from cedarlang.parser import parse_entity_uid  # noqa: E402
-from cedarlang.values import EntityUid  # noqa: E402
+cedarpy = pytest.importorskip("cedarpy")
 
 from .gen_escape_table import rust_display  # noqa: E402
 from .harness import run  # noqa: E402
@@ -102,6 +102,7 @@ def test_combining_mark_uid_is_accepted_and_printed_like_rust() -> None:
     uid = parse_entity_uid(text)
     assert uid == EntityUid("User", "a\u0301")
     assert str(uid) == text
+    assert Request(text, 'Action::"view"', 'Doc::"d"').principal == uid
     request = {"principal": text, "action": 'Action::"view"', "resource": 'Doc::"d"', "context": {}}
     for engine in (cedarpy, ours):
         assert engine.is_authorized(request, "permit(principal, action, resource);", []).allowed

@@ -25,6 +25,7 @@ from bisect import bisect_right
 from typing import Final
 
 from ._escape_table import BOUNDS, KINDS
+from .errors import CedarError
 
 # ---------------------------------------------------------------------------
 # Identifiers and names
@@ -147,11 +148,12 @@ def quote(text: str) -> str:
 # Reading strings (rustc_literal_escaper::unescape_str, as Cedar uses it)
 
 
-class UnescapeError(ValueError):
+class UnescapeError(CedarError, ValueError):
     """A string literal's body has an invalid escape (or a bare carriage return).
 
     ``kind`` is the name of Rust's ``EscapeError`` variant and ``text`` the part of
-    the body it covers; ``str()`` is Rust's message. Callers turn it into a
+    the body it covers (``start``/``end`` in the body); ``str()`` is Rust's message.
+    A ``ValueError`` too, for callers of the decoding functions. Callers turn it into a
     :class:`~cedarlang.errors.ParseError` or :class:`~cedarlang.errors.SchemaError`.
     """
 

@@ -1049,10 +1049,33 @@ def parse_entity_uid(text: str) -> EntityUid:
     return _parse_entity_uid(text)
 
 
+_UID_SHAPE: Final = {IDENT: ("::",), "::": (IDENT, STR), STR: (EOF,)}
+"""``Type::"id"`` token by token: what may follow each token."""
+
+
+def _uid_shape_error(tokens: list[Token]) -> Token | None:
+    """The first of ``tokens`` that does not fit ``Type::"id"`` (``None``: they all fit)."""
+    allowed: tuple[str, ...] = (IDENT,)
+    for tok in tokens:
+        if tok.kind not in allowed:
+            return tok
+        if tok.kind == EOF:
+            return None
+        allowed = _UID_SHAPE[tok.kind]
+    return None
+
+
 def _parse_entity_uid(text: str) -> EntityUid:
     """The full parser, for a good error message about a uid that is not normalized."""
 
     def run(p: Parser) -> EntityUid:
+        # as in Rust, a syntax error comes before a bad escape in the id: check the tokens first
+        bad = _uid_shape_error(p.tokens)
+        if bad is not None:
+            what = "end of input" if bad.kind == EOF else f"token `{bad.text}`"
+            p.fail(
+                f"invalid entity uid `{text}`: unexpected {what}", bad.span, help='write it as `Type::"id"`'
+            )
         expr = p.parse_primary()
         if not (isinstance(expr, ast.Lit) and isinstance(expr.value, EntityUid)) or not p.at(EOF):
             p.fail(

@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+from . import lexical
 from .errors import CedarError, ExtensionError, JsonValueError
 from .extensions import EXTENSION_TYPES, FUNCTIONS, construct
 from .schema.types import (
@@ -76,21 +77,15 @@ def _extension_escape(data: dict[str, Any], where: str) -> tuple[bool, Value]:
     return True, _call_from_json(call, where)
 
 
-RESERVED_NAMES = frozenset({"true", "false", "if", "then", "else", "in", "is", "like", "has", "__cedar"})
-_TYPE_NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*(?:::[_a-zA-Z][_a-zA-Z0-9]*)*")
-
-
-@functools.lru_cache(maxsize=1024)
-def is_entity_type_name(name: str) -> bool:
-    """Whether ``name`` is a well-formed (possibly namespaced) entity type name."""
-    return _TYPE_NAME.fullmatch(name) is not None and not RESERVED_NAMES.intersection(name.split("::"))
+is_entity_type_name = functools.lru_cache(maxsize=1024)(lexical.is_entity_type_name)
+"""Whether ``name`` is a well-formed (possibly namespaced) entity type name (cached)."""
 
 
 def _entity_type_name(name: str, where: str) -> str:
     if not is_entity_type_name(name):
-        reserved = RESERVED_NAMES.intersection(name.split("::"))
+        reserved = lexical.reserved_part(name)
         if reserved:
-            raise JsonValueError(f"in {where}: `{name}` uses the reserved name `{min(reserved)}`")
+            raise JsonValueError(f"in {where}: `{name}` uses the reserved name `{reserved}`")
         raise JsonValueError(f"in {where}: `{name}` is not a valid entity type name")
     return name
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from .errors import EntitiesError, RequestError
 from .extensions import EXTENSION_TYPES
+from .lexical import is_action_type
 from .schema.types import (
     BoolType,
     EntityRefType,
@@ -21,10 +22,6 @@ from .values import CedarSet, EntityUid, Record, Value, to_cedar, type_name
 if TYPE_CHECKING:
     from .entities import Entity
     from .schema import Schema
-
-
-def _is_action_type(name: str) -> bool:
-    return name == "Action" or name.endswith("::Action")
 
 
 def type_mismatch(value: Value, expected: SchemaType, schema: Schema) -> str | None:
@@ -123,7 +120,7 @@ def validate_context(schema: Schema, action: EntityUid, context: Record) -> None
 def validate_entity(entity: Entity, schema: Schema) -> None:
     """Raise :class:`EntitiesError` if ``entity`` does not conform to ``schema``."""
     uid = entity.uid
-    if _is_action_type(uid.type):
+    if is_action_type(uid.type):
         _validate_action_entity(entity, schema)
         return
     decl = schema.entity_type(uid.type)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ._limits import gc_paused
 from .cedar_json import JsonValueError, load_json_text, uid_from_json, value_from_json
 from .errors import EntitiesError
+from .lexical import is_action_type
 from .values import I64_MAX, I64_MIN, EntityUid, Record, Value, to_json
 
 if TYPE_CHECKING:
@@ -315,9 +316,9 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
     except JsonValueError as err:
         detail = str(err).removeprefix("in value: ")
         raise JsonValueError(f"in entity `{uid}`{_locate(data, uid, schema)}: {detail}") from None
-    if _is_action_type(uid.type):
+    if is_action_type(uid.type):
         for parent in parents:
-            if not _is_action_type(parent.type):
+            if not is_action_type(parent.type):
                 raise EntitiesError(f"action `{uid}` has parent `{parent}`, which is not an action")
     return Entity(uid, attrs, parents, tags)
 
@@ -361,10 +362,6 @@ def _fails(value: Any, expected: Any) -> bool:
     except (JsonValueError, RecursionError):
         return True
     return False
-
-
-def _is_action_type(name: str) -> bool:
-    return name == "Action" or name.endswith("::Action")
 
 
 def _add_schema_actions(store: dict[EntityUid, Entity], schema: Schema) -> None:

@@ -82,11 +82,21 @@ class FormatError(DiagnosticError):
 
 
 class UnescapeError(CedarError, ValueError):
-    """A string literal contains an invalid escape sequence.
+    """A string literal's body has an invalid escape (or a bare carriage return).
 
-    Raised by ``schema._names.unescape`` (which re-exports it); a ``ValueError`` too, as callers
-    of ``unescape`` catch.
+    ``kind`` is the name of Rust's ``EscapeError`` variant and ``text`` the part of
+    the body it covers (``start``/``end`` in the body); ``str()`` is Rust's message.
+    Raised by :mod:`cedarlang.lexical` (which re-exports it).
+    A ``ValueError`` too, for callers of the decoding functions. Callers turn it into a
+    :class:`~cedarlang.errors.ParseError` or :class:`~cedarlang.errors.SchemaError`.
     """
+
+    def __init__(self, kind: str, body: str, start: int, end: int) -> None:
+        self.kind = kind
+        self.text = body[start:end]
+        self.start = start
+        self.end = end
+        super().__init__(f"the input `{self.text}` is not a valid escape")
 
 
 class RequestError(CedarError):

@@ -26,8 +26,6 @@ of ``&&``/``||``/``+``/``-``/``*`` chains, the receiver of member accesses ``a.b
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any, Final, assert_never
 
@@ -37,7 +35,7 @@ from .ast import BinaryOp, Expr, ScopeConstraint, ScopeOp, UnaryOp
 from .cedar_json import JsonValueError, is_entity_type_name, load_json_text, uid_from_json
 from .errors import CedarError, PolicyJsonError
 from .extensions import FUNCTIONS
-from .parser import RESERVED, _is_action_type
+from .lexical import RESERVED_IDENTS, escape_char_debug, escape_debug, is_action_type, is_ident, quote
 from .policy import Policy, PolicySet, Template
 from .values import EntityUid
 
@@ -262,47 +260,13 @@ def policy_set_to_json(pset: PolicySet) -> Json:
 # ---------------------------------------------------------------------------
 # AST → Cedar text (Rust's Display of a JSON policy)
 
-_IDENT_RE: Final = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
-_ESCAPES: Final = {"\0": "\\0", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"', "'": "\\'"}
-_OTHER_GRAPHEME_EXTEND: Final = frozenset(
-    (
-        *(0x09BE, 0x09D7, 0x0B3E, 0x0B57, 0x0BBE, 0x0BD7, 0x0CC2, 0x0CD5, 0x0CD6, 0x0D3E, 0x0D57, 0x0DCF),
-        *(0x0DDF, 0x1B35, 0x200C, 0x302E, 0x302F, 0xFF9E, 0xFF9F, 0x1133E, 0x11357, 0x114B0, 0x114BD),
-        *(0x115AF, 0x11930, 0x1D165, 0x1D16E, 0x1D16F, 0x1D170, 0x1D171, 0x1D172),
-        *range(0xE0020, 0xE0080),
-    )
-)
-"""Unicode's ``Other_Grapheme_Extend`` characters (``Grapheme_Extend`` is these plus Mn and Me)."""
-
-
-def _grapheme_extend(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Mn", "Me") or ord(ch) in _OTHER_GRAPHEME_EXTEND
-
-
-def _escape_char(ch: str, escape_extend: bool) -> str:
-    special = _ESCAPES.get(ch)
-    if special is not None:
-        return special
-    if (escape_extend and _grapheme_extend(ch)) or not ch.isprintable():
-        return f"\\u{{{ord(ch):x}}}"
-    return ch
-
-
-def escape_debug(text: str) -> str:
-    """Rust's ``str::escape_debug`` (used when Cedar prints string literals)."""
-    return "".join(_escape_char(ch, i == 0) for i, ch in enumerate(text))
-
-
-def _quote(text: str) -> str:
-    return '"' + escape_debug(text) + '"'
-
 
 def _is_ident(name: str) -> bool:
-    return _IDENT_RE.fullmatch(name) is not None and name not in RESERVED
+    return is_ident(name) and name not in RESERVED_IDENTS
 
 
 def _uid_text(uid: EntityUid) -> str:
-    return f"{uid.type}::{_quote(uid.id)}"
+    return f"{uid.type}::{quote(uid.id)}"
 
 
 def _lit_text(value: bool | int | str | EntityUid) -> str:
@@ -311,7 +275,7 @@ def _lit_text(value: bool | int | str | EntityUid) -> str:
     if type(value) is int:
         return f"({value})" if value < 0 else str(value)
     if type(value) is str:
-        return _quote(value)
+        return quote(value)
     assert type(value) is EntityUid
     return _uid_text(value)
 
@@ -322,7 +286,7 @@ def _pattern_text(pattern: tuple[str | None, ...]) -> str:
         if piece is None:
             out.append("*")
         else:
-            out.extend("\\*" if ch == "*" else _escape_char(ch, True) for ch in piece)
+            out.extend("\\*" if ch == "*" else escape_char_debug(ch) for ch in piece)
     out.append('"')
     return "".join(out)
 
@@ -375,9 +339,9 @@ def _text_pieces(e: Expr) -> list[_Piece]:
         case ast.If():
             return ["if ", *_operand(e.cond), " then ", *_operand(e.then), " else ", *_operand(e.else_)]
         case ast.GetAttr():
-            return [*_operand(e.expr), f".{e.attr}" if _is_ident(e.attr) else f"[{_quote(e.attr)}]"]
+            return [*_operand(e.expr), f".{e.attr}" if _is_ident(e.attr) else f"[{quote(e.attr)}]"]
         case ast.HasAttr():
-            return [*_operand(e.expr), f" has {e.attr if _is_ident(e.attr) else _quote(e.attr)}"]
+            return [*_operand(e.expr), f" has {e.attr if _is_ident(e.attr) else quote(e.attr)}"]
         case ast.Like():
             return [*_operand(e.expr), f" like {_pattern_text(e.pattern)}"]
         case ast.Is():
@@ -387,7 +351,7 @@ def _text_pieces(e: Expr) -> list[_Piece]:
         case ast.RecordLit():
             out: list[_Piece] = ["{"]
             for i, (key, value) in enumerate(sorted(e.fields, key=lambda kv: kv[0])):
-                out += [", " if i else "", f"{key if _is_ident(key) else _quote(key)}: ", value]
+                out += [", " if i else "", f"{key if _is_ident(key) else quote(key)}: ", value]
             out.append("}")
             return out
         case ast.ExtCall():
@@ -438,7 +402,7 @@ def _scope_text(var: str, constraint: ScopeConstraint, slots: Mapping[str, Entit
 
 def _policy_text(policy_ast: ast.PolicyAst, slots: Mapping[str, EntityUid] | None = None) -> str:
     lines = [
-        f"@{key}" if value is None else f"@{key}({_quote(value)})"
+        f"@{key}" if value is None else f"@{key}({quote(value)})"
         for key, value in annotations_json(policy_ast).items()
     ]
     scope = ", ".join(
@@ -845,7 +809,7 @@ def _read_scope(var: str, data: Any, where: str) -> ScopeConstraint:
 
 def _action_uid(data: Any, where: str) -> EntityUid:
     uid = _uid_from(data, where)
-    if not _is_action_type(uid.type):
+    if not is_action_type(uid.type):
         raise _fail(f"in {where}: expected an entity uid with type `Action` but got `{_uid_text(uid)}`")
     return uid
 
@@ -863,7 +827,6 @@ def _scope_target(var: str, data: Any, where: str) -> EntityUid | str:
 
 _POLICY_FIELDS: Final = frozenset({"effect", "principal", "action", "resource", "conditions", "annotations"})
 _REQUIRED_FIELDS: Final = ("effect", "principal", "action", "resource", "conditions")
-_ANNOTATION_KEY: Final = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
 
 
 def _read_policy(data: Any, policy_id: str) -> ast.PolicyAst:
@@ -887,7 +850,7 @@ def _read_policy(data: Any, policy_id: str) -> ast.PolicyAst:
     if not isinstance(raw, dict):
         raise _fail(f"in {where}: `annotations` must be an object")
     for key, value in raw.items():
-        if not _ANNOTATION_KEY.fullmatch(key):
+        if not is_ident(key):
             raise _fail(f"in {where}: invalid annotation name {_show(key)}")
         if value is None:
             valueless.add(key)

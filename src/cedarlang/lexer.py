@@ -6,6 +6,7 @@ import re
 from typing import Final
 
 from .errors import ParseError
+from .lexical import IDENT_PATTERN, NAME_PATTERN
 from .source import Diagnostic, Source, Span
 
 IDENT: Final = "IDENT"
@@ -20,12 +21,12 @@ _SKIP = r"(?>(?:[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3
 # One match per token: whitespace and comments before it are skipped in the same match.
 _TOKEN_RE: Final = re.compile(
     _SKIP
-    + r"""(?:
-    (?P<IDENT>[_a-zA-Z][_a-zA-Z0-9]*)
+    + rf"""(?:
+    (?P<IDENT>{IDENT_PATTERN})
   | (?P<INT>[0-9]+)
   | (?P<STR>"(?:[^"\\]|\\[^\n])*")
-  | (?P<SLOT>\?[_a-zA-Z][_a-zA-Z0-9]*)
-  | (?P<punct>::|==|!=|<=|>=|&&|\|\||[@.,;:(){}\[\]<>+\-*/%!=])
+  | (?P<SLOT>\?{IDENT_PATTERN})
+  | (?P<punct>::|==|!=|<=|>=|&&|\|\||[@.,;:(){{}}\[\]<>+\-*/%!=])
     )""",
     re.VERBOSE,
 )
@@ -34,7 +35,6 @@ _SKIP_RE: Final = re.compile(_SKIP)
 # escapes in ids). The parser reads such a scope with one match of SCOPE_RE and
 # leaves anything else, including every error, to its token-by-token path.
 _W = r"[ \t\r\n]"
-NAME_PATTERN: Final = r"[_a-zA-Z][_a-zA-Z0-9]*(?:::[_a-zA-Z][_a-zA-Z0-9]*)*"
 _UID_TEXT = NAME_PATTERN + r'::"[^"\\\r]*"'
 _B = r"(?![_a-zA-Z0-9])"
 
@@ -76,12 +76,13 @@ SCOPE_RE: Final = re.compile(_scope_pattern(named=True))
 _TRIVIA_GROUP = (
     r"((?:[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0085]++|//[^\n\r]*+)*+)"
 )
-_TOKEN_ALTERNATIVES = r"""
-    [_a-zA-Z][_a-zA-Z0-9]*+
+# `{IDENT_PATTERN}+` is the identifier pattern with a possessive `*+`
+_TOKEN_ALTERNATIVES = rf"""
+    {IDENT_PATTERN}+
   | [0-9]++
   | "[^"\\]*+(?:\\[^\n][^"\\]*+)*+"
-  | \?[_a-zA-Z][_a-zA-Z0-9]*+
-  | ::|==|!=|<=|>=|&&|\|\||[@.,;:(){}\[\]<>+\-*/%!=]
+  | \?{IDENT_PATTERN}+
+  | ::|==|!=|<=|>=|&&|\|\||[@.,;:(){{}}\[\]<>+\-*/%!=]
 """
 # The same tokens for `findall`: every match is (trivia, token, stray character); a
 # stray character (one no token starts with) ends the fast path, and `\Z` lets the
@@ -224,90 +225,3 @@ def _bad_char(source: Source, pos: int) -> Diagnostic:
             help="the slots are `?principal` and `?resource`",
         )
     return Diagnostic(f"unexpected character `{ch}`", Span(pos, pos + 1), source)
-
-
-_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", "0": "\0", "'": "'", '"': '"'}
-
-STAR: Final = object()
-"""Marker for an unescaped ``*`` in a ``like`` pattern."""
-
-
-def unescape(body: str, *, pattern: bool = False) -> list[object] | str:
-    """Decode Rust-style escapes in a string literal's body (without the quotes).
-
-    Returns the string, or with ``pattern=True`` a list of string pieces and
-    :data:`STAR` markers. Raises ``ValueError`` with a message on a bad escape.
-    """
-    if "\\" not in body and "\r" not in body and not (pattern and "*" in body):
-        return [body] if pattern else body
-    pieces: list[object] = []
-    buf: list[str] = []
-    i = 0
-    n = len(body)
-    while i < n:
-        ch = body[i]
-        if ch == "*" and pattern:
-            if buf:
-                pieces.append("".join(buf))
-                buf = []
-            pieces.append(STAR)
-            i += 1
-            continue
-        if ch != "\\":
-            if ch == "\r":
-                raise ValueError("a bare carriage return is not allowed in a string; write `\\r`")
-            buf.append(ch)
-            i += 1
-            continue
-        if i + 1 >= n:
-            raise ValueError("invalid escape: trailing `\\`")
-        esc = body[i + 1]
-        if esc in _ESCAPES:
-            buf.append(_ESCAPES[esc])
-            i += 2
-        elif esc == "*" and pattern:
-            buf.append("*")
-            i += 2
-        elif esc == "x":
-            digits = body[i + 2 : i + 4]
-            if len(digits) != 2 or not all(c in "0123456789abcdefABCDEF" for c in digits):
-                raise ValueError(f"invalid escape `\\x{digits}`: expected two hex digits")
-            code = int(digits, 16)
-            if code > 0x7F:
-                raise ValueError(f"invalid escape `\\x{digits}`: must be at most `\\x7F`")
-            buf.append(chr(code))
-            i += 4
-        elif esc == "u":
-            i = _unicode_escape(body, i, buf)
-        else:
-            raise ValueError(f"invalid escape `\\{esc}`")
-        if pattern and esc in "xu" and buf[-1] == "*":
-            # as in Rust, only `\*` is a literal star: `\x2a` and `\u{2a}` are wildcards
-            buf.pop()
-            if buf:
-                pieces.append("".join(buf))
-                buf = []
-            pieces.append(STAR)
-    if not pattern:
-        return "".join(buf)
-    if buf:
-        pieces.append("".join(buf))
-    return pieces
-
-
-def _unicode_escape(body: str, i: int, buf: list[str]) -> int:
-    if i + 2 >= len(body) or body[i + 2] != "{":
-        raise ValueError("invalid escape `\\u`: expected `{`")
-    close = body.find("}", i + 3)
-    if close == -1:
-        raise ValueError("invalid unicode escape: missing `}`")
-    digits = body[i + 3 : close].replace("_", "")
-    if not digits or len(digits) > 6 or not all(c in "0123456789abcdefABCDEF" for c in digits):
-        raise ValueError(f"invalid unicode escape `{body[i : close + 1]}`")
-    if body[i + 3] == "_":
-        raise ValueError(f"invalid unicode escape `{body[i : close + 1]}`")
-    code = int(digits, 16)
-    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-        raise ValueError(f"invalid unicode escape `{body[i : close + 1]}`: not a character")
-    buf.append(chr(code))
-    return close + 1

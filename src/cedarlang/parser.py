@@ -23,14 +23,26 @@ from ._limits import DEEP_FRAMES, MAX_NESTING, recursion_headroom
 from .ast import BinaryOp, Expr, UnaryOp
 from .errors import ParseError
 from .extensions import FUNCTIONS
-from .lexer import EOF, HEAD, IDENT, INT, NAME_PATTERN, SCOPE_RE, SLOT, STAR, STR, Token, tokenize, unescape
+from .lexer import EOF, HEAD, IDENT, INT, SCOPE_RE, SLOT, STR, Token, tokenize
+from .lexical import (
+    NAME_PATTERN,
+    RESERVED_IDENTS,
+    STAR,
+    UnescapeError,
+    is_action_type,
+    quote,
+    unescape,
+    unescape_pattern,
+)
 from .source import Diagnostic, Source, Span, TextInput, decode_text
-from .values import I64_MAX, EntityUid, quote_string
+from .values import I64_MAX, EntityUid
 
 MAX_HAS_PATH: Final = 100
 """How many names ``e has a.b.c`` may test at once."""
 
-RESERVED: Final = frozenset({"true", "false", "if", "then", "else", "in", "like", "has", "is", "__cedar"})
+RESERVED: Final = RESERVED_IDENTS
+"""Identifiers a policy rejects in every name, attribute and type position."""
+
 VARIABLES: Final = frozenset({"principal", "action", "resource", "context"})
 BUILTIN_METHODS: Final[dict[str, tuple[BinaryOp | UnaryOp, int]]] = {
     "contains": (BinaryOp.CONTAINS, 1),
@@ -405,7 +417,7 @@ class Parser:
         return ast.ScopeConstraint(ast.ScopeOp.IN, target, span=span)
 
     def check_action_uid(self, uid: EntityUid, span: Span | None) -> None:
-        if not _is_action_type(uid.type):
+        if not is_action_type(uid.type):
             self.fail(
                 f"expected an entity uid with type `Action` but got `{uid}`",
                 span,
@@ -595,8 +607,8 @@ class Parser:
                 help='for example `name like "*.txt"`',
             )
         try:
-            pieces = unescape(tok.text[1:-1], pattern=True)
-        except ValueError as err:
+            pieces = unescape_pattern(tok.text[1:-1])
+        except UnescapeError as err:
             self.fail(f"invalid pattern literal: {err}", tok.span)
         pattern = tuple(None if p is STAR else p for p in pieces)
         return ast.Like(target, pattern, self.span_from(start))  # type: ignore[arg-type]
@@ -910,11 +922,9 @@ class Parser:
 
     def string_literal(self, tok: Token) -> str:
         try:
-            value = unescape(tok.text[1:-1])
-        except ValueError as err:
+            return unescape(tok.text[1:-1])
+        except UnescapeError as err:
             self.fail(f"invalid string literal: {err}", tok.span)
-        assert isinstance(value, str)
-        return value
 
 
 def _plain_uid(text: str) -> EntityUid:
@@ -972,13 +982,9 @@ def _plain_action(m: re.Match[str]) -> ast.ScopeConstraint:
 
 def _plain_action_uid(text: str) -> EntityUid:
     uid = _plain_uid(text)
-    if not _is_action_type(uid.type):
+    if not is_action_type(uid.type):
         raise ValueError(text)
     return uid
-
-
-def _is_action_type(name: str) -> bool:
-    return name == "Action" or name.endswith("::Action")
 
 
 def _plain_scope(m: re.Match[str]) -> Scope:
@@ -1031,7 +1037,7 @@ def parse_expression(text: TextInput, name: str = "<expression>") -> Expr:
     return _run(Source(text, name), run)
 
 
-_UID_FORM: Final = re.compile(r'((?:[_a-zA-Z][_a-zA-Z0-9]*::)*[_a-zA-Z][_a-zA-Z0-9]*)::"(.*)"', re.DOTALL)
+_UID_FORM: Final = re.compile(rf'({NAME_PATTERN})::"(.*)"', re.DOTALL)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1050,17 +1056,40 @@ def parse_entity_uid(text: str | bytes) -> EntityUid:
         if not reserved:
             try:
                 eid = unescape(body)
-            except ValueError:
+            except UnescapeError:
                 eid = None
-            if isinstance(eid, str) and quote_string(eid) == f'"{body}"':
+            if eid is not None and quote(eid) == f'"{body}"':
                 return EntityUid(type_name, eid)
     return _parse_entity_uid(text)
+
+
+_UID_SHAPE: Final = {IDENT: ("::",), "::": (IDENT, STR), STR: (EOF,)}
+"""``Type::"id"`` token by token: what may follow each token."""
+
+
+def _uid_shape_error(tokens: list[Token]) -> Token | None:
+    """The first of ``tokens`` that does not fit ``Type::"id"`` (``None``: they all fit)."""
+    allowed: tuple[str, ...] = (IDENT,)
+    for tok in tokens:
+        if tok.kind not in allowed:
+            return tok
+        if tok.kind == EOF:
+            return None
+        allowed = _UID_SHAPE[tok.kind]
+    return None
 
 
 def _parse_entity_uid(text: str) -> EntityUid:
     """The full parser, for a good error message about a uid that is not normalized."""
 
     def run(p: Parser) -> EntityUid:
+        # as in Rust, a syntax error comes before a bad escape in the id: check the tokens first
+        bad = _uid_shape_error(p.tokens)
+        if bad is not None:
+            what = "end of input" if bad.kind == EOF else f"token `{bad.text}`"
+            p.fail(
+                f"invalid entity uid `{text}`: unexpected {what}", bad.span, help='write it as `Type::"id"`'
+            )
         expr = p.parse_primary()
         if not (isinstance(expr, ast.Lit) and isinstance(expr.value, EntityUid)) or not p.at(EOF):
             p.fail(

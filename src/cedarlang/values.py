@@ -21,9 +21,10 @@ through :func:`cedar_eq`, and sets store booleans under distinct keys.
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
+
+from .lexical import quote as quote_string
 
 I64_MIN: Final = -(2**63)
 I64_MAX: Final = 2**63 - 1
@@ -193,39 +194,6 @@ def type_name(value: Value) -> str:
         return "record"
     name = getattr(t, "cedar_type", None)
     return str(name) if name else t.__name__
-
-
-def _is_grapheme_extend(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Mn", "Me")
-
-
-def quote_string(text: str) -> str:
-    """``text`` as a Cedar string literal (Rust ``escape_debug`` style)."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\0":
-            out.append("\\0")
-        elif ch == "'":
-            out.append("\\'")
-        elif code < 0x7F and code >= 0x20:
-            out.append(ch)
-        elif code < 0x20 or code == 0x7F or not ch.isprintable() or _is_grapheme_extend(ch):
-            out.append(f"\\u{{{code:x}}}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 def to_json(value: Value) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from cedarlang.errors import SchemaError
+from cedarlang.lexical import escape_debug, quote, unescape
 from cedarlang.schema import (
     BOOL,
     EMPTY_RECORD,
@@ -27,7 +28,6 @@ from cedarlang.schema import (
     Schema,
     SetType,
 )
-from cedarlang.schema._names import escape_debug, quote, unescape
 from cedarlang.values import EntityUid
 
 from .._shared import conformance_dir

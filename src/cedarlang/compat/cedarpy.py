@@ -33,7 +33,6 @@ from ..parser import parse_policies
 from ..policy import Policy, Template
 from ..policy import PolicySet as _CorePolicySet
 from ..schema import Schema as _CoreSchema
-from ..values import EntityUid
 
 __all__ = [
     "AuthzResult",
@@ -60,10 +59,6 @@ def _message(err: BaseException) -> str:
     if isinstance(err, DiagnosticError) and err.diagnostics:
         return "\n".join(d.message for d in err.diagnostics)
     return str(err)
-
-
-def _uid_text(uid: EntityUid) -> str:
-    return f"{uid.type}::{est._quote(uid.id)}"
 
 
 def _copy_policy_set(inner: _CorePolicySet) -> _CorePolicySet:
@@ -188,7 +183,7 @@ class PolicySet:
                     "links": [
                         {
                             "id": policy.id,
-                            "values": {slot: _uid_text(uid) for slot, uid in policy.slot_values.items()},
+                            "values": {slot: str(uid) for slot, uid in policy.slot_values.items()},
                         }
                         for policy in self._inner.linked_policies(template.id)
                     ],

@@ -13,7 +13,8 @@ import re
 from typing import Any, ClassVar, Final
 
 from ..errors import ExtensionError
-from ..values import I64_MAX, I64_MIN, quote_string
+from ..lexical import quote as quote_string
+from ..values import I64_MAX, I64_MIN
 
 EXTENSION_NAME: Final = "decimal"
 NUM_DIGITS: Final = 4

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Final
 
 from ..errors import ExtensionError
-from ..values import quote_string
+from ..lexical import quote as quote_string
 
 EXTENSION_NAME: Final = "ipaddr"
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import SchemaError
+from ..lexical import is_action_type
 from ..source import Diagnostic, TextInput, decode_text
 from ..values import EntityUid
 from .cedar_syntax import parse_cedar_schema
@@ -175,7 +176,7 @@ class Schema:
 
     def is_action_entity_type(self, name: str) -> bool:
         """Is ``name`` an action entity type (``Action`` / ``NS::Action``)?"""
-        return name == "Action" or name.endswith("::Action")
+        return is_action_type(name)
 
     def action_groups(self) -> frozenset[EntityUid]:
         """Actions that some other action is a member of."""

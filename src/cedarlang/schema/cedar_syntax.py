@@ -13,14 +13,9 @@ from dataclasses import dataclass, field
 from typing import Final, NoReturn
 
 from ..errors import SchemaError
+from ..lexical import CEDAR_NAMESPACE, IDENT_PATTERN, RESERVED_WORDS, UnescapeError, unescape
 from ..source import Diagnostic, Source, Span, TextInput, decode_text
-from ._names import (
-    CEDAR_NAMESPACE,
-    RESERVED_COMMON_TYPE_NAMES,
-    RESERVED_IDS,
-    UnescapeError,
-    unescape,
-)
+from ._names import RESERVED_COMMON_TYPE_NAMES
 from .fragment import (
     ActionRaw,
     ActionRefRaw,
@@ -46,7 +41,7 @@ _WS: Final = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f
 _TOKEN_RE: Final = re.compile(
     rf"(?P<ws>[{_WS}]+)"
     r"|(?P<com>//[^\n\r]*)"
-    r"|(?P<id>[_a-zA-Z][_a-zA-Z0-9]*)"
+    rf"|(?P<id>{IDENT_PATTERN})"
     r"|(?P<num>[0-9]+)"
     r'|(?P<str>"(?:\\[^\n]|[^"\\])*")'
     r"|(?P<p>::|[,;:{}\[\]<>=?@()])"
@@ -271,7 +266,7 @@ class _Parser:
 
     def ident(self) -> _Ident:
         tok = self.any_ident()
-        if tok.text in RESERVED_IDS:
+        if tok.text in RESERVED_WORDS:
             self.reduce_error(f"`{tok.text}` is a reserved identifier", tok.span, _FOLLOW_IDENT)
         return tok
 
@@ -288,7 +283,7 @@ class _Parser:
                 "Invalid escape codes",
                 span,
                 _FOLLOW_STR,
-                f"the input is not a valid escape: {e}",
+                str(e),
             )
 
     def name(self) -> tuple[str, Span]:

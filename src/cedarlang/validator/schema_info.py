@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..lexical import is_action_type
 from ..schema import Schema
 from ..schema import types as st
 from ..values import EntityUid
@@ -25,11 +26,6 @@ from .types import (
 )
 
 __all__ = ["ActionInfo", "EntityInfo", "RequestEnv", "SchemaInfo", "is_action_type"]
-
-
-def is_action_type(name: str) -> bool:
-    """Rust's ``EntityType::is_action``: the basename is ``Action``."""
-    return name == "Action" or name.endswith("::Action")
 
 
 @dataclass(frozen=True)

@@ -206,9 +206,7 @@ def main() -> None:
     for app in args.apps.split(","):
         for n_entities, n_policies in grid:
             natural = n_policies is None
-            w = APPS[app](
-                n_entities, n_policies or 0, args.requests if n_entities < 100_000 else 300
-            )
+            w = APPS[app](n_entities, n_policies or 0, args.requests if n_entities < 100_000 else 300)
             run(w, rows)
             print(
                 f"... {app} {n_entities} entities {'natural' if natural else n_policies} policies done",

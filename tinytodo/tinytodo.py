@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -99,7 +99,7 @@ current_user: User | None = None
 
 
 class Server:
-    def __init__(self, port: int, proc: subprocess.Popen[bytes], log_file: Any) -> None:
+    def __init__(self, port: int, proc: subprocess.Popen[bytes], log_file: IO[bytes] | None) -> None:
         self.port = port
         self.proc = proc
         self.log_file = log_file
@@ -144,6 +144,13 @@ class StoppedServer:
 server: Server | StoppedServer = StoppedServer()
 
 
+def running_server() -> Server:
+    """The running server: ``web_req`` checks there is one before any API call."""
+    if not isinstance(server, Server):
+        raise RuntimeError("no server running")
+    return server
+
+
 def _wait_until_up(proc: subprocess.Popen[bytes], port: int) -> bool:
     """Until the server we started answers on the port (or exits, or time runs out)."""
     deadline = time.monotonic() + START_TIMEOUT
@@ -170,9 +177,13 @@ def start_server(port: int | None = None) -> None:
     if port is None:
         port = int(os.environ.get("TINYTODO_PORT") or DEFAULT_PORT)
     cmd = [
-        sys.executable, "-m", "tinytodo_server",
-        "--port", str(port),
-        "--log-level", os.environ.get("TINYTODO_LOG", "warning"),
+        sys.executable,
+        "-m",
+        "tinytodo_server",
+        "--port",
+        str(port),
+        "--log-level",
+        os.environ.get("TINYTODO_LOG", "warning"),
     ]
     log_path = os.environ.get("TINYTODO_SERVER_LOG")
     log_file = open(log_path, "ab") if log_path else None  # noqa: SIM115
@@ -289,7 +300,7 @@ def _list_number(euid: str) -> tuple[int, int | str]:
 
 @web_req("Get Lists")
 def get_lists(user: User) -> tuple[httpx.Response, Printer]:
-    resp = server.get("/api/lists/get", {"uid": user.euid()})
+    resp = running_server().get("/api/lists/get", {"uid": user.euid()})
 
     def show(lists: list[dict[str, Any]]) -> str:
         if not lists:
@@ -303,7 +314,7 @@ def get_lists(user: User) -> tuple[httpx.Response, Printer]:
 @web_req("Create List")
 def create_list(user: User, name: str) -> tuple[httpx.Response, Printer]:
     data = {"uid": user.euid(), "name": name}
-    return server.post("/api/list/create", data), lambda x: f"Created list ID {List(x)}"
+    return running_server().post("/api/list/create", data), lambda x: f"Created list ID {List(x)}"
 
 
 @web_req("Get List")
@@ -313,7 +324,7 @@ def get_list(user: User, list_id: int | str) -> tuple[httpx.Response, Printer]:
 
 
 def get_list_inner(user: User, lst: List) -> httpx.Response:
-    return server.get("/api/list/get", {"uid": user.euid(), "list": lst.euid()})
+    return running_server().get("/api/list/get", {"uid": user.euid(), "list": lst.euid()})
 
 
 def get_list_data(user: User, lst: List) -> dict[str, Any]:
@@ -324,7 +335,8 @@ def get_list_data(user: User, lst: List) -> dict[str, Any]:
         raise AuthException(resp) from None
     if resp.status_code != 200 or not isinstance(body, dict) or "error" in body:
         raise AuthException(resp)
-    return body
+    data: dict[str, Any] = body
+    return data
 
 
 def display_list(lst: List) -> Printer:
@@ -351,7 +363,7 @@ def display_task(index: int, task: dict[str, Any]) -> str:
 def create_task(user: User, list_id: int | str, name: str) -> tuple[httpx.Response, Printer]:
     lst = List(list_id)
     data = {"uid": user.euid(), "list": lst.euid(), "name": name}
-    return server.post("/api/task/create", data), lambda _: f"Created task on list ID {lst}"
+    return running_server().post("/api/task/create", data), lambda _: f"Created task on list ID {lst}"
 
 
 def find_task(user: User, lst: List, task_no: int) -> dict[str, Any]:
@@ -359,7 +371,8 @@ def find_task(user: User, lst: List, task_no: int) -> dict[str, Any]:
     tasks = sorted(get_list_data(user, lst)["tasks"], key=lambda task: task["id"])
     if not isinstance(task_no, int) or not 1 <= task_no <= len(tasks):
         raise NoSuchTaskException(lst, task_no)
-    return tasks[task_no - 1]
+    task: dict[str, Any] = tasks[task_no - 1]
+    return task
 
 
 @web_req("Toggle Task")
@@ -372,7 +385,7 @@ def toggle_task(user: User, list_id: int | str, task_no: int) -> tuple[httpx.Res
         "task": task["id"],
         "state": toggle_state(task["state"]),
     }
-    return server.post("/api/task/update", data), lambda _: f"Toggled task on list ID {lst}"
+    return running_server().post("/api/task/update", data), lambda _: f"Toggled task on list ID {lst}"
 
 
 @web_req("Change Task Description")
@@ -382,7 +395,7 @@ def change_task_description(
     lst = List(list_id)
     task = find_task(user, lst, task_no)
     data = {"uid": user.euid(), "list": lst.euid(), "task": task["id"], "name": desc}
-    return server.post("/api/task/update", data), lambda _: "Description Updated"
+    return running_server().post("/api/task/update", data), lambda _: "Description Updated"
 
 
 @web_req("Delete Task")
@@ -390,13 +403,13 @@ def delete_task(user: User, list_id: int | str, task_no: int) -> tuple[httpx.Res
     lst = List(list_id)
     task = find_task(user, lst, task_no)
     data = {"uid": user.euid(), "list": lst.euid(), "task": task["id"]}
-    return server.delete("/api/task/delete", data), lambda _: "Task Deleted"
+    return running_server().delete("/api/task/delete", data), lambda _: "Task Deleted"
 
 
 @web_req("delete list")
 def delete_list(user: User, list_id: int | str) -> tuple[httpx.Response, Printer]:
     data = {"uid": user.euid(), "list": List(list_id).euid()}
-    return server.delete("/api/list/delete", data), lambda _: "List Deleted"
+    return running_server().delete("/api/list/delete", data), lambda _: "List Deleted"
 
 
 @web_req("share list")
@@ -411,7 +424,8 @@ def share_list(
         "share_with": share_with.euid(),
     }
     role = "reader" if read_only else "editor"
-    return server.post("/api/share", data), lambda _: f"Shared list ID {lst} with {share_with} as {role}"
+    resp = running_server().post("/api/share", data)
+    return resp, lambda _: f"Shared list ID {lst} with {share_with} as {role}"
 
 
 @web_req("unshare list")
@@ -426,8 +440,8 @@ def unshare_list(
         "unshare_with": unshare_with.euid(),
     }
     what = "read" if read_only else "edit"
-    return server.delete("/api/share", data), lambda _: (
-        f"Unshared {what} permissions on list ID {lst} with {unshare_with}")
+    resp = running_server().delete("/api/share", data)
+    return resp, lambda _: f"Unshared {what} permissions on list ID {lst} with {unshare_with}"
 
 
 def toggle_state(s: str) -> str:

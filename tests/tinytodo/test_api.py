@@ -5,11 +5,17 @@ modes (team membership and Cedar templates)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+import cedarlang
+from tinytodo_server import TinyTodo
+
 from .conftest import AppFactory
-from .helpers import DENIED, L, U
+from .helpers import DENIED, Api, L, U
 
 # kesha owns the list; the other users get access only through the setups below.
 OWNER = "kesha"
@@ -57,7 +63,7 @@ ACTIONS = {
 }
 
 
-def setup(make_app: AppFactory, role: Role) -> tuple:
+def setup(make_app: AppFactory, role: Role) -> tuple[Api, TinyTodo, str]:
     api, core = make_app(admin_policy=role.admin_policy)
     lst = api.new_list(OWNER, "Groceries")
     assert api.ok(api.create_task(OWNER, lst, "milk")) == 0
@@ -67,11 +73,11 @@ def setup(make_app: AppFactory, role: Role) -> tuple:
     return api, core, lst
 
 
-def owner_view(api, lst):
+def owner_view(api: Api, lst: str) -> Any:
     return api.ok(api.get_list(OWNER, lst))
 
 
-def perform(api, action: str, actor: str, lst: str):
+def perform(api: Api, action: str, actor: str, lst: str) -> httpx.Response:
     if action == "get_list":
         return api.get_list(actor, lst)
     if action == "update_list":
@@ -93,7 +99,7 @@ def perform(api, action: str, actor: str, lst: str):
     raise AssertionError(action)
 
 
-def check_effect(api, action: str, lst: str, before: dict) -> None:
+def check_effect(api: Api, action: str, lst: str, before: dict[str, Any]) -> None:
     """The change an allowed action made, seen by the owner."""
     if action == "delete_list":
         assert api.get_list(OWNER, lst).status_code == 404
@@ -253,17 +259,19 @@ def test_admin_policy_only_when_loaded(make_app: AppFactory) -> None:
     assert api.ok(api.delete_list("emina", lst)) == {"message": "ok"}
 
 
-def test_authorization_happens_before_anything(make_app: AppFactory) -> None:
+def test_authorization_happens_before_anything(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every command asks Cedar first, with the action of the endpoint."""
     api, core = make_app()
     calls: list[tuple[str, str, str]] = []
     real = core.is_authorized
 
-    def spy(principal, action, resource):
+    def spy(
+        principal: cedarlang.EntityUid, action: cedarlang.EntityUid, resource: cedarlang.EntityUid
+    ) -> cedarlang.Response:
         calls.append((str(principal), str(action), str(resource)))
         return real(principal, action, resource)
 
-    core.is_authorized = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(core, "is_authorized", spy)
     lst = api.new_list("andrew", "l")
     api.ok(api.create_task("andrew", lst, "t"))
     expected = {
@@ -299,7 +307,7 @@ def test_denied_before_task_lookup(make_app: AppFactory) -> None:
     assert resp.json() == {"error": 'The list List::"0" does not contain a task with id 99'}
 
 
-def test_forbid_policy_overrides(make_app: AppFactory, mode: str, workdir) -> None:
+def test_forbid_policy_overrides(make_app: AppFactory, mode: str, workdir: Path) -> None:
     """Policy 5 of upstream (interns may not create lists), enabled by editing the file."""
     from .helpers import policies_file
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .conftest import AppFactory
-from .helpers import L, T, U
+from .helpers import Api, L, T, U
 
 ANDREW = U("andrew")
 
@@ -136,19 +137,19 @@ CASES: list[tuple[str, str, Any, int, str]] = [
 
 
 @pytest.fixture
-def api(make_app: AppFactory):
+def api(make_app: AppFactory) -> Api:
     api, _core = make_app()
     assert api.ok(api.create_list("andrew", "l")) == L(0)
     return api
 
 
-def send(api, method: str, path: str, body: Any):
+def send(api: Api, method: str, path: str, body: Any) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     return api.client.request(method, path, content=content, headers={"content-type": "application/json"})
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "words"), CASES)
-def test_bad_body(api, method: str, path: str, body: Any, status: int, words: str) -> None:
+def test_bad_body(api: Api, method: str, path: str, body: Any, status: int, words: str) -> None:
     resp = send(api, method, path, body)
     assert resp.status_code == status, resp.text
     error = resp.json()["error"]
@@ -167,19 +168,19 @@ def test_bad_body(api, method: str, path: str, body: Any, status: int, words: st
         ("/api/lists/get", {"uid": 'User::"unterminated'}, "not an entity uid"),
     ],
 )
-def test_bad_query(api, path: str, params: dict[str, str], words: str) -> None:
+def test_bad_query(api: Api, path: str, params: dict[str, str], words: str) -> None:
     resp = api.client.get(path, params=params)
     assert resp.status_code == 400
     assert words in resp.json()["error"]
 
 
-def test_unknown_list_get(api) -> None:
+def test_unknown_list_get(api: Api) -> None:
     resp = api.get_list("andrew", 42)
     assert resp.status_code == 404
     assert resp.json() == {"error": 'No Such Entity: List::"42"'}
 
 
-def test_routing_errors_are_json(api) -> None:
+def test_routing_errors_are_json(api: Api) -> None:
     resp = api.client.get("/api/list/create")
     assert resp.status_code == 405
     assert resp.json() == {"error": "Method Not Allowed"}
@@ -204,7 +205,7 @@ def test_share_cycle_rejected(make_app: AppFactory, mode: str) -> None:
     assert api.ok(api.get_list("andrew", 0))
 
 
-def test_huge_body_rejected(api) -> None:
+def test_huge_body_rejected(api: Api) -> None:
     resp = send(api, "POST", "/api/list/create", {"uid": ANDREW, "name": "x" * (2 << 20)})
     assert resp.status_code == 413
 
@@ -228,7 +229,7 @@ bodies = st.dictionaries(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(endpoint=st.sampled_from(BODY_ENDPOINTS), body=bodies | json_values)
-def test_fuzzed_bodies_never_500(api, endpoint: tuple[str, str], body: Any) -> None:
+def test_fuzzed_bodies_never_500(api: Api, endpoint: tuple[str, str], body: Any) -> None:
     method, path = endpoint
     resp = send(api, method, path, body)
     assert resp.status_code < 500, resp.text
@@ -246,7 +247,7 @@ def test_fuzzed_bodies_never_500(api, endpoint: tuple[str, str], body: Any) -> N
         max_size=3,
     ),
 )
-def test_fuzzed_queries_never_500(api, path: str, params: dict[str, str]) -> None:
+def test_fuzzed_queries_never_500(api: Api, path: str, params: dict[str, str]) -> None:
     resp = api.client.get(path, params=params)
     assert resp.status_code < 500, resp.text
     assert resp.json() is not None

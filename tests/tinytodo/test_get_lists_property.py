@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cedarlang import EntityUid
 from tinytodo_server import AppError, AuthDenied, TinyTodo
 from tinytodo_server.directory import Directory
 from tinytodo_server.model import APPLICATION
@@ -65,9 +67,7 @@ def load(workdir: Path, templates: bool) -> TinyTodo:
     )
 
 
-def uid(kind: str, name: str):
-    from cedarlang import EntityUid
-
+def uid(kind: str, name: str) -> EntityUid:
     return EntityUid(kind, name)
 
 
@@ -92,9 +92,9 @@ scenario = st.fixed_dictionaries(
 )
 
 
-def run_scenario(core: TinyTodo, data: dict) -> list:
+def run_scenario(core: TinyTodo, data: dict[str, Any]) -> list[EntityUid]:
     lists = [core.create_list(uid("User", owner), f"list{i}") for i, owner in enumerate(data["owners"])]
-    list_teams = []
+    list_teams: list[EntityUid] = []
     for lst in lists:
         record = core.state.lists[lst]
         list_teams += [t for t in (record.readers, record.editors) if t is not None]
@@ -121,9 +121,9 @@ def run_scenario(core: TinyTodo, data: dict) -> list:
     return lists
 
 
-def per_list_oracle(core: TinyTodo, user) -> list:
+def per_list_oracle(core: TinyTodo, user: EntityUid) -> list[EntityUid]:
     """The lists that GetList (the single-list command) lets ``user`` see."""
-    visible = []
+    visible: list[EntityUid] = []
     for lst in sorted(core.state.lists, key=lambda u: int(u.id)):
         try:
             core.get_list(user, lst)
@@ -133,10 +133,10 @@ def per_list_oracle(core: TinyTodo, user) -> list:
     return visible
 
 
-def graph_oracle(core: TinyTodo, directory: Directory, user) -> list:
+def graph_oracle(core: TinyTodo, directory: Directory, user: EntityUid) -> list[EntityUid]:
     """The shipped policies by hand: owner, or a member (transitively) of the
     list's readers/editors team, or (template mode) a linked share's target."""
-    parents = defaultdict(set)
+    parents: defaultdict[EntityUid, set[EntityUid]] = defaultdict(set)
     for u in directory.users.values():
         parents[u.uid] |= u.parents
     for t, ps in directory.teams.items():
@@ -149,7 +149,7 @@ def graph_oracle(core: TinyTodo, directory: Directory, user) -> list:
             if p not in ancestors:
                 ancestors.add(p)
                 todo.append(p)
-    visible = []
+    visible: list[EntityUid] = []
     for lst_uid in sorted(core.state.lists, key=lambda u: int(u.id)):
         lst = core.state.lists[lst_uid]
         ok = lst.owner == user or lst.readers in ancestors or lst.editors in ancestors
@@ -164,7 +164,9 @@ def graph_oracle(core: TinyTodo, directory: Directory, user) -> list:
 @pytest.mark.parametrize(("mode", "policy"), VARIANTS)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=scenario)
-def test_get_lists_is_exact(variant_dirs, mode: str, policy: str, data: dict) -> None:
+def test_get_lists_is_exact(
+    variant_dirs: dict[tuple[str, str], Path], mode: str, policy: str, data: dict[str, Any]
+) -> None:
     templates = mode == "templates"
     core = load(variant_dirs[(mode, policy)], templates)
     try:

@@ -18,6 +18,7 @@ import pytest
 
 from tinytodo_server import StorageError, open_storage
 from tinytodo_server.model import AddParent, PutList, SetCounter, Task, TodoList
+from tinytodo_server.storage import PostgresStorage
 
 from ..skips import requires_service
 from .helpers import DENIED, L, ServerProcess
@@ -253,7 +254,8 @@ def test_postgres_reconnects_after_losing_the_connection(postgres_url: str) -> N
     storage = open_storage(postgres_url)
     try:
         storage.commit([SetCounter(1)])
-        backend = storage._conn.info.backend_pid  # type: ignore[attr-defined]
+        assert isinstance(storage, PostgresStorage)
+        backend = storage._conn.info.backend_pid
         assert POSTGRES_URL
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute("SELECT pg_terminate_backend(%s)", (backend,))

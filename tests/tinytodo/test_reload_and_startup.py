@@ -44,7 +44,9 @@ def run_main(workdir: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     return main(["--port", "0", *args], environ={})
 
 
-def test_startup_rejects_parse_errors(workdir: Path, monkeypatch, capsys) -> None:
+def test_startup_rejects_parse_errors(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = policies_file(workdir, False)
     path.write_text(path.read_text() + SYNTAX_ERROR)
     assert run_main(workdir, monkeypatch) == 1
@@ -57,7 +59,11 @@ def test_startup_rejects_parse_errors(workdir: Path, monkeypatch, capsys) -> Non
 @pytest.mark.parametrize("bad", [SCHEMA_ERROR, UNKNOWN_ACTION], ids=["attribute", "action"])
 @pytest.mark.parametrize("templates", [False, True], ids=["teams", "templates"])
 def test_startup_validates_against_schema(
-    workdir: Path, monkeypatch, capsys, bad: str, templates: bool
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    bad: str,
+    templates: bool,
 ) -> None:
     path = policies_file(workdir, templates)
     path.write_text(path.read_text() + bad)
@@ -82,7 +88,7 @@ def test_shipped_policies_validate() -> None:
         assert validate_policies(s, parse_policies(text, policies)) == []
 
 
-def test_validation_is_one_function(monkeypatch, workdir: Path) -> None:
+def test_validation_is_one_function(monkeypatch: pytest.MonkeyPatch, workdir: Path) -> None:
     """Whatever validate_policies says decides start-up and reloads."""
     from tinytodo_server import core as core_module
     from tinytodo_server import policies as policies_module
@@ -113,7 +119,12 @@ def test_validation_is_one_function(monkeypatch, workdir: Path) -> None:
     ],
 )
 def test_startup_rejects_bad_files(
-    workdir: Path, monkeypatch, capsys, file: str, content: str | None, words: str
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    file: str,
+    content: str | None,
+    words: str,
 ) -> None:
     if content is None:
         (workdir / file).unlink()
@@ -123,7 +134,9 @@ def test_startup_rejects_bad_files(
     assert words in capsys.readouterr().err
 
 
-def test_template_mode_needs_the_templates(workdir: Path, monkeypatch, capsys) -> None:
+def test_template_mode_needs_the_templates(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run_main(workdir, monkeypatch, "--templates", "--policies", "policies.cedar") == 1
     assert "reader-template" in capsys.readouterr().err
 
@@ -266,13 +279,13 @@ def test_validate_policies_uses_the_validator_api(monkeypatch: pytest.MonkeyPatc
             self.passed = passed
             self.errors = [] if passed else [Error()]
 
-    seen = []
+    seen: list[cedarlang.Schema] = []
 
     class FakeValidator:
-        def __init__(self, schema) -> None:
+        def __init__(self, schema: cedarlang.Schema) -> None:
             seen.append(schema)
 
-        def validate(self, policies):
+        def validate(self, policies: cedarlang.PolicySet) -> Result:
             return Result("Readers" not in str(policies.policy("policy2")))
 
     monkeypatch.setattr(cedarlang, "Validator", FakeValidator, raising=False)
@@ -301,10 +314,10 @@ def test_startup_prints_the_validators_rendered_errors(
             return "policy1: rendered with a caret\n    ^^^"
 
     class FakeValidator:
-        def __init__(self, schema) -> None:
+        def __init__(self, schema: cedarlang.Schema) -> None:
             pass
 
-        def validate(self, policies):
+        def validate(self, policies: cedarlang.PolicySet) -> object:
             return type("Result", (), {"passed": False, "errors": [Error()]})()
 
     monkeypatch.setattr(cedarlang, "Validator", FakeValidator, raising=False)

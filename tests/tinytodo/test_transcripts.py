@@ -18,6 +18,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -141,7 +143,7 @@ def test_admin_policy_in_fixture_is_the_blogs() -> None:
     assert 'principal in Team::"admin"' in ADMIN_POLICY
 
 
-def _load_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def _load_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ModuleType:
     workdir = copy_tinytodo(tmp_path / "client")
     spec = importlib.util.spec_from_file_location("tinytodo_client", workdir / "tinytodo.py")
     assert spec is not None and spec.loader is not None
@@ -150,7 +152,9 @@ def _load_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     return module
 
 
-def test_client_default_port_is_8080(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys):
+def test_client_default_port_is_8080(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     client = _load_client(monkeypatch, tmp_path)
     monkeypatch.delenv("TINYTODO_PORT", raising=False)
     seen: list[list[str]] = []
@@ -159,10 +163,10 @@ def test_client_default_port_is_8080(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         pid = -1
         returncode = 3
 
-        def __init__(self, cmd, **kwargs):
+        def __init__(self, cmd: list[str], **kwargs: Any) -> None:
             seen.append(cmd)
 
-        def poll(self):
+        def poll(self) -> int:
             return 3
 
     monkeypatch.setattr(client.subprocess, "Popen", FakeProc)

@@ -6,9 +6,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 import cedarlang
 from cedarlang.cli import main
@@ -20,7 +21,7 @@ permit(principal == User::"alice", action == Action::"view", resource) when { re
 permit(principal == ?principal, action, resource);
 forbid(principal, action, resource) when { principal.banned };
 """
-ENTITIES = [
+ENTITIES: list[dict[str, Any]] = [
     {"uid": {"type": "Photo", "id": "1"}, "attrs": {"public": True}, "parents": []},
     {"uid": {"type": "User", "id": "alice"}, "attrs": {}, "parents": []},
     {"uid": {"type": "User", "id": "eve"}, "attrs": {"banned": True}, "parents": []},
@@ -59,7 +60,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-def run(*args: str | Path, input: str | None = None):  # type: ignore[no-untyped-def]
+def run(*args: str | Path, input: str | None = None) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args], input=input)
 
 
@@ -70,14 +71,14 @@ def request_args(principal: str = 'User::"alice"') -> list[str]:
 # -- authorize ---------------------------------------------------------------
 
 
-def test_authorize_allow(files) -> None:
+def test_authorize_allow(files: dict[str, Path]) -> None:
     result = run("authorize", "-p", files["policies"], "--entities", files["entities"], *request_args())
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == "ALLOW"
     assert "policy0" in result.stdout
 
 
-def test_authorize_deny_with_reason_and_error(files) -> None:
+def test_authorize_deny_with_reason_and_error(files: dict[str, Path]) -> None:
     result = run(
         "authorize", "-p", files["policies"], "--entities", files["entities"], *request_args('User::"eve"')
     )
@@ -86,7 +87,7 @@ def test_authorize_deny_with_reason_and_error(files) -> None:
     assert "policy2" in result.stdout
 
 
-def test_authorize_reports_evaluation_errors(files) -> None:
+def test_authorize_reports_evaluation_errors(files: dict[str, Path]) -> None:
     result = run(
         "authorize", "-p", files["policies"], "--entities", files["entities"], *request_args('User::"bob"')
     )
@@ -94,7 +95,7 @@ def test_authorize_reports_evaluation_errors(files) -> None:
     assert "error while evaluating policy `policy2`" in result.stdout
 
 
-def test_authorize_verbose_says_no_policy_applied(files) -> None:
+def test_authorize_verbose_says_no_policy_applied(files: dict[str, Path]) -> None:
     entities = [e for e in ENTITIES if e["uid"]["id"] != "eve"] + [
         {"uid": {"type": "User", "id": "bob"}, "attrs": {"banned": False}, "parents": []}
     ]
@@ -112,7 +113,7 @@ def test_authorize_verbose_says_no_policy_applied(files) -> None:
     assert "no policies applied" in result.stdout
 
 
-def test_authorize_with_schema_context_and_request_json(files) -> None:
+def test_authorize_with_schema_context_and_request_json(files: dict[str, Path]) -> None:
     result = run(
         "authorize",
         "-p",
@@ -138,7 +139,7 @@ def test_authorize_with_schema_context_and_request_json(files) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_authorize_request_rejected_by_schema(files) -> None:
+def test_authorize_request_rejected_by_schema(files: dict[str, Path]) -> None:
     files["context"].write_text('{"mfa": "yes"}')
     result = run(
         "authorize",
@@ -156,7 +157,7 @@ def test_authorize_request_rejected_by_schema(files) -> None:
     assert "error" in result.stderr
 
 
-def test_authorize_template_linked(files, tmp_path: Path) -> None:
+def test_authorize_template_linked(files: dict[str, Path], tmp_path: Path) -> None:
     links = tmp_path / "links.json"
     links.write_text(
         json.dumps([{"template_id": "policy1", "link_id": "bob-link", "args": {"?principal": 'User::"bob"'}}])
@@ -177,14 +178,14 @@ def test_authorize_template_linked(files, tmp_path: Path) -> None:
     assert "bob-link" in result.stdout
 
 
-def test_authorize_parse_error_shows_caret(files) -> None:
+def test_authorize_parse_error_shows_caret(files: dict[str, Path]) -> None:
     result = run("authorize", "-p", files["bad"], "--entities", files["entities"], *request_args())
     assert result.exit_code == 1
     assert "bad.cedar:1:" in result.stderr
     assert "^" in result.stderr
 
 
-def test_authorize_failures(files) -> None:
+def test_authorize_failures(files: dict[str, Path]) -> None:
     result = run("authorize", "-p", files["policies"], "--entities", files["entities"], "-l", 'User::"alice"')
     assert result.exit_code == 1 and "action" in result.stderr
     result = run("authorize", "-p", files["policies"], "--entities", "missing.json", *request_args())
@@ -197,7 +198,7 @@ def test_authorize_failures(files) -> None:
     assert result.exit_code == 2  # click usage error: --entities is required
 
 
-def test_authorize_json_policies(files, tmp_path: Path) -> None:
+def test_authorize_json_policies(files: dict[str, Path], tmp_path: Path) -> None:
     policy_json = tmp_path / "policies.json"
     result = run("translate-policy", "--direction", "cedar-to-json", "-p", files["policies"])
     policy_json.write_text(result.stdout)
@@ -217,7 +218,7 @@ def test_authorize_json_policies(files, tmp_path: Path) -> None:
 # -- evaluate ----------------------------------------------------------------
 
 
-def test_evaluate(files) -> None:
+def test_evaluate(files: dict[str, Path]) -> None:
     result = run(
         "evaluate", "--entities", files["entities"], *request_args(), '[resource.public, 1 + 2, "a"]'
     )
@@ -226,7 +227,7 @@ def test_evaluate(files) -> None:
     assert run("evaluate", "principal == principal", "-l", 'User::"x"').stdout.strip() == "true"
 
 
-def test_evaluate_failures(files) -> None:
+def test_evaluate_failures(files: dict[str, Path]) -> None:
     result = run("evaluate", "1 +")
     assert result.exit_code == 1 and "^" in result.stderr
     result = run("evaluate", "1 + true")
@@ -241,7 +242,7 @@ validator_available = pytest.mark.skipif(not hasattr(cedarlang, "Validator"), re
 
 
 @validator_available
-def test_validate_pass_and_fail(files) -> None:
+def test_validate_pass_and_fail(files: dict[str, Path]) -> None:
     ok = files["policies"].parent / "ok.cedar"
     ok.write_text('permit(principal, action == Action::"view", resource) when { resource.public };')
     result = run("validate", "-s", files["schema"], "-p", ok)
@@ -255,7 +256,7 @@ def test_validate_pass_and_fail(files) -> None:
     assert "nope" in result.stdout
 
 
-def test_validate_failure_on_bad_schema(files) -> None:
+def test_validate_failure_on_bad_schema(files: dict[str, Path]) -> None:
     files["schema"].write_text("entity")
     result = run("validate", "-s", files["schema"], "-p", files["policies"])
     assert result.exit_code == 1
@@ -264,7 +265,7 @@ def test_validate_failure_on_bad_schema(files) -> None:
 # -- check-parse -------------------------------------------------------------
 
 
-def test_check_parse(files) -> None:
+def test_check_parse(files: dict[str, Path]) -> None:
     assert run("check-parse", "-p", files["policies"]).exit_code == 0
     result = run("check-parse", "-p", files["bad"])
     assert result.exit_code == 1
@@ -272,7 +273,7 @@ def test_check_parse(files) -> None:
     assert run("check-parse", input=POLICIES).exit_code == 0
 
 
-def test_json_error_format(files) -> None:
+def test_json_error_format(files: dict[str, Path]) -> None:
     result = run("--error-format", "json", "check-parse", "-p", files["bad"])
     assert result.exit_code == 1
     error = json.loads(result.stderr.splitlines()[0])
@@ -282,7 +283,7 @@ def test_json_error_format(files) -> None:
 # -- format ------------------------------------------------------------------
 
 
-def test_format_stdout_check_and_write(files) -> None:
+def test_format_stdout_check_and_write(files: dict[str, Path]) -> None:
     result = run("format", "-p", files["policies"])
     assert result.exit_code == 0
     assert result.stdout.startswith('@id("view")\npermit (\n')
@@ -294,7 +295,7 @@ def test_format_stdout_check_and_write(files) -> None:
     assert narrow.exit_code == 0 and "\n    principal" in narrow.stdout
 
 
-def test_format_failures(files) -> None:
+def test_format_failures(files: dict[str, Path]) -> None:
     result = run("format", "-p", files["bad"])
     assert result.exit_code == 1 and "^" in result.stderr
     assert run("format", "--write", input=POLICIES).exit_code == 1
@@ -304,7 +305,7 @@ def test_format_failures(files) -> None:
 # -- link --------------------------------------------------------------------
 
 
-def test_link(files, tmp_path: Path) -> None:
+def test_link(files: dict[str, Path], tmp_path: Path) -> None:
     links = tmp_path / "links.json"
     args = json.dumps({"?principal": 'User::"bob"'})
     result = run(
@@ -344,7 +345,7 @@ def test_link(files, tmp_path: Path) -> None:
 # -- translate ---------------------------------------------------------------
 
 
-def test_translate_policy_both_ways(files, tmp_path: Path) -> None:
+def test_translate_policy_both_ways(files: dict[str, Path], tmp_path: Path) -> None:
     result = run("translate-policy", "--direction", "cedar-to-json", "-p", files["policies"])
     assert result.exit_code == 0
     data = json.loads(result.stdout)
@@ -355,7 +356,7 @@ def test_translate_policy_both_ways(files, tmp_path: Path) -> None:
     assert back.exit_code == 0
     again = json.loads(run("translate-policy", "--direction", "cedar-to-json", input=back.stdout).stdout)
 
-    def bodies(d: dict) -> list[str]:  # positional ids follow the printed order
+    def bodies(d: dict[str, Any]) -> list[str]:  # positional ids follow the printed order
         return sorted(
             json.dumps(p, sort_keys=True)
             for part in ("templates", "staticPolicies")
@@ -365,7 +366,7 @@ def test_translate_policy_both_ways(files, tmp_path: Path) -> None:
     assert bodies(again) == bodies(data)
 
 
-def test_translate_policy_failures(files, tmp_path: Path) -> None:
+def test_translate_policy_failures(files: dict[str, Path], tmp_path: Path) -> None:
     assert run("translate-policy", "--direction", "cedar-to-json", "-p", files["bad"]).exit_code == 1
     linked = tmp_path / "linked.json"
     data = json.loads(run("translate-policy", "--direction", "cedar-to-json", "-p", files["policies"]).stdout)
@@ -379,7 +380,7 @@ def test_translate_policy_failures(files, tmp_path: Path) -> None:
     assert run("translate-policy", "--direction", "sideways", input="").exit_code == 2
 
 
-def test_translate_schema_both_ways(files, tmp_path: Path) -> None:
+def test_translate_schema_both_ways(files: dict[str, Path], tmp_path: Path) -> None:
     result = run("translate-schema", "--direction", "cedar-to-json", "-s", files["schema"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -394,7 +395,7 @@ def test_translate_schema_both_ways(files, tmp_path: Path) -> None:
 # -- run-tests ---------------------------------------------------------------
 
 
-def test_run_tests_rust_format(files, tmp_path: Path) -> None:
+def test_run_tests_rust_format(files: dict[str, Path], tmp_path: Path) -> None:
     tests = tmp_path / "tests.json"
     request = {
         "principal": 'User::"alice"',

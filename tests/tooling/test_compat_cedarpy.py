@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import cedarpy as real_cedarpy
@@ -241,7 +242,8 @@ def test_linking_templates_readme_example() -> None:
             ]
         )
         revoked = batch.without_linked("bob-skyline")
-        errors = []
+        errors: list[str] = []
+        bad: Callable[[], object]
         for bad in (
             lambda: base.with_linked("nope", "x", {}),
             lambda: batch.with_linked(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cedarpy
 import pytest
@@ -37,7 +38,7 @@ def test_all_policy_files_found() -> None:
 
 @needs_conformance
 @pytest.mark.parametrize("chunk", chunks(FILES, CHUNK), ids=lambda c: c[0].stem[:8])
-def test_est_matches_rust_on_conformance_policies(chunk: list) -> None:
+def test_est_matches_rust_on_conformance_policies(chunk: list[Path]) -> None:
     mismatched = []
     for path in chunk:
         text = path.read_text(encoding="utf-8")
@@ -66,7 +67,7 @@ TINYTODO = [p for p in (REPO / "tinytodo").glob("*.cedar")]
 
 
 @pytest.mark.parametrize("path", TINYTODO, ids=lambda p: p.name)
-def test_tinytodo_policies(path) -> None:
+def test_tinytodo_policies(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert policy_set_to_json(PolicySet.from_str(text)) == json.loads(cedarpy.policies_to_json_str(text))
 
@@ -215,7 +216,7 @@ def test_policy_set_with_links() -> None:
         "not json",
     ],
 )
-def test_bad_json_is_rejected(data) -> None:
+def test_bad_json_is_rejected(data: object) -> None:
     with pytest.raises(PolicyJsonError):
         policy_set_from_json(data if isinstance(data, str) else json.dumps(data))
 

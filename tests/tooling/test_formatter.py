@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import cedarpy
 import pytest
@@ -20,7 +21,7 @@ FILES = policy_files()
 
 @needs_conformance
 @pytest.mark.parametrize("chunk", chunks(FILES, 1000), ids=lambda c: c[0].stem[:8])
-def test_matches_rust_and_is_idempotent_on_conformance_policies(chunk: list) -> None:
+def test_matches_rust_and_is_idempotent_on_conformance_policies(chunk: list[Path]) -> None:
     wrong, unstable = [], []
     for path in chunk:
         text = path.read_text(encoding="utf-8")
@@ -34,7 +35,7 @@ def test_matches_rust_and_is_idempotent_on_conformance_policies(chunk: list) -> 
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "tinytodo").glob("*.cedar")), ids=lambda p: p.name)
-def test_tinytodo(path) -> None:
+def test_tinytodo(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     got = format_policies(text)
     assert got == cedarpy.format_policies(text)

@@ -11,11 +11,11 @@ import pytest
 from cedarlang import CedarError, ParseError
 from cedarlang import formatter as formatter_module
 from cedarlang._limits import MAX_FORMAT_TOKENS
-from cedarlang.cst import _RecordingParser, parse_concrete
+from cedarlang.cst import Node, _RecordingParser, parse_concrete
 from cedarlang.formatter import FormatError, format_policies
 from cedarlang.lexer import tokenize, tokenize_with_trivia
 from cedarlang.parser import Parser, parse_policies
-from cedarlang.pretty import HARDLINE, LINE, LINE_, cat, group, intersperse, nest, render, text
+from cedarlang.pretty import HARDLINE, LINE, LINE_, NIL, Doc, cat, group, intersperse, nest, render, text
 from cedarlang.source import Source
 
 from .conftest import needs_conformance, policy_files
@@ -33,9 +33,7 @@ def _patch_word(monkeypatch: pytest.MonkeyPatch, change: Callable[[str], str]) -
     """Make the printer write every token through ``change`` (a bug in the printer)."""
     original = formatter_module._Printer.token
 
-    def token(
-        self: formatter_module._Printer, index: int, next_doc: formatter_module.Doc = formatter_module.NIL
-    ) -> formatter_module.Doc:
+    def token(self: formatter_module._Printer, index: int, next_doc: Doc = NIL) -> Doc:
         tok = self.tokens[index]
         saved = tok.text
         tok.text = change(saved)
@@ -51,8 +49,8 @@ def test_a_swapped_operator_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     original = formatter_module._Printer._chain
 
     def chain(
-        self: formatter_module._Printer, items: list, op: str, operand: Callable
-    ) -> formatter_module.Doc:
+        self: formatter_module._Printer, items: list[Node], op: str, operand: Callable[[Node], Doc]
+    ) -> Doc:
         return original(self, items, "||" if op == "&&" else op, operand)
 
     monkeypatch.setattr(formatter_module._Printer, "_chain", chain)

@@ -363,7 +363,11 @@ def test_scope_ast_shapes() -> None:
         (SC(), SC(), SC()),
         (SC(Op.EQ, U("User", "a")), SC(Op.EQ, U("Action", "v")), SC(Op.EQ, U("Photo", "p"))),
         (SC(Op.IN, U("Group", "g")), SC(Op.IN, U("Action", "r")), SC(Op.IN, U("Album", "a"))),
-        (SC(Op.IS, None, "User"), SC(Op.IN, (U("Action", "a"), U("Action", "b"))), SC(Op.IS, None, "Photo")),
+        (
+            SC(Op.IS, None, "User"),
+            SC(Op.IN, ast.EntityList((U("Action", "a"), U("Action", "b")))),
+            SC(Op.IS, None, "Photo"),
+        ),
         (SC(Op.IS_IN, U("Group", "g"), "User"), SC(), SC(Op.IS_IN, U("NS::Album", "x"), "NS::Photo")),
         (SC(Op.EQ, "?principal"), SC(), SC(Op.IN, "?resource")),
         (SC(Op.IS_IN, "?principal", "User"), SC(), SC(Op.EQ, "?resource")),
@@ -443,7 +447,7 @@ def test_link_many_links_all_or_nothing() -> None:
     request = cedarlang.Request('User::"u"', 'Action::"x"', 'F::"f"')
     assert cedarlang.Authorizer().is_authorized(request, pset, cedarlang.Entities()).reasons == {"a"}
 
-    bad_batches = [
+    bad_batches: list[list[dict[str, Any]]] = [
         [{"template_id": "policy1", "new_id": "c", "values": {"?principal": 'G::"h"'}}, links[0]],  # dup id
         [{"template_id": "policy1", "new_id": "d", "values": {"?principal": 'G::"h"'}}, {"new_id": "e"}],
         [{"template_id": "nope", "new_id": "f", "values": {}}],

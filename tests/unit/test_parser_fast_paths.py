@@ -8,6 +8,7 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -24,14 +25,13 @@ CONFORMANCE = conformance_dir()
 
 @contextmanager
 def general_paths_only() -> Iterator[None]:
-    saved = (parser.Parser.plain_scope, parser.Parser.parse_lone_atom, parser.tokenize)
-    parser.Parser.plain_scope = lambda self: None  # type: ignore[method-assign]
-    parser.Parser.parse_lone_atom = lambda self, tok: None  # type: ignore[method-assign]
-    parser.tokenize = lambda source, heads=False: lexer._tokenize_reporting(source)  # no HEAD tokens
-    try:
+    with (
+        mock.patch.object(parser.Parser, "plain_scope", lambda self: None),
+        mock.patch.object(parser.Parser, "parse_lone_atom", lambda self, tok: None),
+        # the name the parser module calls, without its HEAD tokens
+        mock.patch.object(parser, "tokenize", lambda source, heads=False: lexer._tokenize_reporting(source)),
+    ):
         yield
-    finally:
-        parser.Parser.plain_scope, parser.Parser.parse_lone_atom, parser.tokenize = saved
 
 
 def dump(node: Any) -> Any:

@@ -33,7 +33,7 @@ DOC = {
     "parents": [],
 }
 GOOD_CONTEXT = {"ip": {"__extn": {"fn": "ip", "arg": "10.0.0.1"}}}
-VIEW = {
+VIEW: dict[str, Any] = {
     "principal": 'User::"alice"',
     "action": 'Action::"view"',
     "resource": 'Doc::"d"',
@@ -42,7 +42,7 @@ VIEW = {
 
 
 def alice(**changes: Any) -> dict[str, Any]:
-    entity = json.loads(json.dumps(ALICE))
+    entity: dict[str, Any] = json.loads(json.dumps(ALICE))
     for key, value in changes.items():
         if key == "drop":
             del entity["attrs"][value]

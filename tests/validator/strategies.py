@@ -12,9 +12,13 @@ action, templates with slots, and so on.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from hypothesis import strategies as st
+
+T = TypeVar("T")
 
 # ----------------------------------------------------------------------------------------------
 # Schema model
@@ -213,7 +217,7 @@ class Gen:
     resource: str | None = None
     action: ActionDesc | None = None
 
-    def choice(self, options: list[str] | tuple[str, ...]) -> str:
+    def choice(self, options: Sequence[T]) -> T:
         return self.draw(st.sampled_from(list(options)))
 
     def coin(self, n: int = 2) -> bool:
@@ -349,7 +353,7 @@ class Gen:
         elif base == "resource":
             ety = self.resource or self.choice([e.name for e in self.schema.entities])
         elif base == "context":
-            act = self.action or self.choice(self.schema.actions) if self.schema.actions else None  # type: ignore[arg-type]
+            act = self.action or self.choice(self.schema.actions) if self.schema.actions else None
             if isinstance(act, ActionDesc):
                 attrs = act.context
         if ety is not None:
@@ -691,7 +695,7 @@ def guard_cases(draw: st.DrawFn) -> tuple[str, str]:
         bases["principal"] = _paths(pe.attrs, schema)
         bases["resource"] = _paths(re_.attrs, schema)
         acts = [a for a in schema.actions if a.principals]
-        if acts and draw(st.booleans()):
+        if len(acts) > 0 and draw(st.booleans()):
             act = draw(st.sampled_from(acts))
             action_scope = f"action == {act.uid}"
             bases["context"] = _paths(act.context, schema)

@@ -33,14 +33,40 @@ def _as_uid(value: Any) -> EntityUid:
     raise PolicySetError(f"expected an entity uid, got {value!r}")
 
 
-class Template:
+class _Parsed:
+    """What templates and policies share: a syntax tree and an id."""
+
+    __slots__ = ("ast", "id")
+
+    def __init__(self, policy_ast: ast.PolicyAst, policy_id: str) -> None:
+        self.ast = policy_ast
+        self.id = policy_id
+
+    @property
+    def effect(self) -> ast.Effect:
+        return self.ast.effect
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        return MappingProxyType(dict(self.ast.annotations))
+
+    def annotation(self, key: str) -> str | None:
+        return self.ast.annotations.get(key)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"
+
+    def __str__(self) -> str:
+        return self.ast.text or repr(self)
+
+
+class Template(_Parsed):
     """A policy with slots (``?principal`` / ``?resource``). Link it to get policies."""
 
-    __slots__ = ("_compiled", "ast", "id")
+    __slots__ = ("_compiled",)
 
     def __init__(self, policy_ast: ast.PolicyAst, template_id: str) -> None:
-        self.ast = policy_ast
-        self.id = template_id
+        super().__init__(policy_ast, template_id)
         self._compiled: CompiledPolicy | None = None
 
     def compiled(self) -> CompiledPolicy:
@@ -57,25 +83,11 @@ class Template:
         return cls(parsed, template_id)
 
     @property
-    def effect(self) -> ast.Effect:
-        return self.ast.effect
-
-    @property
-    def annotations(self) -> Mapping[str, str]:
-        return MappingProxyType(dict(self.ast.annotations))
-
-    @property
     def slots(self) -> tuple[str, ...]:
         return self.ast.slots
 
-    def __repr__(self) -> str:
-        return f"<Template {self.id}>"
 
-    def __str__(self) -> str:
-        return self.ast.text or repr(self)
-
-
-class Policy:
+class Policy(_Parsed):
     """A static policy, or a template linked with slot values.
 
     ``condition_parts`` are the boolean expressions that must all be ``true``
@@ -83,7 +95,7 @@ class Policy:
     and each negated ``unless`` body, in order (Rust's ``condition()``).
     """
 
-    __slots__ = ("_compiled", "_function", "ast", "id", "is_permit", "slot_values", "template_id")
+    __slots__ = ("_compiled", "_function", "is_permit", "slot_values", "template_id")
 
     def __init__(
         self,
@@ -93,8 +105,7 @@ class Policy:
         slot_values: SlotValues | None = None,
         compiled: CompiledPolicy | None = None,
     ) -> None:
-        self.ast = policy_ast
-        self.id = policy_id
+        super().__init__(policy_ast, policy_id)
         self.template_id = template_id
         self.slot_values: Mapping[str, EntityUid] = (
             MappingProxyType(dict(slot_values)) if slot_values else _NO_SLOTS
@@ -126,25 +137,8 @@ class Policy:
         return cls(parsed, policy_id)
 
     @property
-    def effect(self) -> ast.Effect:
-        return self.ast.effect
-
-    @property
-    def annotations(self) -> Mapping[str, str]:
-        return MappingProxyType(dict(self.ast.annotations))
-
-    def annotation(self, key: str) -> str | None:
-        return self.ast.annotations.get(key)
-
-    @property
     def is_template_linked(self) -> bool:
         return self.template_id is not None
-
-    def __repr__(self) -> str:
-        return f"<Policy {self.id}>"
-
-    def __str__(self) -> str:
-        return self.ast.text or repr(self)
 
 
 def _parse_one(text: TextInput) -> ast.PolicyAst:

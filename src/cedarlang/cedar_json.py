@@ -277,6 +277,44 @@ def _mismatch(where: str, expected: str, data: Any) -> JsonValueError:
     return JsonValueError(f"in {where}: expected {expected}, got {_show(data)}")
 
 
+def compact_json(data: Any) -> str:
+    """``json.dumps(data, ensure_ascii=False, separators=(",", ":"))`` for JSON data (dicts
+    with string keys, lists, scalars) of any depth: past the recursion limit (a policy the
+    parser accepts can be 100,000 levels deep) it is written by a loop."""
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    except RecursionError:
+        return compact_json_by_loop(data)
+
+
+def compact_json_by_loop(data: Any) -> str:
+    """What :func:`compact_json` writes, without recursion."""
+    out: list[str] = []
+    todo: list[tuple[bool, Any]] = [(False, data)]  # (is literal text, item), a stack
+    while todo:
+        literal, item = todo.pop()
+        if literal:
+            out.append(item)
+        elif isinstance(item, dict):
+            todo.append((True, "}"))
+            entries = list(item.items())
+            for i in range(len(entries) - 1, -1, -1):
+                key, value = entries[i]
+                todo.append((False, value))
+                todo.append((True, ("," if i else "") + json.dumps(key, ensure_ascii=False) + ":"))
+            todo.append((True, "{"))
+        elif isinstance(item, list | tuple):
+            todo.append((True, "]"))
+            for i in range(len(item) - 1, -1, -1):
+                todo.append((False, item[i]))
+                if i:
+                    todo.append((True, ","))
+            todo.append((True, "["))
+        else:
+            out.append(json.dumps(item, ensure_ascii=False))
+    return "".join(out)
+
+
 def _show(data: Any) -> str:
     try:
         text = json.dumps(data, ensure_ascii=False)
@@ -285,4 +323,4 @@ def _show(data: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-__all__ = ["CedarError", "JsonValueError", "uid_from_json", "value_from_json"]
+__all__ = ["CedarError", "JsonValueError", "compact_json", "uid_from_json", "value_from_json"]

@@ -25,7 +25,6 @@ from typing import Any, NoReturn
 import click
 
 from . import est
-from ._limits import DEEP_FRAMES, recursion_headroom
 from .authorizer import Authorizer, Request, to_uid
 from .entities import Entities
 from .errors import CedarError, DiagnosticError, EvaluationError
@@ -623,9 +622,7 @@ def translate_policy(ctx: click.Context, direction: str, policies_file: str | No
     def body(out: Output) -> int:
         if direction == "cedar-to-json":
             pset = _load_policies(policies_file, "cedar")
-            with recursion_headroom(DEEP_FRAMES):
-                text = json.dumps(est.policy_set_to_json(pset), ensure_ascii=False, separators=(",", ":"))
-            click.echo(text)
+            click.echo(est.policy_set_to_json_text(pset))
             return SUCCESS
         pset = _load_policies(policies_file, "json")
         if any(p.template_id is not None for p in pset.policies()):

@@ -32,7 +32,7 @@ from typing import Any, Final, assert_never
 from . import ast
 from ._limits import MAX_NESTING
 from .ast import BinaryOp, Expr, ScopeConstraint, ScopeOp, UnaryOp
-from .cedar_json import JsonValueError, is_entity_type_name, load_json_text, uid_from_json
+from .cedar_json import JsonValueError, compact_json, is_entity_type_name, load_json_text, uid_from_json
 from .errors import CedarError, PolicyJsonError
 from .extensions import FUNCTIONS
 from .lexical import RESERVED_IDENTS, escape_char_debug, escape_debug, is_action_type, is_ident, quote
@@ -51,6 +51,7 @@ __all__ = [
     "policy_set_from_json",
     "policy_set_to_cedar",
     "policy_set_to_json",
+    "policy_set_to_json_text",
     "policy_to_cedar",
     "policy_to_json",
 ]
@@ -255,6 +256,12 @@ def policy_set_to_json(pset: PolicySet) -> Json:
                 }
             )
     return {"templates": templates, "staticPolicies": static, "templateLinks": links}
+
+
+def policy_set_to_json_text(pset: PolicySet) -> str:
+    """:func:`policy_set_to_json` as compact JSON text (``cedarpy.policies_to_json_str``), at
+    any depth the parser accepts."""
+    return compact_json(policy_set_to_json(pset))
 
 
 # ---------------------------------------------------------------------------

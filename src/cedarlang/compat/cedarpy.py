@@ -23,7 +23,6 @@ from enum import Enum
 from typing import Any
 
 from .. import est
-from .._limits import DEEP_FRAMES, recursion_headroom
 from ..authorizer import Authorizer, Request
 from ..entities import Entities as _CoreEntities
 from ..entities import Entity, entity_from_json
@@ -683,8 +682,7 @@ def policies_to_json_str(policies: str) -> str:
         pset = _CorePolicySet.from_str(policies)
     except CedarError as err:
         raise ValueError(_message(err)) from None
-    with recursion_headroom(DEEP_FRAMES):
-        return json.dumps(est.policy_set_to_json(pset), ensure_ascii=False, separators=(",", ":"))
+    return est.policy_set_to_json_text(pset)
 
 
 def policies_from_json_str(policies: str) -> str:

@@ -24,7 +24,6 @@ so the harness and the minimiser treat it like any other.
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 from dataclasses import dataclass, field
@@ -270,6 +269,12 @@ def _pattern_lit(pieces: list[str | None]) -> str:
 
 
 class SchemaGen(Gen):
+    """Draws a :class:`World`, requests over it, then policies aimed at the requests."""
+
+    w: World  # the schema and entities of the case
+    reqs: list[dict[str, Any]]  # each request's uids as (type, id) pairs, and its context
+    focus_req: dict[str, Any]  # the request the policy being drawn aims at
+
     def world(self) -> World:
         ns = self.pick(NAMESPACES)
         q = (lambda n: f"{ns}::{n}") if ns else (lambda n: n)
@@ -365,13 +370,16 @@ class SchemaGen(Gen):
     def request(self) -> dict[str, Any]:  # type: ignore[override]
         w = self.w
         act = self.pick([a for a in w.actions if a in w.action_applies])
-        req: dict[str, Any] = {}
+        uids = {}
         for var in ("principal", "resource"):
             t = self.pick(w.by_role(var, 0))
             i = self.pick(t.ids) if self.flip(0.95) else "nobody"
-            req[var] = {"type": t.name, "id": i} if self.flip(0.4) else uid_text(t.name, i)
-        req["action"] = uid_text(w.action_type, act)
-        req = {"principal": req["principal"], "action": req["action"], "resource": req["resource"]}
+            uids[var] = {"type": t.name, "id": i} if self.flip(0.4) else uid_text(t.name, i)
+        req: dict[str, Any] = {
+            "principal": uids["principal"],
+            "action": uid_text(w.action_type, act),
+            "resource": uids["resource"],
+        }
         req["context"] = value_json(self.attr_values(w.context))
         return req
 
@@ -405,9 +413,8 @@ class SchemaGen(Gen):
         if kind == "self":
             return uid
         if kind == "anc":
-            # prefer the last (deepest) ancestors
-            k = len(anc)
-            return anc[min(k - 1, int(k * (1 - self.rng.random() ** 2))) if self.rng else self.int(0, k - 1)]
+            # the later in the list, the deeper the ancestor: favour those
+            return anc[max(self.int(0, len(anc) - 1), self.int(0, len(anc) - 1))]
         if var == "action":
             return (self.w.action_type, self.pick(list(self.w.actions)))
         return self.pick(list(self.w.entities))
@@ -517,7 +524,9 @@ class SchemaGen(Gen):
                 return Node(MEMBER, acc, ".isEmpty()")
             if m == "contains":
                 if isinstance(elem, tuple) and self.flip(0.4):
-                    return Node(MEMBER, acc, f".contains({self.focus_var(elem[1])})")
+                    return Node(
+                        MEMBER, acc, f".contains({'principal' if elem[1] == 'principal' else 'resource'})"
+                    )
                 v = self.pick(pool) if pool and self.flip(0.5) else self.value(elem)
                 return Node(MEMBER, acc, f".contains({self.lit_value(self._plain(v))})")
             vs = [
@@ -540,9 +549,6 @@ class SchemaGen(Gen):
         if isinstance(v, dict) and "__entity" in v:
             return Ref(v["__entity"]["type"], v["__entity"]["id"])
         return v
-
-    def focus_var(self, role: str) -> str:
-        return "principal" if role == "principal" else self.pick(["principal", "resource"])
 
     def entity_near(self, actual: Any) -> tuple[str, str]:
         if isinstance(actual, Ref) and self.flip(0.5):
@@ -734,6 +740,4 @@ def schema_cases(draw: Any, profile: SchemaProfile = SCHEMA) -> Case:
     entities = g.entity_json(with_schema)
     if with_schema and g.flip(profile.nonconforming):
         g.break_conformance(entities, requests)
-    return Case(
-        policies, [], entities, requests, schema=copy.deepcopy(schema_json(world)) if with_schema else None
-    )
+    return Case(policies, [], entities, requests, schema=schema_json(world) if with_schema else None)

@@ -708,7 +708,20 @@ class SchemaGen(Gen):
         elif kind == 2 and entities:
             self.pick(entities)["attrs"]["undeclared"] = 1
         elif kind == 3 and entities:
-            self.pick(entities)["parents"].append({"type": self.pick(list(self.w.types)), "id": "zz"})
+            # a parent of a type the schema does not allow, not even through the
+            # hierarchy (Rust accepts a parent whose type is a transitive memberOfTypes:
+            # see test_edge_cases.test_schema_transitive_parent_type)
+            e = self.pick(entities)
+            allowed: set[str] = set()
+            todo = [e["uid"]["type"]]
+            while todo:
+                for pt in self.w.types[todo.pop()].parents:
+                    if pt not in allowed:
+                        allowed.add(pt)
+                        todo.append(pt)
+            bad = [t for t in self.w.types if t not in allowed]
+            if bad:
+                e["parents"].append({"type": self.pick(bad), "id": "zz"})
         elif kind == 4:
             entities.append({"uid": {"type": "Unknown", "id": "u"}, "attrs": {}, "parents": []})
         else:

@@ -17,7 +17,108 @@ import cedarlang
 
 from .strategies import Case, Node
 
-ERR_RE = re.compile(r"error while evaluating policy `([^`]*)`")
+ERR_RE = re.compile(r"error while evaluating policy `([^`]*)`: ")
+
+# --------------------------------------------------------------------------------------
+# Error kinds: both engines' errors mapped onto one small vocabulary, so that "both
+# failed" is only agreement when they failed for the same reason.
+# --------------------------------------------------------------------------------------
+
+# Rust's evaluation error messages (cedar-policy-core/src/evaluator/err.rs,
+# EvaluationErrorKind's `#[error(...)]` texts), first match wins.
+RUST_EVAL_KINDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), k)
+    for p, k in (
+        (r"^type error", "type"),
+        (r"^entity `.*` does not exist", "entity missing"),
+        (r"^`.*` does not have the attribute `", "entity attribute missing"),
+        (r"^record does not have the attribute `", "record attribute missing"),
+        (r"^`.*` does not have the tag `", "tag missing"),
+        (r"^integer overflow", "overflow"),
+        (r"^error while evaluating `[^`]*` extension function", "extension"),
+        (r"^recursion limit", "recursion"),
+        (r"^wrong number of arguments provided to extension function", "arity"),
+    )
+)
+# cedarlang's EvaluationError.kind -> the vocabulary above
+PY_EVAL_KINDS: dict[str, str] = {
+    "TypeError": "type",
+    "EntityDoesNotExist": "entity missing",
+    "EntityAttrDoesNotExist": "entity attribute missing",
+    "RecordAttrDoesNotExist": "record attribute missing",
+    "EntityTagDoesNotExist": "tag missing",
+    "IntegerOverflow": "overflow",
+    "ExtensionFunctionError": "extension",
+    "RecursionLimit": "recursion",
+    "WrongNumArguments": "arity",
+}
+
+
+# Rejected inputs (schema / policies / links / entities / request): each engine's
+# message (cedarlang's prefixed with its exception class) -> kind.  Ordered: first
+# match wins; what matches nothing is "other" (and then has to agree on both sides).
+_EXT_VALUE = (
+    r"extension function|is not a well-formed|invalid IP address|error parsing prefix|invalid date"
+    r"|invalid duration|invalid hour|invalid millisecond|invalid offset|overflow|too many digits"
+    r"|type error: expected"
+)
+_UID = (
+    r"as entity Uid|failed to parse escape `__entity`|in entity uid|in (principal|action|resource):"
+    r"|invalid (principal|action|resource) `|reserved name|not a valid entity type name|normalized form"
+)
+_SCHEMA = (
+    r"conform to the schema|declared in the schema|according to the schema|type mismatch"
+    r"|is not valid for `|entities cannot be in|expected (a |an )?[\w ]+, got "
+    r"|expected the record to have an attribute|required attribute"
+)
+REJECTION_KINDS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
+    "rust": tuple(
+        (re.compile(p), k)
+        for p, k in (
+            (r"duplicate entity entry", "duplicate entity"),
+            (r"non-action parent", "action parent"),
+            (r"has a cycle", "cycle"),
+            (r"no template with id", "no such template"),
+            (r"slots were not provided|unable to link template", "link values"),
+            (r"type error: expected", "extension value"),  # an `__extn` with a wrong argument
+            (_SCHEMA, "schema"),
+            (_UID, "uid"),
+            (_EXT_VALUE, "extension value"),
+        )
+    ),
+    "python": tuple(
+        (re.compile(p), k)
+        for p, k in (
+            (r"^ParseError: .*(normalized form|unexpected identifier|reserved and cannot)", "uid"),
+            (r"^ParseError", "parse"),
+            (r"duplicate entity entry", "duplicate entity"),
+            (r"which is not an action", "action parent"),
+            (r"has a cycle", "cycle"),
+            (r"no template with id", "no such template"),
+            (r"^PolicySetError: (cannot link|duplicate policy id)", "link values"),
+            (_SCHEMA, "schema"),
+            (_UID, "uid"),
+            (_EXT_VALUE, "extension value"),
+        )
+    ),
+}
+
+
+def rejection_kind(engine: str, stage: str, message: str) -> str:
+    if stage == "policies":
+        # every PolicySet.from_str failure is a parse error; cedarlang must raise ParseError
+        return "parse" if engine == "rust" or message.startswith("ParseError") else "other"
+    for pattern, kind in REJECTION_KINDS[engine]:
+        if pattern.search(message):
+            return kind
+    return "other"
+
+
+def rust_eval_kind(message: str) -> str:
+    for pattern, kind in RUST_EVAL_KINDS:
+        if pattern.search(message):
+            return kind
+    return f"unmapped: {message[:80]}"
 
 
 # --------------------------------------------------------------------------------------
@@ -29,14 +130,15 @@ ERR_RE = re.compile(r"error while evaluating policy `([^`]*)`")
 class Answer:
     decision: str  # "allow" / "deny"
     reasons: frozenset[str]
-    errors: frozenset[str]  # ids of policies that errored
+    errors: frozenset[tuple[str, str]]  # (policy id, error kind) of policies that errored
     messages: tuple[str, ...] = ()  # error messages (shown, not compared)
 
-    def key(self) -> tuple[str, frozenset[str], frozenset[str]]:
+    def key(self) -> tuple[str, frozenset[str], frozenset[tuple[str, str]]]:
         return (self.decision, self.reasons, self.errors)
 
     def show(self) -> str:
-        out = f"{self.decision.upper()} reasons={sorted(self.reasons)} errors={sorted(self.errors)}"
+        errs = sorted(f"{pid} ({kind})" for pid, kind in self.errors)
+        out = f"{self.decision.upper()} reasons={sorted(self.reasons)} errors={errs}"
         for m in self.messages:
             out += f"\n      {m}"
         return out
@@ -48,18 +150,22 @@ class Rejected:
 
     what: str
     message: str
-    ok_class: bool = True  # cedarlang: was it the right exception class?
+    kind: str = "other"  # see rejection_kind
 
     def show(self) -> str:
-        cls = "" if self.ok_class else " [WRONG EXCEPTION CLASS]"
-        return f"REJECTED {self.what}{cls}: {self.message[:600]}"
+        return f"REJECTED {self.what} ({self.kind}): {self.message[:600]}"
 
 
 Outcome = Answer | Rejected
 
 
+def _rejected(engine: str, what: str, message: str) -> Rejected:
+    return Rejected(what, message, rejection_kind(engine, what, message))
+
+
 @dataclass
 class Result:
+    schema: Rejected | None = None
     policies: Rejected | None = None
     links: Rejected | None = None
     entities: Rejected | None = None
@@ -80,50 +186,62 @@ def run_cedarpy(case: Case) -> Result:
     try:
         ps = cedarpy.PolicySet.from_str(case.policy_text())
     except ValueError as err:
-        res.policies = Rejected("policies", str(err))
+        res.policies = _rejected("rust", "policies", str(err))
         ps = cedarpy.PolicySet.from_str("")
     else:
         if case.links:
             try:
                 ps = ps.with_linked_batch(case.link_dicts())
             except (ValueError, KeyError) as err:
-                res.links = Rejected("links", str(err))
+                res.links = _rejected("rust", "links", str(err))
+    schema: Any = None
+    if case.schema is not None:
+        try:
+            schema = cedarpy.Schema.from_json_str(case.schema_json())
+        except ValueError as err:
+            res.schema = _rejected("rust", "schema", str(err))
     try:
-        ents: Any = cedarpy.Entities.from_json_str(case.entities_json())
+        ents: Any = cedarpy.Entities.from_json_str(case.entities_json(), schema=schema)
     except ValueError as err:
         # the handle's error is terse; is_authorized reports the underlying cause
         probe = cedarpy.is_authorized(
-            {"principal": 'A::"a"', "action": 'Action::"a"', "resource": 'A::"a"'}, "", case.entities_json()
+            {"principal": 'A::"a"', "action": 'Action::"a"', "resource": 'A::"a"'},
+            "",
+            case.entities_json(),
+            schema=schema,
         )
         detail = "; ".join(probe.diagnostics.errors)
         detail = detail.rsplit("]: ", 1)[-1] if detail.startswith("failed to parse entities") else detail
-        res.entities = Rejected("entities", detail or str(err))
+        res.entities = _rejected("rust", "entities", detail or str(err))
         ents = "[]"
     if res.policies is None and res.links is not None:
         ps = cedarpy.PolicySet.from_str("")
     try:
-        answers: list[Any] = cedarpy.is_authorized_batch(case.wire_requests(), ps, ents)
+        answers: list[Any] = cedarpy.is_authorized_batch(case.wire_requests(), ps, ents, schema=schema)
     except Exception:
         # cedarpy refuses the whole batch for some malformed request uids
         # (e.g. a dict without "type" -> KeyError); ask one request at a time.
         answers = []
         for req in case.wire_requests():
             try:
-                answers.append(cedarpy.is_authorized(req, ps, ents))
+                answers.append(cedarpy.is_authorized(req, ps, ents, schema=schema))
             except Exception as err:
                 answers.append(err)
     for ans in answers:
         if isinstance(ans, Exception):
-            res.requests.append(Rejected("request", f"{type(ans).__name__}: {ans}"))
+            res.requests.append(_rejected("rust", "request", f"{type(ans).__name__}: {ans}"))
             continue
         errs = list(ans.diagnostics.errors)
         if ans.decision == cedarpy.Decision.NoDecision:
-            res.requests.append(Rejected("request", "; ".join(errs)))
+            res.requests.append(_rejected("rust", "request", "; ".join(errs)))
             continue
         ids = set()
         for e in errs:
             m = ERR_RE.search(e)
-            ids.add(m.group(1) if m else f"<unparsed error: {e}>")
+            if m:
+                ids.add((m.group(1), rust_eval_kind(e[m.end() :])))
+            else:
+                ids.add((f"<unparsed error: {e}>", "?"))
         res.requests.append(
             Answer(
                 "allow" if ans.decision == cedarpy.Decision.Allow else "deny",
@@ -152,23 +270,28 @@ def run_cedarlang(case: Case) -> Result:
     try:
         ps = _cl(lambda: cedarlang.PolicySet.from_str(case.policy_text()))
     except cedarlang.CedarError as err:
-        res.policies = Rejected(
-            "policies", f"{type(err).__name__}: {err}", isinstance(err, cedarlang.ParseError)
-        )
+        res.policies = _rejected("python", "policies", f"{type(err).__name__}: {err}")
         ps = cedarlang.PolicySet.from_str("")
     else:
         for link in case.link_dicts():
             try:
                 _cl(lambda link=link, ps=ps: ps.link(link["template_id"], link["new_id"], link["values"]))
             except cedarlang.CedarError as err:
-                res.links = Rejected("links", f"{type(err).__name__}: {err}")
+                res.links = _rejected("python", "links", f"{type(err).__name__}: {err}")
                 ps = cedarlang.PolicySet.from_str("")
                 break
+    schema: cedarlang.Schema | None = None
+    if case.schema is not None:
+        try:
+            schema = _cl(lambda: cedarlang.Schema.from_json(case.schema_json() or ""))
+        except cedarlang.CedarError as err:
+            res.schema = _rejected("python", "schema", f"{type(err).__name__}: {err}")
     try:
-        es = _cl(lambda: cedarlang.Entities.from_json(case.entities_json()))
+        es = _cl(lambda: cedarlang.Entities.from_json(case.entities_json(), schema=schema))
     except cedarlang.CedarError as err:
-        res.entities = Rejected("entities", f"{type(err).__name__}: {err}")
-        es = cedarlang.Entities.from_json([])
+        res.entities = _rejected("python", "entities", f"{type(err).__name__}: {err}")
+        # like Rust's empty store given a schema: it still holds the schema's actions
+        es = cedarlang.Entities.from_json([], schema=schema)
     authorizer = cedarlang.Authorizer()
     for r in case.wire_requests():
         try:
@@ -178,17 +301,18 @@ def run_cedarlang(case: Case) -> Result:
                     action=r["action"],
                     resource=r["resource"],
                     context=r.get("context"),
+                    schema=schema,
                 )
             )
         except cedarlang.CedarError as err:
-            res.requests.append(Rejected("request", f"{type(err).__name__}: {err}"))
+            res.requests.append(_rejected("python", "request", f"{type(err).__name__}: {err}"))
             continue
         rsp = _cl(lambda req=req: authorizer.is_authorized(req, ps, es))
         res.requests.append(
             Answer(
                 rsp.decision.value,
                 frozenset(rsp.reasons),
-                frozenset(e.policy_id for e in rsp.errors),
+                frozenset((e.policy_id, PY_EVAL_KINDS.get(e.kind, e.kind)) for e in rsp.errors),
                 tuple(sorted(str(e) for e in rsp.errors)),
             )
         )
@@ -232,33 +356,37 @@ def _norm(msg: str) -> str:
     return msg[:90]
 
 
-def _rej(side: Rejected | None) -> bool:
-    return side is not None
-
-
 def compare_all(rust: Result, py: Result | Crash) -> list[Mismatch]:
     """Every disagreement: input-stage ones first, then one per request."""
     if isinstance(py, Crash):
         return [Mismatch("crash", None, (), "(no crash)", f"CRASH {py}", _norm(str(py)))]
     out: list[Mismatch] = []
-    for stage in ("policies", "links", "entities"):
+    for stage in ("schema", "policies", "links", "entities"):
         r: Rejected | None = getattr(rust, stage)
         p: Rejected | None = getattr(py, stage)
-        if _rej(r) != _rej(p) or (p is not None and not p.ok_class):
-            rs = r.show() if r else "accepted"
-            ps = p.show() if p else "accepted"
-            who = "python rejects" if p is not None and r is None else "python accepts"
-            if p is not None and r is not None:
-                who = "wrong exception class"
-            group = f"{who}: {_norm(r.message) if r else _norm(p.message if p else '')}"
-            out.append(Mismatch(stage, None, (), rs, ps, group))
-            if stage in ("policies", "links"):
-                return out  # the policy sets differ: later answers are meaningless
+        if r is not None and p is not None:
+            if r.kind == p.kind:
+                continue
+            who = f"rust {r.kind} error vs python {p.kind} error"
+        elif r is None and p is None:
+            continue
+        else:
+            who = "python rejects" if p is not None else "python accepts"
+        rs = r.show() if r else "accepted"
+        ps = p.show() if p else "accepted"
+        group = f"{who}: {_norm(r.message) if r else _norm(p.message if p else '')}"
+        out.append(Mismatch(stage, None, (), rs, ps, group))
+        if stage in ("schema", "policies", "links"):
+            return out  # the policy sets differ: later answers are meaningless
     assert len(rust.requests) == len(py.requests)
     for i, (ra, pa) in enumerate(zip(rust.requests, py.requests, strict=True)):
-        if isinstance(ra, Rejected) or isinstance(pa, Rejected):
-            if isinstance(ra, Rejected) and isinstance(pa, Rejected):
+        if isinstance(ra, Rejected) and isinstance(pa, Rejected):
+            if ra.kind == pa.kind:
                 continue
+            group = f"rust {ra.kind} error vs python {pa.kind} error: {_norm(ra.message)}"
+            out.append(Mismatch("request", i, (), ra.show(), pa.show(), group))
+            continue
+        if isinstance(ra, Rejected) or isinstance(pa, Rejected):
             who = "python rejects" if isinstance(pa, Rejected) else "python accepts"
             msg = ra.message if isinstance(ra, Rejected) else pa.message  # type: ignore[union-attr]
             out.append(Mismatch("request", i, (), ra.show(), pa.show(), f"{who}: {_norm(msg)}"))
@@ -280,11 +408,11 @@ def compare_all(rust: Result, py: Result | Crash) -> list[Mismatch]:
         only_r = sorted(ra.errors - pa.errors)
         only_p = sorted(pa.errors - ra.errors)
         if only_r:
-            msg = next((m for m in ra.messages if f"`{only_r[0]}`" in m), "")
-            group = f"only rust errors: {_norm(msg.split(': ', 1)[-1])}"
+            msg = next((m for m in ra.messages if f"`{only_r[0][0]}`" in m), "")
+            group = f"only rust errors ({only_r[0][1]}): {_norm(msg.split(': ', 1)[-1])}"
         elif only_p:
-            msg = next((m for m in pa.messages if f"`{only_p[0]}`" in m), "")
-            group = f"only python errors: {_norm(msg.split(': ', 1)[-1])}"
+            msg = next((m for m in pa.messages if f"`{only_p[0][0]}`" in m), "")
+            group = f"only python errors ({only_p[0][1]}): {_norm(msg.split(': ', 1)[-1])}"
         else:
             group = f"rust {ra.decision} vs python {pa.decision}, {'/'.join(aspects)} differ"
         out.append(Mismatch("answer", i, aspects, ra.show(), pa.show(), group))
@@ -296,10 +424,42 @@ def compare(rust: Result, py: Result | Crash) -> Mismatch | None:
     return mms[0] if mms else None
 
 
+def _entity_kinds(case: Case) -> tuple[set[str], set[str]]:
+    """The rejection kinds each engine gives the entities of ``case`` one at a time."""
+    rust: set[str] = set()
+    py: set[str] = set()
+    for ent in case.entities:
+        one = copy.copy(case)
+        one.entities = [ent]
+        one.requests = []
+        r, p = run_cedarpy(one), run_cedarlang_safe(one)
+        if r.entities is not None:
+            rust.add(r.entities.kind)
+        if isinstance(p, Result) and p.entities is not None:
+            py.add(p.entities.kind)
+    return rust, py
+
+
+def _several_defects(case: Case, rust: Result, py: Result | Crash) -> bool:
+    """Both engines rejected the entity data, for different reasons, because it has
+    several defects and each reports a different one first (Rust parses the whole
+    JSON document before it evaluates values; cedarlang goes entity by entity).
+    True when each engine also finds the other's defect in some single entity."""
+    if case.raw_entities is not None or isinstance(py, Crash):
+        return False
+    if rust.entities is None or py.entities is None:
+        return False
+    rust_kinds, py_kinds = _entity_kinds(case)
+    return rust.entities.kind in py_kinds and py.entities.kind in rust_kinds
+
+
 def check_all(case: Case) -> tuple[Result, Result | Crash, list[Mismatch]]:
     rust = run_cedarpy(case)
     py = run_cedarlang_safe(case)
-    return rust, py, compare_all(rust, py)
+    mms = compare_all(rust, py)
+    if mms and mms[0].stage == "entities" and _several_defects(case, rust, py):
+        mms = [m for m in mms if m.stage != "entities"]
+    return rust, py, mms
 
 
 def check(case: Case) -> tuple[Result, Result | Crash, Mismatch | None]:
@@ -323,6 +483,8 @@ def describe(case: Case, mm: Mismatch, title: str = "MISMATCH") -> str:
     ]
     if case.links:
         lines += ["--- links ---", json.dumps(case.link_dicts(), ensure_ascii=False)]
+    if case.schema is not None:
+        lines += ["--- schema (JSON) ---", case.schema_json() or ""]
     lines += ["--- entities (JSON text) ---", case.entities_json()]
     if mm.index is not None:
         lines += ["--- request ---", json.dumps(case.wire_requests()[mm.index], ensure_ascii=False)]

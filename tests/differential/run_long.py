@@ -1,7 +1,9 @@
 """Long differential run: ``python -m tests.differential.run_long --examples 50000``.
 
 Generates many cases (the same strategies as the pytest suite), compares
-cedarlang with cedarpy on each, prints progress, then prints
+cedarlang with cedarpy on each, prints progress, then the mix of the run (the
+same line as the pytest summary: how many answers a policy decided, errors,
+rejections) and whether it meets ``runner.MIX_THRESHOLDS``, then
 ``N cases, M mismatches`` followed by one minimised repro per distinct mismatch
 signature.  Exit status is 1 when anything mismatched.
 """
@@ -13,7 +15,7 @@ import multiprocessing
 import sys
 import time
 
-from .runner import PROFILES, RunResult, report, run_profile
+from .runner import PROFILES, SHARES, RunResult, mix_line, mix_problems, report, run_profile
 
 CHUNK = 500
 
@@ -30,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         "--profile",
         default="all",
         choices=["all", *PROFILES],
-        help="generator profile (default: all, round-robin)",
+        help="generator profile (default: all, in the proportions of the CI run)",
     )
     ap.add_argument("--seed", type=int, default=None, help="base seed (default: time-based)")
     ap.add_argument("--jobs", type=int, default=max(1, multiprocessing.cpu_count()), help="worker processes")
@@ -39,14 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     base = args.seed if args.seed is not None else int(time.time())
-    profiles = list(PROFILES) if args.profile == "all" else [args.profile]
+    shares = SHARES if args.profile == "all" else {args.profile: 1.0}
     tasks = []
-    left, i = args.examples, 0
-    while left > 0:
-        n = min(CHUNK, left)
-        tasks.append((profiles[i % len(profiles)], n, base * 1000 + i))
-        left -= n
-        i += 1
+    i = 0
+    for profile, share in shares.items():
+        left = round(args.examples * share)
+        while left > 0:
+            n = min(CHUNK, left)
+            tasks.append((profile, n, base * 1000 + i))
+            left -= n
+            i += 1
     print(f"seed {base}: {args.examples} cases in {len(tasks)} chunks on {args.jobs} processes", flush=True)
 
     total = RunResult()
@@ -67,10 +71,9 @@ def main(argv: list[str] | None = None) -> int:
 
     s = total.stats
     print()
-    print(
-        "stats: "
-        + ", ".join(f"{k}={v}" for k, v in sorted(s.items()) if k not in ("cases", "mismatching cases"))
-    )
+    print(f"mix: {mix_line(s)}")
+    for problem in mix_problems(s):
+        print(f"  below the CI threshold: {problem}")
     if total.mismatches:
         print()
         print(report(total, minimize_seconds=args.minimize_seconds, max_groups=args.max_groups))

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from .harness import Answer, Mismatch, check_all, minimized_report
-from .strategies import PROFILES, Case, Profile, cases
+from .schemacases import SCHEMA, schema_cases
+from .strategies import PROFILES as PLAIN_PROFILES
+from .strategies import Case, Profile, cases
+
+# Every generator profile: the schema-shaped one (requests policies decide) and the
+# free-form ones over a fixed universe (odd inputs, rejections, corner cases).
+PROFILES: dict[str, Profile] = {SCHEMA.name: SCHEMA, **PLAIN_PROFILES}
+# How a run (CI or run_long) divides its cases among the profiles.
+SHARES: dict[str, float] = {"schema": 0.65, "mixed": 0.15, "extensions": 0.1, "hierarchy": 0.1}
 
 
 @dataclass
@@ -37,20 +46,18 @@ def record(result: RunResult, case: Case, keep: int = 3) -> None:
     s = result.stats
     s["cases"] += 1
     s["requests"] += len(case.requests)
-    if rust.policies is not None:
-        s["policies rejected"] += 1
-    if rust.links is not None:
-        s["links rejected"] += 1
-    if rust.entities is not None:
-        s["entities rejected"] += 1
+    for stage in ("schema", "policies", "links", "entities"):
+        if getattr(rust, stage) is not None:
+            s[f"{stage} rejected"] += 1
+    inputs_ok = all(getattr(rust, stage) is None for stage in ("schema", "policies", "links", "entities"))
     for ans in rust.requests:
-        if isinstance(ans, Answer):
-            if rust.policies is None and rust.links is None and rust.entities is None:
-                s[f"decision {ans.decision}"] += 1
-                if ans.errors:
-                    s["requests with evaluation errors"] += 1
-        else:
+        if not isinstance(ans, Answer):
             s["requests rejected"] += 1
+        elif inputs_ok:
+            s["compared"] += 1
+            s["allow" if ans.decision == "allow" else "forbid" if ans.reasons else "default deny"] += 1
+            if ans.errors:
+                s["with evaluation errors"] += 1
     if mms:
         s["mismatching cases"] += 1
     for mm in {m.signature(): m for m in mms}.values():
@@ -59,6 +66,52 @@ def record(result: RunResult, case: Case, keep: int = 3) -> None:
         bucket = result.mismatches.setdefault(sig, [])
         if len(bucket) < keep:
             bucket.append((case, mm))
+
+
+# The mix a full run must keep (fractions; see ``mix_problems``).
+MIX_THRESHOLDS: dict[str, tuple[str, str, float]] = {
+    # name: (numerator, denominator, minimum share)
+    "decided by a policy": ("decided", "compared", 0.40),
+    "allowed": ("allow", "compared", 0.10),
+    "denied by a forbid": ("forbid", "compared", 0.10),
+    "with evaluation errors": ("with evaluation errors", "compared", 0.05),
+    "policy sets rejected": ("policies rejected", "cases", 0.01),
+    "entity sets rejected": ("entities rejected", "cases", 0.01),
+    "requests rejected": ("requests rejected", "requests", 0.01),
+}
+
+
+def _count(stats: Mapping[str, int], key: str) -> int:
+    return stats.get("allow", 0) + stats.get("forbid", 0) if key == "decided" else stats.get(key, 0)
+
+
+def mix_line(stats: Mapping[str, int]) -> str:
+    """One line describing what a run compared."""
+    g = stats.get
+    compared = max(1, g("compared", 0))
+
+    def pct(n: int) -> str:
+        return f"{n} ({100 * n / compared:.0f}%)"
+
+    return (
+        f"{g('cases', 0)} cases, {g('requests', 0)} requests; {g('compared', 0)} compared answers: "
+        f"{pct(_count(stats, 'decided'))} decided by a policy = {pct(g('allow', 0))} allow + "
+        f"{pct(g('forbid', 0))} forbid, {pct(g('default deny', 0))} default deny, "
+        f"{pct(g('with evaluation errors', 0))} with evaluation errors; rejected (kinds compared): "
+        f"{g('requests rejected', 0)} requests, {g('policies rejected', 0)} policy sets, "
+        f"{g('links rejected', 0)} link sets, {g('entities rejected', 0)} entity sets, "
+        f"{g('schema rejected', 0)} schemas; {g('mismatching cases', 0)} mismatching cases"
+    )
+
+
+def mix_problems(stats: Mapping[str, int]) -> list[str]:
+    """The thresholds of MIX_THRESHOLDS the run missed (empty when the mix is fine)."""
+    out = []
+    for name, (num, den, minimum) in MIX_THRESHOLDS.items():
+        n, d = _count(stats, num), _count(stats, den)
+        if n < minimum * d:
+            out.append(f"{name}: {n} of {d} {den} ({100 * n / max(d, 1):.1f}%), want >= {100 * minimum:.0f}%")
+    return out
 
 
 def run_profile(
@@ -79,7 +132,7 @@ def run_profile(
         suppress_health_check=list(HealthCheck),
         print_blob=False,
     )
-    @given(cases(profile))
+    @given(schema_cases(SCHEMA) if profile is SCHEMA else cases(profile))
     def body(case: Case) -> None:
         record(result, case)
 
@@ -96,7 +149,7 @@ def report(result: RunResult, minimize_seconds: float = 30.0, max_groups: int = 
         f"{result.stats['cases']} cases, {result.n_mismatching_cases} mismatching; "
         f"{len(result.mismatches)} distinct mismatch signatures:"
     ]
-    priority = {"answer": 0, "crash": 1, "policies": 2, "links": 3, "entities": 4, "request": 5}
+    priority = {"answer": 0, "crash": 1, "schema": 2, "policies": 3, "links": 4, "entities": 5, "request": 6}
     ordered = sorted(
         result.mismatches.items(), key=lambda kv: (priority.get(str(kv[0][0]), 9), -result.counts[kv[0]])
     )
@@ -117,4 +170,4 @@ def report(result: RunResult, minimize_seconds: float = 30.0, max_groups: int = 
     return "\n\n".join(out)
 
 
-__all__ = ["PROFILES", "RunResult", "record", "report", "run_profile"]
+__all__ = ["PROFILES", "SHARES", "RunResult", "mix_line", "mix_problems", "record", "report", "run_profile"]

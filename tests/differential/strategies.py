@@ -351,6 +351,11 @@ class Case:
     # hand-written inputs (tests/differential/test_edge_cases.py) bypass the structure
     raw_policies: str | None = None
     raw_entities: str | None = None
+    # a schema (JSON) both engines validate entities and requests against
+    schema: dict[str, Any] | None = None
+
+    def schema_json(self) -> str | None:
+        return None if self.schema is None else json.dumps(self.schema, ensure_ascii=False)
 
     def entities_json(self) -> str:
         """The entity data as JSON text (what both engines are given)."""
@@ -386,7 +391,7 @@ class Case:
     def __repr__(self) -> str:
         return (
             f"Case(policies={self.policy_text()!r}, links={json.dumps(self.link_dicts())}, "
-            f"entities={self.entities_json()}, "
+            f"entities={self.entities_json()}, schema={self.schema_json()}, "
             f"requests={json.dumps(self.wire_requests(), ensure_ascii=False)})"
         )
 

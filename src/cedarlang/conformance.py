@@ -140,8 +140,11 @@ def validate_entity(entity: Entity, schema: Schema) -> None:
             problem = type_mismatch(value, decl.tags, schema)
             if problem:
                 raise EntitiesError(f"entity `{uid}`, tag `{key}`: {problem}")
+    # as Rust (`validate_entity_ancestors`): a parent may be of any type the schema lets
+    # this type be in transitively, not only of a type in its `memberOfTypes`
+    allowed = schema.entity_type_ancestors(uid.type)
     for parent in entity.parents:
-        if parent.type not in decl.member_of_types:
+        if parent.type not in allowed:
             raise EntitiesError(
                 f"entity `{uid}` has parent `{parent}`, but `{uid.type}` entities cannot be in "
                 f"`{parent.type}` entities according to the schema"

@@ -340,12 +340,8 @@ TRANSITIVE_SCHEMA = {
 
 # Rust checks every ancestor's type against `allowed_parent_types()`, "transitively
 # closed, so it's actually `allowed_ancestor_types()`" (cedar-policy-core/src/entities/
-# conformance.rs, validate_entity_ancestors).  Strict: fix the engine, then drop the mark.
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: cedarlang checks a parent's type against the direct memberOfTypes, "
-    "Rust against their transitive closure (User in Team in Org: a User may have an Org parent)",
-)
+# conformance.rs, validate_entity_ancestors): User in Team in Org, so a User may have an
+# Org parent.
 def test_schema_transitive_parent_type() -> None:
     entities = [
         {"uid": {"type": "User", "id": "alice"}, "attrs": {}, "parents": [{"type": "Org", "id": "o"}]}

@@ -164,3 +164,36 @@ def test_invalid_requests_are_rejected_clearly(
     for needle in mentions:
         assert needle in message, f"{label}: {message!r} should mention {needle!r}"
     assert rust_rejects_request(request_), f"Rust accepts the {label} case"
+
+
+HIERARCHY = cedarlang.Schema.from_str(
+    "entity Org; entity Team in [Org]; entity User in [Team]; entity Doc;"
+    "action view appliesTo { principal: User, resource: Org };"
+)
+
+
+@pytest.mark.parametrize(
+    ("parent_type", "accepted"),
+    [("Team", True), ("Org", True), ("Doc", False), ("User", False)],
+)
+def test_a_parent_may_have_any_type_allowed_transitively(parent_type: str, accepted: bool) -> None:
+    """Rust checks parents against the transitive closure of ``memberOfTypes``
+    (cedar-policy-core/src/entities/conformance.rs, ``validate_entity_ancestors``)."""
+    data = [
+        {"uid": {"type": "User", "id": "alice"}, "attrs": {}, "parents": [{"type": parent_type, "id": "p"}]}
+    ]
+    rust_accepts = True
+    try:
+        cedarpy.Entities.from_json_str(json.dumps(data), schema=HIERARCHY.to_json_str())
+    except Exception:
+        rust_accepts = False
+    assert rust_accepts == accepted
+    if accepted:
+        entities = cedarlang.Entities.from_json(data, schema=HIERARCHY)
+        assert (
+            cedarlang.EntityUid(parent_type, "p")
+            in entities.get(cedarlang.EntityUid("User", "alice")).parents
+        )
+    else:
+        with pytest.raises(cedarlang.EntitiesError, match=f"cannot be in `{parent_type}` entities"):
+            cedarlang.Entities.from_json(data, schema=HIERARCHY)

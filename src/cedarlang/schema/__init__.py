@@ -73,6 +73,7 @@ class Schema:
     __slots__ = (
         "_action_ancestors",
         "_action_descendants",
+        "_entity_ancestors",
         "_entity_descendants",
         "_fragment",
         "actions",
@@ -94,6 +95,7 @@ class Schema:
         self._action_ancestors: dict[EntityUid, frozenset[EntityUid]] | None = None
         self._action_descendants: dict[EntityUid, frozenset[EntityUid]] | None = None
         self._entity_descendants: dict[str, frozenset[str]] | None = None
+        self._entity_ancestors: dict[str, frozenset[str]] | None = None
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -210,10 +212,9 @@ class Schema:
 
     def entity_type_ancestors(self, name: str) -> frozenset[str]:
         """Entity types that a ``name`` entity can (transitively) be a member of."""
-        decl = self.entity_types.get(name)
-        if decl is None:
-            return frozenset()
-        return frozenset(n for n in self.entity_types if name in self.entity_type_descendants(n))
+        if self._entity_ancestors is None:
+            self._entity_ancestors = _closure({n: et.member_of_types for n, et in self.entity_types.items()})
+        return self._entity_ancestors.get(name, frozenset())
 
     def action_entities(self) -> list[tuple[EntityUid, frozenset[EntityUid]]]:
         """Each declared action with its transitive ancestor action groups."""

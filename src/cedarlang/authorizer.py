@@ -70,7 +70,7 @@ class Request:
         principal: UidLike,
         action: UidLike,
         resource: UidLike,
-        context: Mapping[str, Any] | Record | None = None,
+        context: Mapping[str, Any] | Record | str | bytes | None = None,
         schema: Schema | None = None,
     ) -> None:
         self.principal = to_uid(principal, "principal")

@@ -64,7 +64,7 @@ def our_answers(policies: str, entities: list[dict[str, Any]], request: dict[str
         ("compiled list", cedarlang.Authorizer(), list(policy_set)),
         ("interpreter", cedarlang.Authorizer(interpret=True), policy_set),
     ):
-        response = authorizer.is_authorized(req, given, store)  # type: ignore[arg-type]
+        response = authorizer.is_authorized(req, given, store)
         answers[name] = (
             response.decision.value,
             frozenset(response.reasons),

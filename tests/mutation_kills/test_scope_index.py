@@ -43,7 +43,7 @@ ENTITIES: list[dict[str, Any]] = [
 # u2 and every entity not listed above are missing from the store: `in` is then false
 PRINCIPALS = [*USERS, GROUPS[0], 'User::"ghost"']
 RESOURCES = [*DOCS, FOLDERS[0], 'Doc::"ghost"']
-REQUESTS = [
+REQUESTS: list[dict[str, Any]] = [
     {"principal": p, "action": a, "resource": r, "context": {}}
     for p in PRINCIPALS
     for a in ACTIONS[:3]

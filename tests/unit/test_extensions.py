@@ -33,7 +33,8 @@ from cedarlang.extensions import (
     IPAddr,
     construct,
 )
-from cedarlang.values import I64_MAX, I64_MIN, quote_string, type_name
+from cedarlang.lexical import quote as quote_string
+from cedarlang.values import I64_MAX, I64_MIN, type_name
 
 from .._shared import conformance_dir
 

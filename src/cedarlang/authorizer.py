@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -105,8 +104,6 @@ def _context(context: Any, schema: Schema | None, action: EntityUid) -> Record:
             raise RequestError("context must be a record (a JSON object)")
         expected = schema.context_type(action) if schema is not None else None
         value = value_from_json(dict(context), expected, "context")
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise RequestError(f"context is not valid JSON: {err}") from None
     except JsonValueError as err:
         raise RequestError(str(err)) from None
     except RecursionError:

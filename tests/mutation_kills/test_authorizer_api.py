@@ -137,7 +137,7 @@ def test_empty_contexts(context: object) -> None:
     [
         ("[1, 2]", "context must be a record"),
         ("{nope", "context is not valid JSON"),
-        (b"\xff\xfe", "context is not valid JSON"),
+        (b"\xff\xfe", "context is not valid UTF-8"),
         ([("flag", True)], "context must be a record"),
         ('{"a": {"__extn": {"fn": "nope", "arg": "1"}}}', ""),
         ("[" * 100_000 + "]" * 100_000, ""),

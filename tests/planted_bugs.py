@@ -60,9 +60,9 @@ BUGS: tuple[Bug, ...] = (
         "`like` treats an escaped `\\*` as a wildcard",
         (
             (
-                "lexer.py",
-                '        if pattern and esc in "xu" and buf[-1] == "*":',
-                '        if pattern and esc in "xu*" and buf[-1] == "*":',
+                "lexical.py",
+                '        elif esc == "*" and pattern:\n            buf.append("*")\n            i += 2\n            continue\n',
+                '        elif esc == "*" and pattern:\n            i, decoded = start + 2, "*"\n',
             ),
         ),
     ),

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Final
 from ..errors import ExtensionError
 from ..lexical import quote as quote_string
 from ..values import I64_MAX, I64_MIN
+from ._value import ExtensionValue
 
 DATETIME_EXTENSION_NAME: Final = "datetime"
 DURATION_CONSTRUCTOR_NAME: Final = "duration"
@@ -112,7 +113,7 @@ def parse_duration(text: str) -> int:
     return ms
 
 
-class Duration:
+class Duration(ExtensionValue):
     """A Cedar ``duration`` value: a signed number of milliseconds (an ``i64``).
 
     ``src`` is the constructor argument the value was built from, if any; like
@@ -120,12 +121,12 @@ class Duration:
     computed duration is written ``duration("<ms>ms")``.
     """
 
-    __slots__ = ("_src", "ms")
+    __slots__ = ("ms",)
 
     cedar_type: ClassVar[str] = "duration"
+    constructor: ClassVar[str] = "duration"
 
     ms: int
-    _src: str | None
 
     def __init__(self, ms: int, src: str | None = None) -> None:
         if not _in_i64(ms):
@@ -138,17 +139,11 @@ class Duration:
         """``duration(text)``; raises :class:`ExtensionError` for a bad literal."""
         return cls(parse_duration(text), text)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Duration is immutable")
-
     def __reduce__(self) -> tuple[Any, ...]:
         return (Duration, (self.ms, self._src))
 
     def __eq__(self, other: object) -> bool:
         return type(other) is Duration and self.ms == other.ms
-
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
 
     def __hash__(self) -> int:
         return hash((Duration, self.ms))
@@ -173,26 +168,9 @@ class Duration:
             return NotImplemented
         return self.ms >= other.ms
 
-    def __repr__(self) -> str:
-        return f"Duration({self.source!r})"
-
-    def __str__(self) -> str:
-        return self.to_cedar()
-
-    @property
-    def source(self) -> str:
-        """The constructor argument, or ``"<ms>ms"`` for a computed duration."""
-        return self._src if self._src is not None else self.canonical()
-
     def canonical(self) -> str:
         """Rust's ``Display`` for durations: ``"<ms>ms"``."""
         return f"{self.ms}ms"
-
-    def to_cedar(self) -> str:
-        return f"duration({quote_string(self.source)})"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"__extn": {"fn": "duration", "arg": self.source}}
 
     # Cedar methods (Rust's `/` truncates toward zero) -----------------------
 

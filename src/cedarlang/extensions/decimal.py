@@ -13,8 +13,8 @@ import re
 from typing import Any, ClassVar, Final
 
 from ..errors import ExtensionError
-from ..lexical import quote as quote_string
 from ..values import I64_MAX, I64_MIN
+from ._value import ExtensionValue
 
 EXTENSION_NAME: Final = "decimal"
 NUM_DIGITS: Final = 4
@@ -77,19 +77,19 @@ def canonical_text(value: int) -> str:
     return f"{sign}{whole}.{frac:04d}"
 
 
-class Decimal:
+class Decimal(ExtensionValue):
     """A Cedar ``decimal`` value, stored as an ``i64`` scaled by ``10^4``.
 
     ``src`` is the constructor argument the value was built from; like Rust,
     it is what :meth:`to_cedar` and :meth:`to_json` write back out.
     """
 
-    __slots__ = ("_src", "value")
+    __slots__ = "value"
 
     cedar_type: ClassVar[str] = "decimal"
+    constructor: ClassVar[str] = "decimal"
 
     value: int
-    _src: str | None
 
     def __init__(self, value: int, src: str | None = None) -> None:
         if value < I64_MIN or value > I64_MAX:
@@ -102,41 +102,18 @@ class Decimal:
         """``decimal(text)``; raises :class:`ExtensionError` for a bad literal."""
         return cls(parse_decimal(text), text)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Decimal is immutable")
-
     def __reduce__(self) -> tuple[Any, ...]:
         return (Decimal, (self.value, self._src))
 
     def __eq__(self, other: object) -> bool:
         return type(other) is Decimal and self.value == other.value
 
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
-
     def __hash__(self) -> int:
         return hash((Decimal, self.value))
-
-    def __repr__(self) -> str:
-        return f"Decimal({self.source!r})"
-
-    def __str__(self) -> str:
-        return self.to_cedar()
-
-    @property
-    def source(self) -> str:
-        """The constructor argument (the canonical text if there was none)."""
-        return self._src if self._src is not None else canonical_text(self.value)
 
     def canonical(self) -> str:
         """The value with exactly four fractional digits, e.g. ``"1.2300"``."""
         return canonical_text(self.value)
-
-    def to_cedar(self) -> str:
-        return f"decimal({quote_string(self.source)})"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"__extn": {"fn": "decimal", "arg": self.source}}
 
     # Cedar methods --------------------------------------------------------
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Final
 
 from ..errors import ExtensionError
-from ..lexical import quote as quote_string
+from ._value import ExtensionValue
 
 EXTENSION_NAME: Final = "ipaddr"
 
@@ -240,21 +240,21 @@ def format_address(is_v4: bool, addr: int) -> str:
     return f"{left}::{right}"
 
 
-class IPAddr:
+class IPAddr(ExtensionValue):
     """A Cedar ``ipaddr`` value: an address (as an int) with a prefix length.
 
     ``src`` is the constructor argument the value was built from; like Rust,
     it is what :meth:`to_cedar` and :meth:`to_json` write back out.
     """
 
-    __slots__ = ("_src", "addr", "is_v4", "prefix")
+    __slots__ = ("addr", "is_v4", "prefix")
 
     cedar_type: ClassVar[str] = "ipaddr"
+    constructor: ClassVar[str] = "ip"
 
     is_v4: bool
     addr: int
     prefix: int
-    _src: str | None
 
     def __init__(self, is_v4: bool, addr: int, prefix: int, src: str | None = None) -> None:
         if not 0 <= addr <= (_V4_MAX if is_v4 else _V6_MAX):
@@ -272,9 +272,6 @@ class IPAddr:
         is_v4, addr, prefix = parse_ip(text)
         return cls(is_v4, addr, prefix, text)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("IPAddr is immutable")
-
     def __reduce__(self) -> tuple[Any, ...]:
         return (IPAddr, (self.is_v4, self.addr, self.prefix, self._src))
 
@@ -286,32 +283,12 @@ class IPAddr:
             and self.is_v4 == other.is_v4
         )
 
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
-
     def __hash__(self) -> int:
         return hash((IPAddr, self.is_v4, self.addr, self.prefix))
-
-    def __repr__(self) -> str:
-        return f"IPAddr({self.source!r})"
-
-    def __str__(self) -> str:
-        return self.to_cedar()
-
-    @property
-    def source(self) -> str:
-        """The constructor argument (the canonical text if there was none)."""
-        return self._src if self._src is not None else self.canonical()
 
     def canonical(self) -> str:
         """``address/prefix`` as Rust's ``Display`` writes it."""
         return f"{format_address(self.is_v4, self.addr)}/{self.prefix}"
-
-    def to_cedar(self) -> str:
-        return f"ip({quote_string(self.source)})"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"__extn": {"fn": "ip", "arg": self.source}}
 
     # Cedar methods --------------------------------------------------------
 

@@ -212,7 +212,7 @@ def _call_from_json(call: dict[str, Any], where: str) -> Value:
     try:
         return function.impl(*args)
     except ExtensionError as err:
-        raise JsonValueError(f"in {where}: {err.message}") from None
+        raise JsonValueError(f"in {where}: {err.detail}") from None
 
 
 def _typed_value(data: Any, expected: SchemaType, where: str) -> Value:
@@ -264,7 +264,7 @@ def _typed_extension(data: Any, expected: ExtensionType, where: str) -> Value:
         try:
             value = construct(expected.name, data)
         except ExtensionError as err:
-            raise JsonValueError(f"in {where}: {err}") from None
+            raise JsonValueError(f"in {where}: {err.detail}") from None
     else:
         raise _mismatch(where, expected.name, data)
     cls = EXTENSION_TYPES.get(expected.name)

@@ -124,11 +124,18 @@ class EvaluationError(CedarError):
 class ExtensionError(EvaluationError):
     """An extension function failed (bad ``decimal``/``ip``/``datetime`` literal, overflow...).
 
-    ``extension_name`` is the name Rust reports in "error while evaluating `<name>` extension
-    function: <message>" (``decimal``, ``ipaddr``, ``datetime``, ``duration``, ``offset``,
-    ``durationSince``, ``toDate``).
+    Rust's ``FailedExtensionFunctionExecution`` (cedar-policy-core/src/evaluator/err.rs):
+    ``message`` is its display, "error while evaluating `<extension_name>` extension
+    function: <detail>"; ``extension_name`` is ``decimal``, ``ipaddr``, ``datetime``,
+    ``duration``, ``offset``, ``durationSince`` or ``toDate``, and ``detail`` the
+    extension's own message.
     """
 
-    def __init__(self, message: str, help: str | None = None, *, extension_name: str) -> None:
+    def __init__(self, detail: str, help: str | None = None, *, extension_name: str) -> None:
         self.extension_name = extension_name
-        super().__init__("ExtensionFunctionError", message, help)
+        self.detail = detail
+        super().__init__(
+            "FailedExtensionFunctionExecution",
+            f"error while evaluating `{extension_name}` extension function: {detail}",
+            help,
+        )

@@ -30,9 +30,25 @@ class EntityStore(Protocol):
 
 
 _ANY_ENTITY = "(entity of type `any_entity_type`)"
+_SET_OR_ENTITY = ("set", _ANY_ENTITY)
+_RECORD_OR_ENTITY = ("record", _ANY_ENTITY)
+# Rust's `valid_comparison_op_types`: long, then the extension types with operator
+# overloading in the order they are registered (cedar-policy-core/src/evaluator.rs).
+_COMPARABLE = ("long", Datetime.cedar_type, Duration.cedar_type)
+# Its advice lists them sorted by Rust's `Type` order (`Long` before `Extension`), the same order.
+_COMPARABLE_HELP = f"Only types {', '.join(_COMPARABLE)} support comparison"
+# Rust's advice when the left of `in` is not an entity, by the type of its right.
+_IN_HELP: dict[type, str] = {
+    CedarSet: "`in` is for checking the entity hierarchy; use `.contains()` to test set membership",
+    Record: "`in` is for checking the entity hierarchy; use `has` to test if a record has a key",
+}
 
 
-def type_error(expected: str, value: Value, help: str | None = None) -> EvaluationError:
+def type_error(expected: str | tuple[str, ...], value: Value, help: str | None = None) -> EvaluationError:
+    """Rust's ``TypeError`` display (cedar-policy-core/src/evaluator/err.rs): one expected
+    type reads "expected X", several read "expected one of [X, Y]"."""
+    if type(expected) is not str:
+        expected = expected[0] if len(expected) == 1 else f"one of [{', '.join(expected)}]"
     return EvaluationError("TypeError", f"type error: expected {expected}, got {type_name(value)}", help)
 
 
@@ -114,14 +130,27 @@ def ne(a: Value, b: Value) -> bool:
 
 
 def _comparable(a: Value, b: Value) -> None:
+    """Rust's ``binary_relation`` for ``<``/``<=``: two longs, or two values of one extension
+    type with operator overloading; otherwise its type error, checked in Rust's order."""
     ta, tb = type(a), type(b)
     if ta is int and tb is int:
         return
     if ta is tb and (ta is Datetime or ta is Duration):
         return
-    if ta is not int and ta is not Datetime and ta is not Duration:
-        raise type_error("long, datetime or duration", a)
-    raise type_error(type_name(a), b)
+    raise _comparison_error(a, b)
+
+
+def _comparison_error(a: Value, b: Value) -> EvaluationError:
+    ta, tb = type(a), type(b)
+    if ta is int:
+        return type_error("long", b)
+    if tb is int:
+        return type_error("long", a)
+    if ta is Datetime or ta is Duration:
+        return type_error(type_name(a), b)
+    if tb is Datetime or tb is Duration:
+        return type_error(type_name(b), a)
+    return type_error(_COMPARABLE, a, _COMPARABLE_HELP)
 
 
 def lt(a: Value, b: Value) -> bool:
@@ -145,7 +174,9 @@ def ge(a: Value, b: Value) -> bool:
 
 
 def in_(entities: EntityStore, a: Value, b: Value) -> bool:
-    uid = expect_entity(a)
+    if type(a) is not EntityUid:
+        raise type_error(_ANY_ENTITY, a, _IN_HELP.get(type(b)))
+    uid = a
     tb = type(b)
     if tb is EntityUid:
         if uid == b:
@@ -161,7 +192,7 @@ def in_(entities: EntityStore, a: Value, b: Value) -> bool:
             return False
         ancestors = entity.ancestors
         return any(t in ancestors for t in targets)
-    raise type_error("set or (entity of type `any_entity_type`)", b)
+    raise type_error(_SET_OR_ENTITY, b)
 
 
 def contains(a: Value, b: Value) -> bool:
@@ -205,7 +236,7 @@ def get_attr(entities: EntityStore, value: Value, attr: str) -> Value:
             raise EvaluationError(
                 "EntityAttrDoesNotExist", f"`{value}` does not have the attribute `{attr}`"
             ) from None
-    raise type_error("one of [record, (entity of type `any_entity_type`)]", value)
+    raise type_error(_RECORD_OR_ENTITY, value)
 
 
 def has_attr(entities: EntityStore, value: Value, attr: str) -> bool:
@@ -215,7 +246,7 @@ def has_attr(entities: EntityStore, value: Value, attr: str) -> bool:
     if t is EntityUid:
         entity = entities.get(value)
         return entity is not None and attr in entity.attrs
-    raise type_error("one of [record, (entity of type `any_entity_type`)]", value)
+    raise type_error(_RECORD_OR_ENTITY, value)
 
 
 def get_tag(entities: EntityStore, value: Value, key: Value) -> Value:

@@ -78,19 +78,17 @@ def test_literal_folding_and_collections(expr: str) -> None:
     assert_same_as_rust(when(expr))
 
 
-# Calls on literals that fail are left to run time, where they err. cedarlang's message
-# lacks Rust's "error while evaluating `<name>` extension function: " prefix (reported).
-FAILING_CALLS = ['ip("300.0.0.1") == ip("1.1.1.1")', 'decimal("1.23456") == decimal("1.0")']
+# Calls on literals that fail are left to run time, where they err with Rust's message.
+FAILING_CALLS = [
+    'ip("300.0.0.1") == ip("1.1.1.1")',
+    'decimal("1.23456") == decimal("1.0")',
+    'datetime("2024-13-01") == datetime("2024-01-01")',
+    'duration("1x") == duration("1h")',
+]
 
 
 @pytest.mark.parametrize("expr", FAILING_CALLS)
 def test_failing_literal_calls_err_at_run_time(expr: str) -> None:
-    assert_same_as_rust(when(expr), messages=False)
-
-
-@pytest.mark.xfail(strict=True, reason="extension error messages lack Rust's prefix")
-@pytest.mark.parametrize("expr", FAILING_CALLS)
-def test_failing_literal_calls_messages(expr: str) -> None:
     assert_same_as_rust(when(expr))
 
 

@@ -28,6 +28,7 @@ from cedarlang.ast import (
     Var,
 )
 from cedarlang.evaluator import Interpreter
+from cedarlang.parser import parse_expression
 from cedarlang.values import EntityUid, Record
 
 from .exact import DEFAULT_ENTITIES, DEFAULT_REQUEST, assert_same_as_rust, when
@@ -45,6 +46,11 @@ CASES = [
     ("{a: 1}.b == 1", "RecordAttrDoesNotExist"),
     ('principal.getTag("v") == 1', "EntityTagDoesNotExist"),
     ('ip("1.1.1.1", "x").isLoopback()', "WrongNumArguments"),
+    ('ip("nope").isLoopback()', "FailedExtensionFunctionExecution"),
+    ('decimal("1.23456") == decimal("1.0")', "FailedExtensionFunctionExecution"),
+    ('datetime("x") < datetime("2024-01-01")', "FailedExtensionFunctionExecution"),
+    ('"a" < 1', "TypeError"),
+    ("principal in 1", "TypeError"),
 ]
 
 
@@ -59,6 +65,28 @@ def test_error_kind(expr: str, kind: str) -> None:
     for authorizer in (cedarlang.Authorizer(), cedarlang.Authorizer(interpret=True)):
         response = authorizer.is_authorized(request, policies, entities)
         assert [(e.policy_id, e.kind) for e in response.errors] == [("policy0", kind)]
+
+
+HELP = [
+    ('"a" < "b"', "Only types long, datetime, duration support comparison"),
+    (
+        "1 in [principal]",
+        "`in` is for checking the entity hierarchy; use `.contains()` to test set membership",
+    ),
+    ("1 in {a: 1}", "`in` is for checking the entity hierarchy; use `has` to test if a record has a key"),
+    ('1 in User::"alice"', None),
+]
+
+
+@pytest.mark.parametrize(("expr", "help"), HELP)
+def test_type_error_advice(expr: str, help: str | None) -> None:
+    """Rust's ``TypeError`` advice (cedar-policy-core/src/evaluator.rs), set by :mod:`cedarlang.ops`."""
+    assert_same_as_rust(when(expr))
+    alice = EntityUid("User", "alice")
+    interpreter = Interpreter(alice, alice, alice, Record(), cedarlang.Entities.from_json(DEFAULT_ENTITIES))
+    with pytest.raises(cedarlang.EvaluationError) as err:
+        interpreter.evaluate(parse_expression(expr))
+    assert (err.value.kind, err.value.help) == ("TypeError", help)
 
 
 def test_unknown_extension_function() -> None:

@@ -325,6 +325,20 @@ Expr: TypeAlias = (
 """An expression: one of the node classes (``IntLiteralTooLarge`` never leaves the parser)."""
 
 
+def chain_operands(expr: And | Or) -> list[Expr]:
+    """The operands of a left-nested ``&&`` (or ``||``) chain, in evaluation order, found by
+    a loop (a long chain is a deep tree)."""
+    kind = type(expr)
+    operands: list[Expr] = []
+    node: Expr = expr
+    while isinstance(node, (And, Or)) and type(node) is kind:
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
+    operands.reverse()
+    return operands
+
+
 def has_path(target: Expr, path: list[str] | tuple[str, ...], span: Span | None = None) -> Expr:
     """``e has a.b.c`` as Rust desugars it: ``e has a && e.a has b && e.a.b has c``."""
     result: Expr = HasAttr(target, path[0], span)

@@ -82,19 +82,6 @@ _UNARY_HELPERS: Final = {UnaryOp.NOT: "_not", UnaryOp.NEG: "_neg", UnaryOp.IS_EM
 _VARIABLES: Final = {"principal": "p", "action": "a", "resource": "r", "context": "c"}
 
 
-def chain(expr: ast.And | ast.Or) -> list[Expr]:
-    """The operands of a left-nested ``&&`` or ``||`` chain, in evaluation order."""
-    kind = type(expr)
-    operands: list[Expr] = []
-    node: Expr = expr
-    while isinstance(node, (ast.And, ast.Or)) and type(node) is kind:
-        operands.append(node.right)
-        node = node.left
-    operands.append(node)
-    operands.reverse()
-    return operands
-
-
 def expr_depth(expr: Expr) -> int:
     """How deeply the generated code for ``expr`` nests (``&&``/``||`` chains are flat)."""
     deepest = 0
@@ -104,7 +91,7 @@ def expr_depth(expr: Expr) -> int:
         deepest = max(deepest, depth)
         if depth > MAX_COMPILED_DEPTH:
             break
-        children = chain(node) if isinstance(node, (ast.And, ast.Or)) else node.children()
+        children = ast.chain_operands(node) if isinstance(node, (ast.And, ast.Or)) else node.children()
         stack.extend((child, depth + 1) for child in children)
     return deepest
 
@@ -171,9 +158,9 @@ class _CodeGen:
             case ast.Var():
                 return _VARIABLES[e.name]
             case ast.And():
-                return "(" + " and ".join(self.boolean(x) for x in chain(e)) + ")"
+                return "(" + " and ".join(self.boolean(x) for x in ast.chain_operands(e)) + ")"
             case ast.Or():
-                return "(" + " or ".join(self.boolean(x) for x in chain(e)) + ")"
+                return "(" + " or ".join(self.boolean(x) for x in ast.chain_operands(e)) + ")"
             case ast.If():
                 cond, then, else_ = self.boolean(e.cond), self.gen(e.then), self.gen(e.else_)
                 return f"({then} if {cond} else {else_})"

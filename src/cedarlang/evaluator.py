@@ -70,19 +70,6 @@ def _receiver(e: _Member) -> Expr:
             assert_never(e)
 
 
-def _left_spine(expr: ast.And | ast.Or) -> list[Expr]:
-    """The operands of a left-nested ``&&`` (or ``||``) chain, in evaluation order."""
-    kind = type(expr)
-    operands: list[Expr] = []
-    node: Expr = expr
-    while isinstance(node, (ast.And, ast.Or)) and type(node) is kind:
-        operands.append(node.right)
-        node = node.left
-    operands.append(node)
-    operands.reverse()
-    return operands
-
-
 class Interpreter:
     """Evaluates expressions against one request and an entity store."""
 
@@ -192,10 +179,10 @@ class Interpreter:
 
     def _and(self, e: ast.And) -> Value:
         # a left-nested chain `a && b && c` is evaluated in a loop, not recursively
-        return all(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e))
+        return all(ops.expect_bool(self._eval(operand)) for operand in ast.chain_operands(e))
 
     def _or(self, e: ast.Or) -> Value:
-        return any(ops.expect_bool(self._eval(operand)) for operand in _left_spine(e))
+        return any(ops.expect_bool(self._eval(operand)) for operand in ast.chain_operands(e))
 
     def _binary(self, op: BinaryOp, left: Value, right: Value) -> Value:
         if op is BinaryOp.IN:

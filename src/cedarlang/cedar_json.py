@@ -217,20 +217,19 @@ def _call_from_json(call: dict[str, Any], where: str) -> Value:
 
 def _typed_value(data: Any, expected: SchemaType, where: str) -> Value:
     t = type(expected)
-    if t is EntityRefType:
-        uid = _implicit_uid(data, where)
-        return uid
-    if t is ExtensionType:
-        return _typed_extension(data, expected, where)  # type: ignore[arg-type]
-    if t is SetType:
+    if isinstance(expected, EntityRefType):
+        return _implicit_uid(data, where)
+    if isinstance(expected, ExtensionType):
+        return _typed_extension(data, expected, where)
+    if isinstance(expected, SetType):
         if type(data) is not list:
             raise _mismatch(where, "a set", data)
-        element = expected.element  # type: ignore[attr-defined]
+        element = expected.element
         return CedarSet(_typed_value(v, element, where) for v in data)
-    if t is RecordType:
+    if isinstance(expected, RecordType):
         if type(data) is not dict:
             raise _mismatch(where, "a record", data)
-        attributes = expected.attributes  # type: ignore[attr-defined]
+        attributes = expected.attributes
         out = Record()
         for key, raw in data.items():
             attr = attributes.get(key)

@@ -26,35 +26,33 @@ if TYPE_CHECKING:
 
 def type_mismatch(value: Value, expected: SchemaType, schema: Schema) -> str | None:
     """Why ``value`` does not have type ``expected`` (``None`` if it does)."""
-    t = type(expected)
-    if t is BoolType:
-        return None if type(value) is bool else f"expected a Bool, got {type_name(value)}"
-    if t is LongType:
-        return None if type(value) is int else f"expected a Long, got {type_name(value)}"
-    if t is StringType:
-        return None if type(value) is str else f"expected a String, got {type_name(value)}"
-    if t is EntityRefType:
-        name = expected.name  # type: ignore[attr-defined]
-        if type(value) is not EntityUid or value.type != name:
-            return f"expected an entity of type `{name}`, got {type_name(value)}"
-        return _enum_problem(value, schema)
-    if t is ExtensionType:
-        cls = EXTENSION_TYPES.get(expected.name)  # type: ignore[attr-defined]
-        if type(value) is not cls:
-            return f"expected {expected.name}, got {type_name(value)}"  # type: ignore[attr-defined]
-        return None
-    if t is SetType:
-        if type(value) is not CedarSet:
-            return f"expected a Set, got {type_name(value)}"
-        for item in value:
-            problem = type_mismatch(item, expected.element, schema)  # type: ignore[attr-defined]
-            if problem:
-                return f"in a set element: {problem}"
-        return None
-    if t is RecordType:
-        if type(value) is not Record:
-            return f"expected a record, got {type_name(value)}"
-        return record_mismatch(value, expected, schema)  # type: ignore[arg-type]
+    match expected:
+        case BoolType():
+            return None if type(value) is bool else f"expected a Bool, got {type_name(value)}"
+        case LongType():
+            return None if type(value) is int else f"expected a Long, got {type_name(value)}"
+        case StringType():
+            return None if type(value) is str else f"expected a String, got {type_name(value)}"
+        case EntityRefType(name=name):
+            if type(value) is not EntityUid or value.type != name:
+                return f"expected an entity of type `{name}`, got {type_name(value)}"
+            return _enum_problem(value, schema)
+        case ExtensionType(name=name):
+            if type(value) is not EXTENSION_TYPES.get(name):
+                return f"expected {name}, got {type_name(value)}"
+            return None
+        case SetType(element=element):
+            if type(value) is not CedarSet:
+                return f"expected a Set, got {type_name(value)}"
+            for item in value:
+                problem = type_mismatch(item, element, schema)
+                if problem:
+                    return f"in a set element: {problem}"
+            return None
+        case RecordType():
+            if type(value) is not Record:
+                return f"expected a record, got {type_name(value)}"
+            return record_mismatch(value, expected, schema)
     return None
 
 

@@ -9,13 +9,16 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import cedarpy
 
 import cedarlang
 
 from .strategies import Case, Node
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 ERR_RE = re.compile(r"error while evaluating policy `([^`]*)`: ")
 
@@ -195,9 +198,10 @@ def run_cedarpy(case: Case) -> Result:
             except (ValueError, KeyError) as err:
                 res.links = _rejected("rust", "links", str(err))
     schema: Any = None
-    if case.schema is not None:
+    schema_text = case.schema_json()
+    if schema_text is not None:
         try:
-            schema = cedarpy.Schema.from_json_str(case.schema_json())
+            schema = cedarpy.Schema.from_json_str(schema_text)
         except ValueError as err:
             res.schema = _rejected("rust", "schema", str(err))
     try:
@@ -253,10 +257,10 @@ def run_cedarpy(case: Case) -> Result:
     return res
 
 
-def _cl(fn: Callable[[], Any]) -> Any:
-    """Call into cedarlang, turning non-CedarError exceptions into a Crash."""
+def _cl(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Call ``fn(*args, **kwargs)`` in cedarlang, turning non-CedarError exceptions into a Crash."""
     try:
-        return fn()
+        return fn(*args, **kwargs)
     except cedarlang.CedarError:
         raise
     except RecursionError as err:
@@ -268,26 +272,27 @@ def _cl(fn: Callable[[], Any]) -> Any:
 def run_cedarlang(case: Case) -> Result:
     res = Result()
     try:
-        ps = _cl(lambda: cedarlang.PolicySet.from_str(case.policy_text()))
+        ps = _cl(cedarlang.PolicySet.from_str, case.policy_text())
     except cedarlang.CedarError as err:
         res.policies = _rejected("python", "policies", f"{type(err).__name__}: {err}")
         ps = cedarlang.PolicySet.from_str("")
     else:
         for link in case.link_dicts():
             try:
-                _cl(lambda link=link, ps=ps: ps.link(link["template_id"], link["new_id"], link["values"]))
+                _cl(ps.link, link["template_id"], link["new_id"], link["values"])
             except cedarlang.CedarError as err:
                 res.links = _rejected("python", "links", f"{type(err).__name__}: {err}")
                 ps = cedarlang.PolicySet.from_str("")
                 break
     schema: cedarlang.Schema | None = None
-    if case.schema is not None:
+    schema_text = case.schema_json()
+    if schema_text is not None:
         try:
-            schema = _cl(lambda: cedarlang.Schema.from_json(case.schema_json() or ""))
+            schema = _cl(cedarlang.Schema.from_json, schema_text)
         except cedarlang.CedarError as err:
             res.schema = _rejected("python", "schema", f"{type(err).__name__}: {err}")
     try:
-        es = _cl(lambda: cedarlang.Entities.from_json(case.entities_json(), schema=schema))
+        es = _cl(cedarlang.Entities.from_json, case.entities_json(), schema=schema)
     except cedarlang.CedarError as err:
         res.entities = _rejected("python", "entities", f"{type(err).__name__}: {err}")
         # like Rust's empty store given a schema: it still holds the schema's actions
@@ -296,18 +301,17 @@ def run_cedarlang(case: Case) -> Result:
     for r in case.wire_requests():
         try:
             req = _cl(
-                lambda r=r: cedarlang.Request(
-                    principal=r["principal"],
-                    action=r["action"],
-                    resource=r["resource"],
-                    context=r.get("context"),
-                    schema=schema,
-                )
+                cedarlang.Request,
+                principal=r["principal"],
+                action=r["action"],
+                resource=r["resource"],
+                context=r.get("context"),
+                schema=schema,
             )
         except cedarlang.CedarError as err:
             res.requests.append(_rejected("python", "request", f"{type(err).__name__}: {err}"))
             continue
-        rsp = _cl(lambda req=req: authorizer.is_authorized(req, ps, es))
+        rsp = _cl(authorizer.is_authorized, req, ps, es)
         res.requests.append(
             Answer(
                 rsp.decision.value,
@@ -537,19 +541,33 @@ def _candidates(case: Case) -> list[Callable[[Case], None]]:
     # -- coarse -----------------------------------------------------------------------
     if len(case.requests) > 1:
         for i in range(len(case.requests)):
-            variant(lambda c, i=i: c.requests.__setitem__(slice(None), [c.requests[i]]))
+
+            def only_request(c: Case, i: int = i) -> None:
+                c.requests[:] = [c.requests[i]]
+
+            variant(only_request)
     if case.entities:
-        variant(lambda c: c.entities.clear())
+
+        def no_entities(c: Case) -> None:
+            c.entities.clear()
+
+        variant(no_entities)
     for ri, req in enumerate(case.requests):
         if req.get("context"):
-            variant(lambda c, ri=ri: c.requests[ri].__setitem__("context", {}))
+
+            def empty_context(c: Case, ri: int = ri) -> None:
+                c.requests[ri]["context"] = {}
+
+            variant(empty_context)
     for ei, ent in enumerate(case.entities):
         if isinstance(ent, dict):
             for key in ("attrs", "tags", "parents"):
                 if ent.get(key):
-                    variant(
-                        lambda c, ei=ei, key=key: c.entities[ei].__setitem__(key, type(c.entities[ei][key])())
-                    )
+
+                    def empty_field(c: Case, ei: int = ei, key: str = key) -> None:
+                        c.entities[ei][key] = type(c.entities[ei][key])()
+
+                    variant(empty_field)
     # -- drop policies (re-pointing links at the renumbered templates), links ---------------
     if len(case.policies) > 1:
         for i in range(len(case.policies)):
@@ -563,7 +581,11 @@ def _candidates(case: Case) -> list[Callable[[Case], None]]:
 
             variant(drop)
     for i in range(len(case.links)):
-        variant(lambda c, i=i: c.links.__delitem__(i))
+
+        def drop_link(c: Case, i: int = i) -> None:
+            del c.links[i]
+
+        variant(drop_link)
     for ri, req in enumerate(case.requests):
         for var, plain in (
             ("principal", 'User::"alice"'),
@@ -571,21 +593,41 @@ def _candidates(case: Case) -> list[Callable[[Case], None]]:
             ("resource", 'Photo::"p1"'),
         ):
             if req.get(var) != plain:
-                variant(lambda c, ri=ri, var=var, plain=plain: c.requests[ri].__setitem__(var, plain))
+
+                def plain_uid(c: Case, ri: int = ri, var: str = var, plain: str = plain) -> None:
+                    c.requests[ri][var] = plain
+
+                variant(plain_uid)
     # -- fine: pieces of entity JSON and contexts (last first, so indices stay valid) -------
     for i in reversed(range(len(case.entities))):
-        variant(lambda c, i=i: c.entities.__delitem__(i))
+
+        def drop_entity(c: Case, i: int = i) -> None:
+            del c.entities[i]
+
+        variant(drop_entity)
     for path in reversed(_json_paths(case.entities)):
         if len(path) > 1:
-            variant(lambda c, path=path: _delete(c.entities, path))
+
+            def drop_entity_json(c: Case, path: tuple[Any, ...] = path) -> None:
+                _delete(c.entities, path)
+
+            variant(drop_entity_json)
     for ri, req in enumerate(case.requests):
         for path in reversed(_json_paths(req.get("context", {}))):
-            variant(lambda c, ri=ri, path=path: _delete(c.requests[ri]["context"], path))
+
+            def drop_context_json(c: Case, ri: int = ri, path: tuple[Any, ...] = path) -> None:
+                _delete(c.requests[ri]["context"], path)
+
+            variant(drop_context_json)
     # -- policies: scopes, conditions, annotations, expressions ---------------------------
     for pi, pol in enumerate(case.policies):
         for var in ("principal", "action", "resource"):
             if getattr(pol, var) != var:
-                variant(lambda c, pi=pi, var=var: setattr(c.policies[pi], var, var))
+
+                def open_scope(c: Case, pi: int = pi, var: str = var) -> None:
+                    setattr(c.policies[pi], var, var)
+
+                variant(open_scope)
         if pol.annotations or pol.trailer:
 
             def bare(c: Case, pi: int = pi) -> None:
@@ -594,7 +636,11 @@ def _candidates(case: Case) -> list[Callable[[Case], None]]:
 
             variant(bare)
         for ci in range(len(pol.conditions)):
-            variant(lambda c, pi=pi, ci=ci: c.policies[pi].conditions.__delitem__(ci))
+
+            def drop_condition(c: Case, pi: int = pi, ci: int = ci) -> None:
+                del c.policies[pi].conditions[ci]
+
+            variant(drop_condition)
         for ci, (kw, cond) in enumerate(pol.conditions):
             if kw == "unless":
 

@@ -155,7 +155,7 @@ class World:
                 if u not in seen:
                     seen.append(u)
                     todo.extend(parents.get(u, []))
-            self.ancestors[uid] = seen  # type: ignore[assignment]
+            self.ancestors[uid] = seen
 
 
 # --------------------------------------------------------------------------------------
@@ -287,25 +287,25 @@ class SchemaGen(Gen):
                     parents.append(q(name))  # containers nest (Folder in Folder)
                 attrs = []
                 pool = list(ATTR_POOL)
-                for _ in range(self.int(2, 6) if level == 0 else self.int(0, 3)):
+                for _ in range(self.integer(2, 6) if level == 0 else self.integer(0, 3)):
                     name_ty = self.pick(pool)
                     pool.remove(name_ty)
                     attrs.append(Attr(name_ty[0], name_ty[1], self.flip(0.7)))
                 tags = self.pick(["String", "Long"]) if self.flip(0.3) else None
                 ids = [
                     self.pick(ID_POOLS) if self.flip(0.3) else f"{name[0].lower()}{i}"
-                    for i in range(self.int(1, 3))
+                    for i in range(self.integer(1, 3))
                 ]
                 types[q(name)] = EntityType(
                     q(name), role, level, attrs, parents, tags, list(dict.fromkeys(ids))
                 )
         # actions: leaves in groups, groups in bigger groups
         actions: dict[str, list[str]] = {}
-        groups = list(ACTION_GROUPS[: self.int(1, 3)])
-        for i, g in enumerate(groups):
-            actions[g] = [h for h in groups[i + 1 :] if self.flip(0.7)]
+        groups = list(ACTION_GROUPS[: self.integer(1, 3)])
+        for gi, g in enumerate(groups):
+            actions[g] = [h for h in groups[gi + 1 :] if self.flip(0.7)]
         applies: dict[str, tuple[list[str], list[str]]] = {}
-        for a in ACTIONS[: self.int(2, 4)]:
+        for a in ACTIONS[: self.integer(2, 4)]:
             actions[a] = [g for g in groups if self.flip(0.5)] or [groups[0]]
             applies[a] = (
                 [t.name for t in types.values() if t.role == "principal" and t.level == 0],
@@ -313,7 +313,7 @@ class SchemaGen(Gen):
             )
         context = []
         pool = list(CONTEXT_POOL)
-        for _ in range(self.int(0, 4)):
+        for _ in range(self.integer(0, 4)):
             name_ty = self.pick(pool)
             pool.remove(name_ty)
             context.append(Attr(name_ty[0], name_ty[1], self.flip(0.7)))
@@ -367,7 +367,7 @@ class SchemaGen(Gen):
 
     # -- requests -------------------------------------------------------------------------
 
-    def request(self) -> dict[str, Any]:  # type: ignore[override]
+    def request(self) -> dict[str, Any]:
         w = self.w
         act = self.pick([a for a in w.actions if a in w.action_applies])
         uids = {}
@@ -407,14 +407,14 @@ class SchemaGen(Gen):
     def target(self, var: str) -> tuple[str, str]:
         """An entity for a scope/``in`` test: the request's own, an ancestor (deep ones
         favoured) or now and then an unrelated one."""
-        uid = self.focus_req[var]
+        uid: tuple[str, str] = self.focus_req[var]
         anc = self.w.ancestors.get(uid, [])
         kind = self.weighted([(2, "self"), (5 if anc else 0, "anc"), (1, "other")])
         if kind == "self":
             return uid
         if kind == "anc":
             # the later in the list, the deeper the ancestor: favour those
-            return anc[max(self.int(0, len(anc) - 1), self.int(0, len(anc) - 1))]
+            return anc[max(self.integer(0, len(anc) - 1), self.integer(0, len(anc) - 1))]
         if var == "action":
             return (self.w.action_type, self.pick(list(self.w.actions)))
         return self.pick(list(self.w.entities))
@@ -432,7 +432,7 @@ class SchemaGen(Gen):
         if kind == "in":
             return f"{var} in {self.lit(self.target(var))}"
         if kind == "in list":
-            return f"{var} in [{', '.join(self.lit(self.target(var)) for _ in range(self.int(1, 3)))}]"
+            return f"{var} in [{', '.join(self.lit(self.target(var)) for _ in range(self.integer(1, 3)))}]"
         typ = self.focus_req[var][0] if self.flip(0.8) else self.pick(list(self.w.types))
         if kind == "is":
             return f"{var} is {typ}"
@@ -450,7 +450,7 @@ class SchemaGen(Gen):
             return leaf(var), uid, [], {}
         return leaf(var), uid, t.attrs, (ent or {}).get("attrs", {})
 
-    def access(self, recv: Node, name: str) -> Node:  # type: ignore[override]
+    def access(self, recv: Node, name: str) -> Node:
         if self.flip(0.15):
             return Node(MEMBER, recv, "[", _str_lit(name), "]")
         return Node(MEMBER, recv, "." + name)
@@ -531,7 +531,7 @@ class SchemaGen(Gen):
                 return Node(MEMBER, acc, f".contains({self.lit_value(self._plain(v))})")
             vs = [
                 self.pick(pool) if pool and self.flip(0.5) else self.value(elem)
-                for _ in range(self.int(0, 2))
+                for _ in range(self.integer(0, 2))
             ]
             return Node(MEMBER, acc, f".{m}({self.lit_value([self._plain(v) for v in vs])})")
         if ty == "Record":
@@ -569,7 +569,7 @@ class SchemaGen(Gen):
             elif k == "star":
                 pieces.append("*")  # a literal star: matches only a `*`
         if self.flip(0.2):
-            pieces.insert(self.int(0, len(pieces)), None)
+            pieces.insert(self.integer(0, len(pieces)), None)
         return _pattern_lit(pieces)
 
     def cond(self, d: int) -> Node:
@@ -613,7 +613,9 @@ class SchemaGen(Gen):
                     REL,
                     lhs,
                     " in ",
-                    leaf("[" + ", ".join(self.lit(self.target(var)) for _ in range(self.int(1, 3))) + "]"),
+                    leaf(
+                        "[" + ", ".join(self.lit(self.target(var)) for _ in range(self.integer(1, 3))) + "]"
+                    ),
                 )
             return Node(REL, lhs, " in ", leaf(self.lit(self.target(var))))
         if kind == "is":
@@ -655,14 +657,14 @@ class SchemaGen(Gen):
             return Node(AND, Node(REL, recv, f" has {a.name}"), " && ", self.paren(test, REL))
         return test
 
-    def policy(self) -> PolicySpec:  # type: ignore[override]
+    def policy(self) -> PolicySpec:
         self.focus_req = self.pick(self.reqs)
         effect = "permit" if self.flip(0.6) else "forbid"
         principal, action, resource = self.scope("principal"), self.scope("action"), self.scope("resource")
         conditions = []
         for _ in range(self.weighted([(3, 0), (5, 1), (2, 2)])):
             kw = "when" if self.flip(0.7) else "unless"
-            conditions.append((kw, self.cond(self.int(0, 2))))
+            conditions.append((kw, self.cond(self.integer(0, 2))))
         return PolicySpec(effect, principal, action, resource, conditions)
 
     # -- entity JSON ------------------------------------------------------------------------
@@ -687,12 +689,12 @@ class SchemaGen(Gen):
                         "parents": [{"type": self.w.action_type, "id": p} for p in pars],
                     }
                 )
-        k = self.int(0, max(0, len(out) - 1))
+        k = self.integer(0, max(0, len(out) - 1))
         return out[k:] + out[:k]
 
     def break_conformance(self, entities: list[Any], requests: list[dict[str, Any]]) -> None:
         """Make the data not conform to the schema in one place (schema cases only)."""
-        kind = self.int(0, 5)
+        kind = self.integer(0, 5)
         ents = [e for e in entities if e.get("attrs")]
         if kind == 0 and ents:
             # a value of the wrong type (not for an extension-typed attribute: Rust reads
@@ -742,7 +744,7 @@ SCHEMA = SchemaProfile(name="schema")
 
 
 @st.composite
-def schema_cases(draw: Any, profile: SchemaProfile = SCHEMA) -> Case:
+def schema_cases(draw: st.DrawFn, profile: SchemaProfile = SCHEMA) -> Case:
     rng = random.Random(draw(st.integers(0, 2**64 - 1)))
     g = SchemaGen(draw, profile, rng)
     world = g.world()

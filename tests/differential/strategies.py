@@ -21,10 +21,13 @@ from __future__ import annotations
 import copy
 import json
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
+
+T = TypeVar("T")
 
 # --------------------------------------------------------------------------------------
 # The universe
@@ -456,7 +459,7 @@ class Gen:
     shrink cases itself (about 10x slower).
     """
 
-    def __init__(self, draw: Any, profile: Profile, rng: random.Random | None = None) -> None:
+    def __init__(self, draw: st.DrawFn, profile: Profile, rng: random.Random | None = None) -> None:
         self.draw = draw
         self.rng = rng
         self.p = profile
@@ -494,7 +497,7 @@ class Gen:
 
     # -- primitive choices ----------------------------------------------------------------
 
-    def int(self, lo: int, hi: int) -> int:
+    def integer(self, lo: int, hi: int) -> int:
         if self.rng is not None:
             return self.rng.randint(lo, hi)
         return int(self.draw(st.integers(lo, hi)))
@@ -514,30 +517,30 @@ class Gen:
             return not self.flip(1 - p)
         k = p * 100
         whole = int(k)
-        u = self.int(0, 99)
+        u = self.integer(0, 99)
         if u >= 100 - whole:
             return True
         frac = k - whole
         if frac > 1e-9 and u == 99 - whole:
-            return self.int(0, 99) >= 100 - round(frac * 100)
+            return self.integer(0, 99) >= 100 - round(frac * 100)
         return False
 
-    def pick(self, seq: Any) -> Any:
-        seq = list(seq)
-        return seq[self.int(0, len(seq) - 1)]
+    def pick(self, seq: Iterable[T]) -> T:
+        items = list(seq)
+        return items[self.integer(0, len(items) - 1)]
 
-    def weighted(self, options: list[tuple[float, Any]]) -> Any:
-        options = [(w, v) for w, v in options if w > 0]
-        total = sum(w for w, _ in options)
+    def weighted(self, options: Iterable[tuple[float, T]]) -> T:
+        live = [(w, v) for w, v in options if w > 0]
+        total = sum(w for w, _ in live)
         if self.rng is not None:
             x = self.rng.random() * total
         else:
-            x = (self.int(0, 99) * 100 + self.int(0, 99)) * total / 10000
-        for w, v in options:
+            x = (self.integer(0, 99) * 100 + self.integer(0, 99)) * total / 10000
+        for w, v in live:
             if x < w:
                 return v
             x -= w
-        return options[-1][1]
+        return live[-1][1]
 
     # -- literals ---------------------------------------------------------------------
 
@@ -558,7 +561,7 @@ class Gen:
             bad = self.pick(
                 ["\\q", "\\u{110000}", "\\u{d800}", "\\x80", "\\*", "\\u{}", "\\u{1234567}", "\\'", "\\x7f"]
             )
-            pos = self.int(0, len(out))
+            pos = self.integer(0, len(out))
             out.insert(pos, bad)
         return "".join(out)
 
@@ -571,16 +574,16 @@ class Gen:
         return leaf('"' + self.str_body(s) + '"')
 
     def long_lit(self) -> Node:
-        v = self.weighted(
+        kind = self.weighted(
             [
                 (6, None),
                 (2, "edge"),
                 (self.p.malformed, "overflow"),
             ]
         )
-        if v is None:
+        if kind is None:
             v = self.pick([0, 1, 2, 3, 5, 7, 10, 42, 100, -1, -7])
-        elif v == "edge":
+        elif kind == "edge":
             v = self.pick(LONG_EDGES)
         else:
             return leaf("9223372036854775808")
@@ -629,7 +632,7 @@ class Gen:
                 if self.flip(0.5):
                     return self.pick(GOOD_DECIMALS)
                 whole = self.pick([0, 1, 2, 12, 100] if safe else [0, 1, 2, 12, 100, 922337203685477])
-                frac = "".join(str(self.int(0, 9)) for _ in range(self.int(1, 4)))
+                frac = "".join(str(self.integer(0, 9)) for _ in range(self.integer(1, 4)))
                 sign = "-" if self.flip(0.3) else ""
                 return f"{sign}{whole}.{frac}"
             return self.pick(BAD_DECIMALS)
@@ -641,7 +644,7 @@ class Gen:
                     ["01", "15", "28", "29", "30", "31"] if mo in ("01", "12") else ["01", "15", "28"]
                 )
                 date = f"{y}-{mo}-{d}"
-                form = self.int(0, 4)
+                form = self.integer(0, 4)
                 if form == 0:
                     return date
                 hh = self.pick(["00", "12", "23"])
@@ -673,7 +676,7 @@ class Gen:
     def pattern(self) -> str:
         # A like-pattern literal body.  Raw `*` is a wildcard, `\*` a literal star.
         pieces = []
-        for _ in range(self.int(0, 4)):
+        for _ in range(self.integer(0, 4)):
             kind = self.weighted([(3, "text"), (3, "star"), (1, "escstar"), (0.3, "ustar")])
             if kind == "text":
                 pieces.append(
@@ -747,7 +750,8 @@ class Gen:
             ty = self.pick(TYPES)
         if depth <= 0 or self.budget <= 0:
             return self.leaf(ty)
-        return getattr(self, "g_" + ty)(depth)
+        production: Callable[[int], Node] = getattr(self, "g_" + ty)
+        return production(depth)
 
     def leaf(self, ty: str) -> Node:
         if ty == "bool":
@@ -824,7 +828,7 @@ class Gen:
                 return Node(AND, self.sub("bool", d, AND), " && ", self.sub("bool", d, REL))
             return Node(OR, self.sub("bool", d, OR), " || ", self.sub("bool", d, AND))
         if kind == "not":
-            k = 1 if not self.flip(0.2) else self.int(2, 5)
+            k = 1 if not self.flip(0.2) else self.integer(2, 5)
             return Node(UNARY, "!" * k, self.sub("bool", d, MEMBER))
         if kind == "in":
             lhs = self.sub("entity", d, ADD)
@@ -907,10 +911,10 @@ class Gen:
             return Node(MEMBER, recv, f".{op}(", self.expr("set", d - 1), ")")
         if kind == "tags":
             recv = self.sub("entity", d, MEMBER)
-            key = self.tag_key(d)
+            tag = self.tag_key(d)
             if self.flip(0.6):
-                return Node(MEMBER, recv, ".hasTag(", key, ")")
-            return Node(MEMBER, recv, ".getTag(", key, ")")
+                return Node(MEMBER, recv, ".hasTag(", tag, ")")
+            return Node(MEMBER, recv, ".getTag(", tag, ")")
         if kind == "ipop":
             recv = self.sub("ipaddr", d, MEMBER)
             m = self.pick(["isIpv4", "isIpv6", "isLoopback", "isMulticast", "isInRange"])
@@ -921,7 +925,7 @@ class Gen:
             m = self.pick(["lessThan", "lessThanOrEqual", "greaterThan", "greaterThanOrEqual"])
             return Node(MEMBER, self.sub("decimal", d, MEMBER), f".{m}(", self.expr("decimal", d - 1), ")")
         # weird: constructs that are errors (parse or run-time) on purpose
-        w = self.int(0, 9)
+        w = self.integer(0, 9)
         if w == 0:
             return Node(MEMBER, self.sub("set", d, MEMBER), ".foo()")
         if w == 1:
@@ -981,7 +985,7 @@ class Gen:
         if kind == "mul":
             return Node(MUL, self.sub("long", d, MUL), " * ", self.sub("long", d, UNARY))
         if kind == "neg":
-            k = 1 if not self.flip(0.15) else self.int(2, 5)
+            k = 1 if not self.flip(0.15) else self.integer(2, 5)
             return Node(UNARY, "-" * k, self.sub("long", d, MEMBER))
         if kind == "dur":
             m = self.pick(["toMilliseconds", "toSeconds", "toMinutes", "toHours", "toDays"])
@@ -1061,7 +1065,7 @@ class Gen:
         if kind == "if":
             return self.g_if("record", d)
         keys = []
-        for _ in range(self.int(0, 3)):
+        for _ in range(self.integer(0, 3)):
             k = self.pick(["n", "s", "flag", "inner", "a b", "owner", "if", ""])
             if k not in keys:
                 keys.append(k)
@@ -1177,7 +1181,7 @@ class Gen:
         if kind in ("==", "in"):
             return f"action {kind} {self.entity_lit('action').text()}"
         if kind == "in list":
-            items = [self.entity_lit("action").text() for _ in range(self.int(1, 3))]
+            items = [self.entity_lit("action").text() for _ in range(self.integer(1, 3))]
             return f"action in [{', '.join(items)}]"
         return self.pick(
             [
@@ -1200,12 +1204,12 @@ class Gen:
         for _ in range(self.weighted([(3, 0), (6, 1), (2, 2), (0.3, 3)])):
             self.budget = self.p.budget
             kw = "when" if self.flip(0.75) else "unless"
-            depth = self.int(1, self.p.max_depth)
+            depth = self.integer(1, self.p.max_depth)
             conditions.append((kw, self.expr("bool", depth)))
         annotations = []
         if self.flip(0.15):
             pool = ['@id("x")', '@advice("hi \\"there\\"")', "@a", '@b("")', '@c("\\u{1F600}")']
-            for _ in range(self.int(1, 2)):
+            for _ in range(self.integer(1, 2)):
                 ann = self.pick(pool)
                 pool.remove(ann)
                 annotations.append(ann)
@@ -1344,16 +1348,16 @@ class Gen:
             out.append(ent)
         if out and self.flip(0.5):
             # shuffle deterministically by rotating
-            k = self.int(0, len(out) - 1)
+            k = self.integer(0, len(out) - 1)
             out = out[k:] + out[:k]
         if out and self.flip(self.p.malformed * 3):
             self.perturb_entities(out)
         return out
 
     def perturb_entities(self, out: list[Any]) -> None:
-        i = self.int(0, len(out) - 1)
+        i = self.integer(0, len(out) - 1)
         ent = out[i]
-        kind = self.int(0, 16)
+        kind = self.integer(0, 16)
         if kind == 0:
             ent.pop("attrs", None)
         elif kind == 1:
@@ -1367,7 +1371,7 @@ class Gen:
         elif kind == 4:
             ent["parents"].append(ent["uid"])  # self-loop
         elif kind == 5:
-            other = out[self.int(0, len(out) - 1)]
+            other = out[self.integer(0, len(out) - 1)]
             ent["parents"].append(other["uid"])
             other["parents"].append(ent["uid"])  # (maybe) a cycle
         elif kind == 6:
@@ -1481,15 +1485,15 @@ def _link_value(g: Gen, slot: str) -> Any:
 
 
 @st.composite
-def cases(draw: Any, profile: Profile = MIXED, fine: bool = False) -> Case:
+def cases(draw: st.DrawFn, profile: Profile = MIXED, fine: bool = False) -> Case:
     """One case: policies (incl. templates and links), entities and 1-3 requests."""
     rng = None if fine else random.Random(draw(st.integers(0, 2**64 - 1)))
     g = Gen(draw, profile, rng)
     entities = g.entities()
     requests = [g.request() for _ in range(g.weighted([(4, 1), (3, 2), (2, 3)]))]
     g.set_focus(entities)
-    policies = [g.policy() for _ in range(g.int(1, profile.max_policies))]
-    links = []
+    policies = [g.policy() for _ in range(g.integer(1, profile.max_policies))]
+    links: list[LinkSpec] = []
     for idx, pol in enumerate(policies):
         if not pol.slots:
             continue
@@ -1498,9 +1502,9 @@ def cases(draw: Any, profile: Profile = MIXED, fine: bool = False) -> Case:
             links.append(LinkSpec(idx, f"link{len(links)}", values))
     if g.flip(profile.malformed * 2):
         # a link that cannot work: unknown/static template, clashing id, wrong slots
-        idx = g.int(0, len(policies) - 1)
+        idx = g.integer(0, len(policies) - 1)
         pol = policies[idx]
-        kind = g.int(0, 3)
+        kind = g.integer(0, 3)
         values = {slot: _link_value(g, slot) for slot in pol.slots}
         if kind == 0:
             new_id = g.pick(["policy0", f"policy{idx}", "link0"])

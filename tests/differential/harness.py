@@ -51,7 +51,7 @@ PY_EVAL_KINDS: dict[str, str] = {
     "RecordAttrDoesNotExist": "record attribute missing",
     "EntityTagDoesNotExist": "tag missing",
     "IntegerOverflow": "overflow",
-    "ExtensionFunctionError": "extension",
+    "FailedExtensionFunctionExecution": "extension",
     "RecursionLimit": "recursion",
     "WrongNumArguments": "arity",
 }
@@ -92,7 +92,7 @@ REJECTION_KINDS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     "python": tuple(
         (re.compile(p), k)
         for p, k in (
-            (r"^ParseError: .*(normalized form|unexpected identifier|reserved and cannot)", "uid"),
+            (r"^ParseError: .*(normalized form|unexpected identifier|reserved and cannot|invalid entity uid)", "uid"),
             (r"^ParseError", "parse"),
             (r"duplicate entity entry", "duplicate entity"),
             (r"which is not an action", "action parent"),

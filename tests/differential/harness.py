@@ -92,7 +92,10 @@ REJECTION_KINDS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     "python": tuple(
         (re.compile(p), k)
         for p, k in (
-            (r"^ParseError: .*(normalized form|unexpected identifier|reserved and cannot|invalid entity uid)", "uid"),
+            (
+                r"^ParseError: .*(normalized form|unexpected identifier|reserved and cannot|invalid entity uid)",
+                "uid",
+            ),
             (r"^ParseError", "parse"),
             (r"duplicate entity entry", "duplicate entity"),
             (r"which is not an action", "action parent"),

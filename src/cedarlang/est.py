@@ -631,11 +631,11 @@ def _read_expr(data: Any, where: str, *, in_template: bool = False) -> Expr:
         if key == "Value":
             work.append((depth, body, 1))
         elif key == "Var":
-            if body not in _VARIABLES:
+            if type(body) is not str or body not in _VARIABLES:
                 raise _fail(f"in {where}: unknown variable {_show(body)}")
             results.append(ast.Var(body))
         elif key == "Slot":
-            if body not in _SLOTS or not in_template:
+            if type(body) is not str or body not in _SLOTS or not in_template:
                 raise _fail(f"in {where}: invalid slot name or slot used in wrong position: {_show(body)}")
             results.append(ast.Slot(body))
         elif key in _UNARY:

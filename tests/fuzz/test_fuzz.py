@@ -48,12 +48,19 @@ def test_harness_sees_escapes_and_timeouts() -> None:
 # Findings of earlier fuzz runs, fixed since: each must now end in a CedarError (or work).
 _DEEP_POLICY_JSON = "[" * 100_000
 _HUGE_INTEGER_JSON = '{"staticPolicies": {"p": ' + "1" * 5000 + "}}"
+_POLICY = '{"staticPolicies": {"p": {"effect": "permit", "principal": {"op": "All"}, "action": {"op": "All"}, "resource": {"op": "All"}, "conditions": [{"kind": "when", "body": %s}]}}}'
 
 
 @pytest.mark.parametrize(
     "data",
-    [b"\xff", _DEEP_POLICY_JSON, _HUGE_INTEGER_JSON],
-    ids=["invalid-utf8-bytes", "deep-json", "huge-integer"],
+    [
+        b"\xff",
+        _DEEP_POLICY_JSON,
+        _HUGE_INTEGER_JSON,
+        _POLICY % '{"Var": {"a": 1}}',
+        _POLICY % '{"Slot": ["?principal"]}',
+    ],
+    ids=["invalid-utf8-bytes", "deep-json", "huge-integer", "var-not-a-string", "slot-not-a-string"],
 )
 def test_policy_json_findings_fail_cleanly(data: str | bytes) -> None:
     with pytest.raises(PolicyJsonError):

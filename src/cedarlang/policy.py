@@ -105,7 +105,9 @@ class Policy(_Parsed):
         slot_values: SlotValues | None = None,
         compiled: CompiledPolicy | None = None,
     ) -> None:
-        super().__init__(policy_ast, policy_id)
+        # (assigned here rather than through super().__init__: linking builds many policies)
+        self.ast = policy_ast
+        self.id = policy_id
         self.template_id = template_id
         self.slot_values: Mapping[str, EntityUid] = (
             MappingProxyType(dict(slot_values)) if slot_values else _NO_SLOTS

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,14 +10,12 @@ from typing import Any
 
 import cedarlang
 
-SHARED = Path(
-    os.environ.get("CEDAR_CONFORMANCE", Path(__file__).resolve().parents[3] / "shared" / "conformance")
-)
+from .._shared import conformance_dir
 
 
 def conformance_root() -> Path:
     """The conformance data folder (``$CEDAR_CONFORMANCE`` or ``../shared/conformance``)."""
-    return SHARED
+    return conformance_dir()
 
 
 def conformance_files(root: Path | None = None) -> list[Path]:
@@ -61,7 +58,9 @@ def _cached(kind: str, path: Path, load: Any) -> Any:
     return _cache[key]
 
 
-def run_file(path: Path, *, use_schema: bool = True) -> FileResult:
+def run_file(
+    path: Path, *, use_schema: bool = True, authorizer: cedarlang.Authorizer | None = None
+) -> FileResult:
     spec = json.loads(path.read_text(encoding="utf-8"))
     result = FileResult(path, should_validate=spec["shouldValidate"])
     policies = cedarlang.PolicySet.from_str(resolve(path, spec["policies"]).read_text(encoding="utf-8"))
@@ -70,7 +69,7 @@ def run_file(path: Path, *, use_schema: bool = True) -> FileResult:
         schema = _cached("schema", resolve(path, spec["schema"]), cedarlang.Schema.from_str)
     entities_text = resolve(path, spec["entities"]).read_text(encoding="utf-8")
     entities = cedarlang.Entities.from_json(entities_text, schema=schema)
-    authorizer = cedarlang.Authorizer()
+    authorizer = authorizer or cedarlang.Authorizer()
     for req in spec["requests"]:
         result.requests += 1
         request = cedarlang.Request(

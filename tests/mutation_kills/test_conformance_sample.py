@@ -9,7 +9,6 @@ the recorded answer (decision, determining policies, erroring policies).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 import cedarlang
 
-from ..conformance.runner import conformance_files, conformance_root, resolve
+from ..conformance.runner import conformance_files, conformance_root, run_file
 
 PER_FEATURE = 3
 """How many corpus files to take for each feature."""
@@ -103,22 +102,6 @@ def test_sample_covers_every_feature() -> None:
 
 @pytest.mark.parametrize("path", SAMPLE, ids=lambda p: p.stem[:12])
 def test_conformance_file(path: Path) -> None:
-    spec = json.loads(path.read_text(encoding="utf-8"))
-    policies = cedarlang.PolicySet.from_str(resolve(path, spec["policies"]).read_text(encoding="utf-8"))
-    schema = cedarlang.Schema.from_str(resolve(path, spec["schema"]).read_text(encoding="utf-8"))
-    entities = cedarlang.Entities.from_json(
-        resolve(path, spec["entities"]).read_text(encoding="utf-8"), schema=schema
-    )
     for authorizer in (cedarlang.Authorizer(), cedarlang.Authorizer(interpret=True)):
-        for req in spec["requests"]:
-            request = cedarlang.Request(
-                req["principal"],
-                req["action"],
-                req["resource"],
-                req["context"],
-                schema=schema if req.get("validateRequest", True) else None,
-            )
-            response = authorizer.is_authorized(request, policies, entities)
-            got = (response.decision.value, set(response.reasons), {e.policy_id for e in response.errors})
-            want = (req["decision"], set(req["reason"]), set(req["errors"]))
-            assert got == want, f"{path.name} [{req['description']}] interpret={authorizer.interpret}"
+        result = run_file(path, authorizer=authorizer)
+        assert result.requests > 0 and not result.failures, (authorizer.interpret, result.failures)

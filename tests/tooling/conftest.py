@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-CONFORMANCE = Path(os.environ.get("CEDAR_CONFORMANCE", REPO.parent / "shared" / "conformance"))
+from .._shared import conformance_dir
+
+CONFORMANCE = conformance_dir()
 
 
 def policy_files() -> list[Path]:

@@ -25,7 +25,8 @@ from cedarlang.est import (
 from cedarlang.parser import parse_expression
 from cedarlang.policy import Policy, Template
 
-from .conftest import REPO, chunks, needs_conformance, policy_files
+from .._shared import REPO_ROOT as REPO
+from .conftest import chunks, needs_conformance, policy_files
 
 FILES = policy_files()
 CHUNK = 800

@@ -14,7 +14,8 @@ from cedarlang.lexer import tokenize
 from cedarlang.pretty import text_width
 from cedarlang.source import Source
 
-from .conftest import REPO, chunks, needs_conformance, policy_files
+from .._shared import REPO_ROOT as REPO
+from .conftest import chunks, needs_conformance, policy_files
 
 FILES = policy_files()
 

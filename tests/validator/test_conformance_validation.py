@@ -9,7 +9,6 @@ paths are resolved by walking up from the test file's folder. Schemas are cached
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 
@@ -18,9 +17,9 @@ import pytest
 from cedarlang import PolicySet, Schema
 from cedarlang.validator import Validator
 
-ROOT = Path(
-    os.environ.get("CEDAR_CONFORMANCE", Path(__file__).resolve().parents[3] / "shared" / "conformance")
-)
+from .._shared import conformance_dir
+
+ROOT = conformance_dir()
 
 
 def conformance_root() -> Path:

@@ -164,22 +164,14 @@ def tokenize_with_trivia(source: Source) -> tuple[list[Token], list[str]]:
 
     Raises :class:`ParseError` at a character no token starts with.
     """
-    tokens: list[Token] = []
+    tokens = tokenize(source)
+    text = source.text
     trivia: list[str] = []
-    append = tokens.append
-    kind_of = _KIND_BY_FIRST_CHAR.get
-    pos = 0
-    for before, text, stray in _SCAN_RE.findall(source.text):
-        trivia.append(before)
-        if not text:
-            if stray:
-                _tokenize_reporting(source)  # raises at the stray character
-                raise AssertionError("a stray character is always reported")
-            break
-        start = pos + len(before)
-        pos = start + len(text)
-        append(Token(kind_of(text[0], text), text, start, pos))
-    append(Token(EOF, "", pos, pos))
+    end = 0
+    for tok in tokens[:-1]:
+        trivia.append(text[end : tok.start])
+        end = tok.end
+    trivia.append(text[end:])  # before EOF: everything after the last token
     return tokens, trivia
 
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import random
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -30,24 +28,7 @@ from cedarlang import (
 )
 from cedarlang.validator.diagnostics import _levenshtein, fuzzy_search
 
-
-class _Hang(Exception):
-    pass
-
-
-@contextmanager
-def _hang_detector(seconds: float) -> Iterator[None]:
-    def fire(signum: int, frame: Any) -> None:
-        raise _Hang(f"still running after {seconds} s of CPU time")
-
-    old = signal.signal(signal.SIGPROF, fire)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, old)
-
+from .harness import cpu_time_limit
 
 # ---------------------------------------------------------------- common type alias chains
 
@@ -73,7 +54,7 @@ def _chain_json(n: int, *, reverse: bool = False) -> dict[str, Any]:
 @pytest.mark.parametrize("syntax", ["cedar", "json"])
 def test_long_alias_chain_resolves(syntax: str, reverse: bool) -> None:
     """A chain of 20,000 aliases resolves (it took 35 s before resolution was made linear)."""
-    with _hang_detector(30):
+    with cpu_time_limit(30):
         if syntax == "cedar":
             schema = Schema.from_str(_chain_cedar(N_ALIASES, reverse=reverse))
         else:
@@ -84,7 +65,7 @@ def test_long_alias_chain_resolves(syntax: str, reverse: bool) -> None:
 def test_alias_cycle_is_reported_at_its_first_declaration() -> None:
     text = _chain_cedar(N_ALIASES).replace("type T0 = String;", f"type T0 = T{N_ALIASES - 1};")
     with (
-        _hang_detector(30),
+        cpu_time_limit(30),
         pytest.raises(SchemaError, match="cycle in common type references containing `T0`"),
     ):
         Schema.from_str(text)
@@ -254,6 +235,6 @@ def test_unknown_type_with_a_very_long_name_validates_quickly() -> None:
         f"entity {declared}; action view appliesTo {{ principal: {declared}, resource: {declared} }};"
     )
     policies = PolicySet.from_str(f"permit(principal is {used}, action, resource);")
-    with _hang_detector(30):
+    with cpu_time_limit(30):
         result = Validator(schema).validate(policies)
     assert not result.passed

@@ -79,11 +79,21 @@ class Request:
             from .conformance import validate_request_scope
 
             validate_request_scope(schema, self.principal, self.action, self.resource)
-        self.context = _context(context, schema, self.action)
+        self.context = build_context(context, schema, self.action)
         if schema is not None:
             from .conformance import validate_context
 
             validate_context(schema, self.action, self.context)
+
+    @classmethod
+    def checked(
+        cls, principal: EntityUid, action: EntityUid, resource: EntityUid, context: Record
+    ) -> Request:
+        """A request from parts already converted and validated (no checks repeated)."""
+        request = cls.__new__(cls)
+        request.principal, request.action, request.resource = principal, action, resource
+        request.context = context
+        return request
 
     def __repr__(self) -> str:
         return (
@@ -92,7 +102,8 @@ class Request:
         )
 
 
-def _context(context: Any, schema: Schema | None, action: EntityUid) -> Record:
+def build_context(context: Any, schema: Schema | None, action: EntityUid) -> Record:
+    """The request context as a Record (from a dict, Record, or JSON text), typed by the schema."""
     if not context and (context is None or type(context) is dict):
         return Record()
     if type(context) is Record:
@@ -166,7 +177,22 @@ class Authorizer:
     ) -> Response:
         if self.interpret:
             return self._interpreted(request, policies, entities)
-        p, a, r, c = request.principal, request.action, request.resource, request.context
+        return self.decide_uids(
+            request.principal, request.action, request.resource, request.context, policies, entities
+        )
+
+    def decide_uids(
+        self,
+        p: EntityUid,
+        a: EntityUid,
+        r: EntityUid,
+        c: Record,
+        policies: PolicySet | Iterable[Policy],
+        entities: Entities,
+    ) -> Response:
+        """``is_authorized`` on an already-checked principal, action, resource and context."""
+        if self.interpret:
+            return self._interpreted(Request.checked(p, a, r, c), policies, entities)
         if isinstance(policies, PolicySet):
             candidates = policies.index().candidates(p, a, r, entities)
         else:
@@ -191,6 +217,75 @@ class Authorizer:
         if not isinstance(policies, PolicySet):
             policies = list(policies)
         return [self.is_authorized(request, policies, entities) for request in requests]
+
+    # -- permission queries (see cedarlang.query) -----------------------------
+
+    def query_resources(
+        self,
+        principal: UidLike,
+        action: UidLike,
+        resource_type: str,
+        policies: PolicySet | Iterable[Policy],
+        entities: Entities,
+        *,
+        context: Mapping[str, Any] | Record | str | bytes | None = None,
+        schema: Schema | None = None,
+    ) -> list[EntityUid]:
+        """The entities of ``resource_type`` that ``principal`` may ``action``, sorted."""
+        from .query import query_resources
+
+        return query_resources(
+            principal,
+            action,
+            resource_type,
+            policies,
+            entities,
+            context=context,
+            schema=schema,
+            authorizer=self,
+        )
+
+    def query_principals(
+        self,
+        action: UidLike,
+        resource: UidLike,
+        principal_type: str,
+        policies: PolicySet | Iterable[Policy],
+        entities: Entities,
+        *,
+        context: Mapping[str, Any] | Record | str | bytes | None = None,
+        schema: Schema | None = None,
+    ) -> list[EntityUid]:
+        """The entities of ``principal_type`` that may ``action`` on ``resource``, sorted."""
+        from .query import query_principals
+
+        return query_principals(
+            action,
+            resource,
+            principal_type,
+            policies,
+            entities,
+            context=context,
+            schema=schema,
+            authorizer=self,
+        )
+
+    def query_actions(
+        self,
+        principal: UidLike,
+        resource: UidLike,
+        policies: PolicySet | Iterable[Policy],
+        entities: Entities,
+        *,
+        context: Mapping[str, Any] | Record | str | bytes | None = None,
+        schema: Schema | None = None,
+    ) -> list[EntityUid]:
+        """The actions ``principal`` may take on ``resource``, sorted."""
+        from .query import query_actions
+
+        return query_actions(
+            principal, resource, policies, entities, context=context, schema=schema, authorizer=self
+        )
 
     def _interpreted(
         self, request: Request, policies: PolicySet | Iterable[Policy], entities: Entities

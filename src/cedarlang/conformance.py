@@ -85,8 +85,12 @@ def _enum_problem(uid: EntityUid, schema: Schema) -> str | None:
 
 
 def validate_request_scope(
-    schema: Schema, principal: EntityUid, action: EntityUid, resource: EntityUid
+    schema: Schema, principal: EntityUid | str, action: EntityUid, resource: EntityUid | str
 ) -> None:
+    """Check a request's principal, action and resource against the schema.
+
+    A principal or resource given as a type name alone (a permission query's unknown)
+    is checked as a type."""
     decl = schema.action(action)
     if decl is None:
         raise RequestError(f"request's action `{action}` is not declared in the schema")
@@ -94,14 +98,15 @@ def validate_request_scope(
         ("principal", principal, decl.principal_types),
         ("resource", resource, decl.resource_types),
     ):
-        if schema.entity_type(uid.type) is None:
-            raise RequestError(f"{role} type `{uid.type}` is not declared in the schema")
-        if uid.type not in allowed:
+        entity_type = uid if isinstance(uid, str) else uid.type
+        if schema.entity_type(entity_type) is None:
+            raise RequestError(f"{role} type `{entity_type}` is not declared in the schema")
+        if entity_type not in allowed:
             raise RequestError(
-                f"{role} type `{uid.type}` is not valid for `{action}`"
+                f"{role} type `{entity_type}` is not valid for `{action}`"
                 + (f": it applies to {', '.join(f'`{t}`' for t in allowed)}" if allowed else "")
             )
-        problem = _enum_problem(uid, schema)
+        problem = None if isinstance(uid, str) else _enum_problem(uid, schema)
         if problem:
             raise RequestError(f"{role}: {problem}")
 

@@ -73,7 +73,7 @@ class Entities:
     is a set lookup.
     """
 
-    __slots__ = ("_children", "_entities", "_schema", "get")
+    __slots__ = ("__weakref__", "_children", "_entities", "_schema", "_version", "get")
 
     def __init__(self, entities: Iterable[Entity] = (), *, schema: Schema | None = None) -> None:
         store: dict[EntityUid, Entity] = {}
@@ -95,6 +95,7 @@ class Entities:
         """``get(uid)``: the entity with that uid, or ``None`` (a plain dict lookup)."""
         self._schema = schema
         self._children: dict[EntityUid, set[EntityUid]] | None = None
+        self._version = 0
 
     @classmethod
     def from_json(cls, data: str | bytes | list[Any], schema: Schema | None = None) -> Entities:
@@ -134,6 +135,11 @@ class Entities:
     def to_json(self) -> list[dict[str, Any]]:
         return [e.to_json() for e in self._entities.values()]
 
+    @property
+    def version(self) -> int:
+        """A counter bumped by every update (caches derived from the store check it)."""
+        return self._version
+
     def is_ancestor_of(self, ancestor: EntityUid, descendant: EntityUid) -> bool:
         entity = self._entities.get(descendant)
         return entity is not None and ancestor in entity.ancestors
@@ -145,6 +151,7 @@ class Entities:
 
     def upsert(self, entities: Iterable[Entity]) -> None:
         """Add entities, replacing any with the same uid."""
+        self._version += 1
         new = list(entities)
         if self._schema is not None:
             from .conformance import validate_entity
@@ -164,6 +171,7 @@ class Entities:
 
     def remove(self, uids: Iterable[EntityUid]) -> None:
         """Remove entities. Their descendants keep them as (dangling) parents."""
+        self._version += 1
         children = self._child_map()
         affected: set[EntityUid] = set()
         for uid in uids:

@@ -67,8 +67,17 @@ class _RoleTable:
     def table(self, kind: str) -> dict[object, dict[str, Entry]]:
         return self.eq if kind == "eq" else self.types if kind == "type" else self.within
 
-    def collect(self, uid: EntityUid, entities: EntityStore, found: list[Entry]) -> None:
-        """Add the entries filed under every key that ``uid`` can match."""
+    def collect_all(self, found: list[Entry]) -> None:
+        """Add every entry (the role's value is unknown: any key may match)."""
+        for table in (self.eq, self.types, self.within):
+            for bucket in table.values():
+                found.extend(bucket.values())
+
+    def collect(self, uid: EntityUid | None, entities: EntityStore, found: list[Entry]) -> None:
+        """Add the entries filed under every key that ``uid`` can match (``None``: unknown)."""
+        if uid is None:
+            self.collect_all(found)
+            return
         if self.eq:
             bucket = self.eq.get(uid)
             if bucket:
@@ -144,9 +153,16 @@ class PolicyIndex:
                 del table[value]
 
     def candidates(
-        self, principal: EntityUid, action: EntityUid, resource: EntityUid, entities: EntityStore
+        self,
+        principal: EntityUid | None,
+        action: EntityUid | None,
+        resource: EntityUid | None,
+        entities: EntityStore,
     ) -> list[Entry]:
-        """Every policy whose scope might match the request (in no particular order)."""
+        """Every policy whose scope might match the request (in no particular order).
+
+        ``None`` stands for an unknown principal, action or resource (a permission
+        query): every policy filed under that role might match."""
         found = list(self._unindexed.values())
         self._principal.collect(principal, entities, found)
         self._resource.collect(resource, entities, found)

@@ -1,0 +1,635 @@
+"""Permission queries: *which* resources, principals or actions a request allows.
+
+``query_resources(principal, action, resource_type, ...)`` answers "which lists may
+alice read?"; ``query_principals`` answers "who may read this list?" and
+``query_actions`` "what may alice do to this list?". Each returns exactly the
+candidates for which :meth:`Authorizer.is_authorized` allows, sorted by (type, id).
+
+How: the queried variable is the one unknown of the request. Each policy that the
+scope index says could apply is reduced to a *candidate set*, a superset of the
+entities for which its condition can be ``true`` (the residual of the policy for
+that unknown), read from the shape of its condition:
+
+================================================  =====================================
+shape (``x`` is the unknown, ``v`` a known value)  candidates
+================================================  =====================================
+anything not mentioning ``x``                      all (if it evaluates to ``true``),
+                                                   none (``false``, an error, a non-bool)
+``a && b`` / ``a || b``                            intersection / union
+``if c then a else b``                             ``(c ∩ a) ∪ b``
+``x == v``, ``x in v`` (entity or set)             ``v``; ``v`` and its descendants
+``x is T``, ``x is T in v``                        by type; descendants of ``v``
+``x.p == v`` (``p`` an attribute path)             attribute index lookup
+``x.p in v``                                       lookup of ``v`` and its descendants
+``v in x.p``                                       lookup of ``v`` and its ancestors
+                                                   (entity or set-of-entity attributes)
+``x.p.contains(v)``, ``containsAny``/``All``       set-membership index lookup
+``x.p``, ``!x.p`` (a boolean attribute)            lookup of ``true`` / ``false``
+``x has a``                                        entities having the attribute
+anything else (``!``, ``like``, arithmetic, ...)   all (checked)
+================================================  =====================================
+
+Attribute paths go through records and through entity-valued attributes
+(``resource.org.owner == principal``): each step is an index from attribute value
+to holder, built once per entity store version. The permits' candidate sets are
+united; when a satisfied permit constrains nothing and no forbid can apply, every
+entity of the type is the answer. Otherwise each candidate is authorized (exactly
+as ``is_authorized``), so forbids, errors and every shape not enumerated stay exact:
+an enumerated shape only makes the candidate set smaller, never the answer wrong.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from . import ast
+from .ast import BinaryOp, Expr, UnaryOp
+from .authorizer import Authorizer, UidLike, build_context, to_uid
+from .conformance import validate_context, validate_request_scope
+from .entities import Entities
+from .errors import EvaluationError, RequestError
+from .evaluator import Interpreter
+from .lexical import is_action_type
+from .policy import Policy, PolicySet
+from .values import CedarSet, EntityUid, Record, Value, set_key
+
+if TYPE_CHECKING:
+    from .schema import Schema
+
+__all__ = ["query_actions", "query_principals", "query_resources"]
+
+
+class _All:
+    """The candidate set "every entity of the queried type" (nothing narrows it)."""
+
+    def __repr__(self) -> str:
+        return "ALL"
+
+
+ALL: Final = _All()
+Candidates = frozenset[EntityUid] | _All
+_NONE: Final[frozenset[EntityUid]] = frozenset()
+
+
+def _meet(a: Candidates, b: Candidates) -> Candidates:
+    if isinstance(a, _All):
+        return b
+    if isinstance(b, _All):
+        return a
+    return a & b
+
+
+def _join(a: Candidates, b: Candidates) -> Candidates:
+    if isinstance(a, _All) or isinstance(b, _All):
+        return ALL
+    return a | b
+
+
+# ---------------------------------------------------------------------------
+# Indexes over one entity store (rebuilt when the store's version changes)
+
+
+class StoreIndex:
+    """Entities by type, descendants of each entity, and attribute-value indexes.
+
+    Everything is built lazily and cached for the store version it was built from.
+    """
+
+    def __init__(self, entities: Entities) -> None:
+        self.entities = entities
+        self.version = entities.version
+        self._by_type: dict[str, frozenset[EntityUid]] | None = None
+        self._descendants: dict[EntityUid, list[EntityUid]] | None = None
+        self._values: dict[tuple[str, ...], dict[Value, set[EntityUid]]] = {}
+        self._members: dict[tuple[str, ...], dict[Value, set[EntityUid]]] = {}
+        self._holders: dict[tuple[str, ...], frozenset[EntityUid]] = {}
+
+    def of_type(self, entity_type: str) -> frozenset[EntityUid]:
+        by_type = self._by_type
+        if by_type is None:
+            groups: dict[str, set[EntityUid]] = {}
+            for entity in self.entities:
+                groups.setdefault(entity.uid[0], set()).add(entity.uid)
+            by_type = self._by_type = {t: frozenset(uids) for t, uids in groups.items()}
+        return by_type.get(entity_type, _NONE)
+
+    def within(self, targets: Iterable[EntityUid]) -> set[EntityUid]:
+        """The targets and all their descendants (``x in t`` holds for exactly these ``x``)."""
+        descendants = self._descendants
+        if descendants is None:
+            descendants = self._descendants = {}
+            for entity in self.entities:
+                for ancestor in entity.ancestors:
+                    descendants.setdefault(ancestor, []).append(entity.uid)
+        found: set[EntityUid] = set()
+        for target in targets:
+            found.add(target)
+            found.update(descendants.get(target, ()))
+        return found
+
+    def ancestry(self, uid: EntityUid) -> set[EntityUid]:
+        """``uid`` and its ancestors (``uid in y`` holds for exactly these ``y``)."""
+        entity = self.entities.get(uid)
+        found = {uid}
+        if entity is not None:
+            found.update(entity.ancestors)
+        return found
+
+    def _build(self, path: tuple[str, ...]) -> None:
+        values: dict[Value, set[EntityUid]] = {}
+        members: dict[Value, set[EntityUid]] = {}
+        holders: set[EntityUid] = set()
+        for entity in self.entities:
+            value: Value = entity.attrs
+            for attr in path:
+                if type(value) is not Record:
+                    break
+                value = value.get(attr, _MISSING)
+                if value is _MISSING:
+                    break
+            else:
+                holders.add(entity.uid)
+                values.setdefault(set_key(value), set()).add(entity.uid)
+                if type(value) is CedarSet:
+                    for key in value.keys:
+                        members.setdefault(key, set()).add(entity.uid)
+        self._values[path] = values
+        self._members[path] = members
+        self._holders[path] = frozenset(holders)
+
+    def holders(self, path: tuple[str, ...]) -> frozenset[EntityUid]:
+        """Entities whose attributes have the record path ``path``."""
+        if path not in self._holders:
+            self._build(path)
+        return self._holders[path]
+
+    def with_value(self, path: tuple[str, ...], keys: Iterable[Value], member: bool) -> set[EntityUid]:
+        """Entities whose attribute at ``path`` equals (or, with ``member``, is a set
+        containing) one of ``keys`` (set keys, see :func:`values.set_key`)."""
+        if path not in self._values:
+            self._build(path)
+        table = self._members[path] if member else self._values[path]
+        found: set[EntityUid] = set()
+        for key in keys:
+            found.update(table.get(key, ()))
+        return found
+
+
+_MISSING: Final = object()
+_INDEXES: weakref.WeakKeyDictionary[Entities, StoreIndex] = weakref.WeakKeyDictionary()
+
+
+def store_index(entities: Entities) -> StoreIndex:
+    """The (cached) index of ``entities`` for its current version."""
+    index = _INDEXES.get(entities)
+    if index is None or index.version != entities.version:
+        index = _INDEXES[entities] = StoreIndex(entities)
+    return index
+
+
+# ---------------------------------------------------------------------------
+# Candidate sets from a condition's shape
+
+
+class _Target:
+    """What the value at the end of an attribute path must be: one of ``keys``
+    (``member``: a set containing one of them; ``entity_in``: an entity in one of them)."""
+
+    __slots__ = ("keys", "member")
+
+    def __init__(self, keys: set[Value], member: bool) -> None:
+        self.keys = keys
+        self.member = member
+
+
+class _Analysis:
+    """Reduces the conditions of policies to candidate sets for one unknown variable."""
+
+    def __init__(self, unknown: str, interpreter: Interpreter, index: StoreIndex) -> None:
+        self.unknown = unknown
+        self.interpreter = interpreter
+        self.index = index
+        self._mentions: dict[int, bool] = {}
+
+    # -- which subexpressions depend on the unknown ----------------------------
+
+    def forget(self) -> None:
+        """Drop the per-policy cache (it is keyed by node identity)."""
+        self._mentions.clear()
+
+    def mentions(self, e: Expr) -> bool:
+        cached = self._mentions.get(id(e))
+        if cached is not None:
+            return cached
+        found = False
+        stack: list[Expr] = [e]
+        while stack:
+            node = stack.pop()
+            if type(node) is ast.Var and node.name == self.unknown:
+                found = True
+                break
+            stack.extend(node.children())
+        self._mentions[id(e)] = found
+        return found
+
+    def known(self, e: Expr) -> tuple[bool, Value]:
+        """Evaluate an expression that does not mention the unknown: (ok, value)."""
+        try:
+            return True, self.interpreter.evaluate(e)
+        except EvaluationError:
+            return False, None
+
+    # -- the shapes ---------------------------------------------------------------
+
+    def candidates(self, e: Expr) -> Candidates:
+        """A superset of the unknown's values for which ``e`` evaluates to ``true``."""
+        if not self.mentions(e):
+            ok, value = self.known(e)
+            return ALL if ok and value is True else _NONE
+        match e:
+            case ast.And():
+                result: Candidates = ALL
+                for operand in ast.chain_operands(e):
+                    result = _meet(result, self.candidates(operand))
+                    if not isinstance(result, _All) and not result:
+                        break
+                return result
+            case ast.Or():
+                result = _NONE
+                for operand in ast.chain_operands(e):
+                    result = _join(result, self.candidates(operand))
+                    if isinstance(result, _All):
+                        break
+                return result
+            case ast.If():
+                return _join(
+                    _meet(self.candidates(e.cond), self.candidates(e.then)), self.candidates(e.else_)
+                )
+            case ast.Binary():
+                return self._binary(e)
+            case ast.Is():
+                if type(e.expr) is ast.Var:
+                    return ALL if e.entity_type == self.entity_type else _NONE
+                return ALL
+            case ast.GetAttr():  # `x.p` used as a condition: true exactly where x.p == true
+                path = self.path(e)
+                if path is None:
+                    return ALL
+                return self.through(path, _Target({set_key(True)}, member=False))
+            case ast.Unary() if e.op is UnaryOp.NOT:  # `!x.p`: where x.p == false
+                path = self.path(e.arg)
+                if path is None or not path:
+                    return ALL
+                return self.through(path, _Target({set_key(False)}, member=False))
+            case ast.HasAttr():
+                path = self.path(e.expr)
+                if path is None:
+                    return ALL
+                return self.through((*path, e.attr), None)
+            case _:
+                return ALL
+
+    entity_type: str = ""
+
+    def path(self, e: Expr) -> tuple[str, ...] | None:
+        """``x.a.b`` → ``("a", "b")``; ``x`` → ``()``; ``None`` for anything else."""
+        attrs: list[str] = []
+        while type(e) is ast.GetAttr:
+            attrs.append(e.attr)
+            e = e.expr
+        if type(e) is ast.Var and e.name == self.unknown:
+            return tuple(reversed(attrs))
+        return None
+
+    def _binary(self, e: ast.Binary) -> Candidates:
+        op = e.op
+        left_path = self.path(e.left)
+        if op is BinaryOp.EQ:
+            if left_path is not None and not self.mentions(e.right):
+                return self._equal(left_path, e.right)
+            right_path = self.path(e.right)
+            if right_path is not None and not self.mentions(e.left):
+                return self._equal(right_path, e.left)
+            return ALL
+        if op is BinaryOp.IN:
+            if left_path is not None and not self.mentions(e.right):
+                ok, value = self.known(e.right)
+                if not ok:
+                    return _NONE
+                targets = _entity_targets(value)
+                if targets is None:
+                    return _NONE  # `in` on a non-entity right side is a type error
+                return self.through(left_path, _Target(self.index.within(targets), member=False))
+            right_path = self.path(e.right)
+            if right_path is not None and not self.mentions(e.left):
+                ok, value = self.known(e.left)
+                if not ok or type(value) is not EntityUid:
+                    return _NONE
+                ancestry: set[Value] = set(self.index.ancestry(value))
+                if not right_path:
+                    return frozenset(ancestry)
+                found = self.through(right_path, _Target(ancestry, member=False))
+                return _join(found, self.through(right_path, _Target(ancestry, member=True)))
+            return ALL
+        if op in (BinaryOp.CONTAINS, BinaryOp.CONTAINS_ANY, BinaryOp.CONTAINS_ALL):
+            if left_path is None or not left_path or self.mentions(e.right):
+                return ALL
+            ok, value = self.known(e.right)
+            if not ok:
+                return _NONE
+            if op is BinaryOp.CONTAINS:
+                return self.through(left_path, _Target({set_key(value)}, member=True))
+            if type(value) is not CedarSet:
+                return _NONE
+            if op is BinaryOp.CONTAINS_ANY:
+                return self.through(left_path, _Target(set(value.keys), member=True))
+            result: Candidates = ALL
+            for key in value.keys:
+                result = _meet(result, self.through(left_path, _Target({key}, member=True)))
+            return result
+        return ALL
+
+    def _equal(self, path: tuple[str, ...], other: Expr) -> Candidates:
+        ok, value = self.known(other)
+        if not ok:
+            return _NONE
+        return self.through(path, _Target({set_key(value)}, member=False))
+
+    def through(self, path: tuple[str, ...], target: _Target | None) -> Candidates:
+        """The entities ``x`` whose ``x.path`` meets ``target`` (``None``: merely exists).
+
+        A path's prefix may lead into nested records of ``x`` or to another entity
+        whose attributes continue the path; every split is looked up.
+        """
+        if not path:
+            if target is None or target.member:
+                return _NONE if target is not None else ALL
+            return frozenset(uid for uid in target.keys if type(uid) is EntityUid)
+        index = self.index
+        found: set[EntityUid] = set()
+        if target is None:
+            found.update(index.holders(path))
+        else:
+            found.update(index.with_value(path, target.keys, target.member))
+        for split in range(1, len(path)):
+            rest = self.through(path[split:], target)
+            if isinstance(rest, _All):
+                found.update(index.holders(path[:split]))
+            elif rest:
+                found.update(index.with_value(path[:split], rest, member=False))
+        return frozenset(found)
+
+
+def _entity_targets(value: Value) -> list[EntityUid] | None:
+    if type(value) is EntityUid:
+        return [value]
+    if type(value) is CedarSet:
+        items = list(value)
+        if all(type(item) is EntityUid for item in items):
+            return items
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The queries
+
+
+def _policies(
+    policies: PolicySet | Iterable[Policy], known: Mapping[str, EntityUid], entities: Entities
+) -> list[Policy]:
+    """The policies whose scope might match (the scope index, with the unknown role open)."""
+    if not isinstance(policies, PolicySet):
+        return list(policies)
+    entries = policies.index().candidates(
+        known.get("principal"), known.get("action"), known.get("resource"), entities
+    )
+    found = (policies.policy(policy_id) for policy_id, _, _ in entries)
+    return [policy for policy in found if policy is not None]
+
+
+def _enumerate(
+    unknown: str,
+    entity_type: str,
+    known: Mapping[str, EntityUid],
+    context: Record,
+    policies: list[Policy],
+    entities: Entities,
+) -> tuple[Candidates, bool]:
+    """The union of the permits' candidate sets, and whether it is already exact
+    (a permit holds for every candidate and no forbid can hold for any)."""
+    index = store_index(entities)
+    placeholder = EntityUid(entity_type, "")
+    variables = {**known, unknown: placeholder}
+    interpreter = Interpreter(
+        variables["principal"], variables["action"], variables["resource"], context, entities
+    )
+    analysis = _Analysis(unknown, interpreter, index)
+    analysis.entity_type = entity_type
+    permitted: Candidates = _NONE
+    certain = False
+    forbids_possible = False
+    for policy in policies:
+        interpreter.slots = policy.slot_values
+        parts = policy.condition_parts
+        analysis.forget()
+        result: Candidates = ALL
+        try:
+            for part in parts:
+                result = _meet(result, analysis.candidates(part))
+                if not isinstance(result, _All) and not result:
+                    break
+        except RecursionError:
+            result = ALL  # too deep to read: every candidate is checked
+        if not isinstance(result, _All) and not result:
+            continue
+        if not policy.is_permit:
+            forbids_possible = True
+            continue
+        if isinstance(result, _All) and not any(analysis.mentions(part) for part in parts):
+            certain = True  # holds whatever the unknown is (its known parts evaluated true)
+        permitted = _join(permitted, result)
+    return permitted, certain and not forbids_possible
+
+
+def _answer(
+    unknown: str,
+    entity_type: str,
+    known: Mapping[str, EntityUid],
+    context: Record,
+    policies: PolicySet | Iterable[Policy],
+    entities: Entities,
+    decide: Callable[[EntityUid], bool],
+) -> list[EntityUid]:
+    policy_list = _policies(policies, known, entities)
+    permitted, exact = _enumerate(unknown, entity_type, known, context, policy_list, entities)
+    of_type = store_index(entities).of_type(entity_type)
+    if isinstance(permitted, _All):
+        candidates: Iterable[EntityUid] = of_type
+    else:
+        candidates = [uid for uid in permitted if uid in of_type]
+    if exact:
+        return sorted(candidates)
+    return sorted(uid for uid in candidates if decide(uid))
+
+
+def _check_type(name: str, role: str) -> str:
+    from .cedar_json import is_entity_type_name
+
+    if not isinstance(name, str) or not is_entity_type_name(name):
+        raise RequestError(f"invalid {role} type `{name}`")
+    return name
+
+
+def query_resources(
+    principal: UidLike,
+    action: UidLike,
+    resource_type: str,
+    policies: PolicySet | Iterable[Policy],
+    entities: Entities,
+    *,
+    context: Mapping[str, Any] | Record | str | bytes | None = None,
+    schema: Schema | None = None,
+    authorizer: Authorizer | None = None,
+) -> list[EntityUid]:
+    """The entities of ``resource_type`` in ``entities`` that ``principal`` may ``action``."""
+    p, a = to_uid(principal, "principal"), to_uid(action, "action")
+    _check_type(resource_type, "resource")
+    if schema is not None:
+        validate_request_scope(schema, p, a, resource_type)
+    c = build_context(context, schema, a)
+    if schema is not None:
+        _validate_context(schema, a, c)
+    decide = (authorizer or _AUTHORIZER).decide_uids
+    return _answer(
+        "resource",
+        resource_type,
+        {"principal": p, "action": a},
+        c,
+        policies,
+        entities,
+        lambda r: decide(p, a, r, c, policies, entities).allowed,
+    )
+
+
+def query_principals(
+    action: UidLike,
+    resource: UidLike,
+    principal_type: str,
+    policies: PolicySet | Iterable[Policy],
+    entities: Entities,
+    *,
+    context: Mapping[str, Any] | Record | str | bytes | None = None,
+    schema: Schema | None = None,
+    authorizer: Authorizer | None = None,
+) -> list[EntityUid]:
+    """The entities of ``principal_type`` in ``entities`` that may ``action`` on ``resource``."""
+    a, r = to_uid(action, "action"), to_uid(resource, "resource")
+    _check_type(principal_type, "principal")
+    if schema is not None:
+        validate_request_scope(schema, principal_type, a, r)
+    c = build_context(context, schema, a)
+    if schema is not None:
+        _validate_context(schema, a, c)
+    decide = (authorizer or _AUTHORIZER).decide_uids
+    return _answer(
+        "principal",
+        principal_type,
+        {"action": a, "resource": r},
+        c,
+        policies,
+        entities,
+        lambda p: decide(p, a, r, c, policies, entities).allowed,
+    )
+
+
+def query_actions(
+    principal: UidLike,
+    resource: UidLike,
+    policies: PolicySet | Iterable[Policy],
+    entities: Entities,
+    *,
+    context: Mapping[str, Any] | Record | str | bytes | None = None,
+    schema: Schema | None = None,
+    authorizer: Authorizer | None = None,
+) -> list[EntityUid]:
+    """The actions ``principal`` may take on ``resource``.
+
+    Candidates: the actions the schema declares for the principal's and resource's
+    types, or without a schema the action entities in ``entities`` and the actions the
+    policies name. Candidates no permit's action scope can match are never authorized.
+    """
+    p, r = to_uid(principal, "principal"), to_uid(resource, "resource")
+    policy_list = list(policies)
+    actions = _schema_actions(schema, p, r) if schema is not None else _named_actions(policy_list, entities)
+    decide = (authorizer or _AUTHORIZER).decide_uids
+    index = store_index(entities)
+    allowed: list[EntityUid] = []
+    for action in sorted(actions):
+        try:
+            c = build_context(context, schema, action)
+            if schema is not None:
+                _validate_context(schema, action, c)
+        except RequestError:
+            continue  # the context does not fit this action: no valid request exists
+        if not _scope_may_permit(policy_list, action, index):
+            continue
+        if decide(p, action, r, c, policies, entities).allowed:
+            allowed.append(action)
+    return allowed
+
+
+_AUTHORIZER: Final = Authorizer()
+
+
+def _scope_may_permit(policies: list[Policy], action: EntityUid, index: StoreIndex) -> bool:
+    """Whether some permit's action scope can match ``action`` (the scope index on actions)."""
+    ancestry = index.ancestry(action)
+    for policy in policies:
+        if not policy.is_permit:
+            continue
+        constraint = policy.ast.action
+        op = constraint.op
+        if op is ast.ScopeOp.ALL:
+            return True
+        if op is ast.ScopeOp.IS or op is ast.ScopeOp.IS_IN:
+            if constraint.entity_type != action[0]:
+                continue
+            if op is ast.ScopeOp.IS:
+                return True
+        target = constraint.entity
+        targets = list(target) if isinstance(target, ast.EntityList) else [target]
+        if op is ast.ScopeOp.EQ:
+            if action in targets:
+                return True
+        elif any(t in ancestry for t in targets):
+            return True
+    return False
+
+
+def _named_actions(policies: list[Policy], entities: Entities) -> set[EntityUid]:
+    actions = {entity.uid for entity in entities if is_action_type(entity.uid[0])}
+    for policy in policies:
+        target = policy.ast.action.entity
+        if isinstance(target, ast.EntityList):
+            actions.update(target)
+        elif isinstance(target, EntityUid):
+            actions.add(target)
+    return actions
+
+
+def _schema_actions(schema: Schema, principal: EntityUid, resource: EntityUid) -> set[EntityUid]:
+    """The declared actions that apply to the principal's and resource's types."""
+    found: set[EntityUid] = set()
+    for action, _ in schema.action_entities():
+        try:
+            validate_request_scope(schema, principal, action, resource)
+        except RequestError:
+            continue
+        found.add(action)
+    return found
+
+
+def _validate_context(schema: Schema, action: EntityUid, context: Record) -> None:
+    validate_context(schema, action, context)

@@ -52,8 +52,11 @@ def _inputs(case: Case) -> tuple[cedarlang.PolicySet, cedarlang.Entities, cedarl
 
 
 def _brute(
-    candidates: list[EntityUid], request: Callable[[EntityUid], Request], ps: cedarlang.PolicySet,
-    entities: cedarlang.Entities, stats: Counter[str],
+    candidates: list[EntityUid],
+    request: Callable[[EntityUid], Request],
+    ps: cedarlang.PolicySet,
+    entities: cedarlang.Entities,
+    stats: Counter[str],
 ) -> list[EntityUid] | str:
     authorizer = cedarlang.Authorizer()
     allowed = []
@@ -112,48 +115,66 @@ def check_case(case: Case, outcome: Outcome) -> None:
         context: Any = r.get("context") or {}
         if not isinstance(context, dict):
             continue
-        of_type = {t: [e.uid for e in entities if e.uid.type == t] for t in (p.type, res.type)}
-        queries: list[tuple[str, Callable[[], list[EntityUid]], list[EntityUid], Callable[[EntityUid], Request]]] = [
-            (
-                "resources",
-                lambda: cedarlang.Authorizer().query_resources(
-                    p, a, res.type, ps, entities, context=context, schema=schema
-                ),
-                of_type[res.type],
-                lambda uid: Request(p, a, uid, context, schema=schema),
+        _check_request(outcome, case, str(r), p, a, res, context, ps, entities, schema)
+
+
+def _check_request(
+    outcome: Outcome,
+    case: Case,
+    label: str,
+    p: EntityUid,
+    a: EntityUid,
+    res: EntityUid,
+    context: dict[str, Any],
+    ps: cedarlang.PolicySet,
+    entities: cedarlang.Entities,
+    schema: cedarlang.Schema | None,
+) -> None:
+    stats = outcome.stats
+    of_type = {t: [e.uid for e in entities if e.uid.type == t] for t in (p.type, res.type)}
+    queries: list[
+        tuple[str, Callable[[], list[EntityUid]], list[EntityUid], Callable[[EntityUid], Request]]
+    ] = [
+        (
+            "resources",
+            lambda: cedarlang.Authorizer().query_resources(
+                p, a, res.type, ps, entities, context=context, schema=schema
             ),
-            (
-                "principals",
-                lambda: cedarlang.Authorizer().query_principals(
-                    a, res, p.type, ps, entities, context=context, schema=schema
-                ),
-                of_type[p.type],
-                lambda uid: Request(uid, a, res, context, schema=schema),
+            of_type[res.type],
+            lambda uid: Request(p, a, uid, context, schema=schema),
+        ),
+        (
+            "principals",
+            lambda: cedarlang.Authorizer().query_principals(
+                a, res, p.type, ps, entities, context=context, schema=schema
             ),
-        ]
-        for name, ours, candidates, request in queries:
-            got = _ours(ours)
-            want = _brute(candidates, request, ps, entities, stats)
-            if not candidates and isinstance(got, str):
-                continue  # no candidate to build a request from: a rejection cannot be compared
-            _compare(outcome, case, f"query_{name} for {r}", got, want)
-        # actions: brute force over the candidate actions; invalid requests are not candidates
-        if schema is not None:
-            action_candidates = {uid for uid, _ in schema.action_entities()}
-        else:
-            action_candidates = _named_actions(ps, entities)
-        want_actions: list[EntityUid] = []
-        for action in sorted(action_candidates):
-            try:
-                req = Request(p, action, res, context, schema=schema)
-            except cedarlang.CedarError:
-                continue
-            if cedarlang.Authorizer().is_authorized(req, ps, entities).allowed:
-                want_actions.append(action)
-        got_actions = _ours(
-            lambda: cedarlang.Authorizer().query_actions(p, res, ps, entities, context=context, schema=schema)
-        )
-        _compare(outcome, case, f"query_actions for {r}", got_actions, want_actions)
+            of_type[p.type],
+            lambda uid: Request(uid, a, res, context, schema=schema),
+        ),
+    ]
+    for name, ours, candidates, request in queries:
+        got = _ours(ours)
+        want = _brute(candidates, request, ps, entities, stats)
+        if not candidates and isinstance(got, str):
+            continue  # no candidate to build a request from: a rejection cannot be compared
+        _compare(outcome, case, f"query_{name} for {label}", got, want)
+    # actions: brute force over the candidate actions; invalid requests are not candidates
+    if schema is not None:
+        action_candidates = {uid for uid, _ in schema.action_entities()}
+    else:
+        action_candidates = _named_actions(ps, entities)
+    want_actions: list[EntityUid] = []
+    for action in sorted(action_candidates):
+        try:
+            req = Request(p, action, res, context, schema=schema)
+        except cedarlang.CedarError:
+            continue
+        if cedarlang.Authorizer().is_authorized(req, ps, entities).allowed:
+            want_actions.append(action)
+    got_actions = _ours(
+        lambda: cedarlang.Authorizer().query_actions(p, res, ps, entities, context=context, schema=schema)
+    )
+    _compare(outcome, case, f"query_actions for {label}", got_actions, want_actions)
 
 
 def _compare(outcome: Outcome, case: Case, what: str, got: object, want: object) -> None:
@@ -217,7 +238,18 @@ def mix_problems(profile: str, stats: Counter[str]) -> list[str]:
 
 
 def summary(stats: Counter[str]) -> str:
-    keys = ("cases", "cases rejected", "cases with a schema", "cases without a schema", "cases with template links",
-            "queries", "nonempty answers", "rejected queries", "candidates", "candidates denied by a forbid",
-            "candidates with errors", "mismatches")
+    keys = (
+        "cases",
+        "cases rejected",
+        "cases with a schema",
+        "cases without a schema",
+        "cases with template links",
+        "queries",
+        "nonempty answers",
+        "rejected queries",
+        "candidates",
+        "candidates denied by a forbid",
+        "candidates with errors",
+        "mismatches",
+    )
     return ", ".join(f"{k}: {stats[k]}" for k in keys)

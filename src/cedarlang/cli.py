@@ -867,5 +867,119 @@ def run_tests(
     _run(ctx, body)
 
 
+# ---------------------------------------------------------------------------
+# Permission queries: `cedar query resources|principals|actions`
+
+
+@main.group()
+def query() -> None:
+    """Which resources, principals or actions a request allows (one uid per line)."""
+
+
+def _query_options(f: Any) -> Any:
+    for option in reversed(
+        [
+            _policies_option,
+            _policy_format_option,
+            click.option(
+                "-k", "--template-linked", "links_file", metavar="FILE", help="JSON file of template links."
+            ),
+            click.option("-s", "--schema", "schema_file", metavar="FILE", help="Schema file."),
+            _schema_format_option,
+            click.option(
+                "--entities", "entities_file", metavar="FILE", required=True, help="Entities JSON file."
+            ),
+            click.option(
+                "-c", "--context", "context_file", metavar="FILE", help="JSON file with the context record."
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print a JSON list of uids."),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def _run_query(
+    ctx: click.Context,
+    ask: Any,
+    policies_file: str | None,
+    policy_format: str,
+    links_file: str | None,
+    schema_file: str | None,
+    schema_format: str | None,
+    entities_file: str,
+    context_file: str | None,
+    as_json: bool,
+) -> NoReturn:
+    def body(out: Output) -> int:
+        schema = _load_schema(schema_file, _norm_format(schema_format)) if schema_file else None
+        pset = _load_policies(policies_file, _norm_format(policy_format) or "cedar")
+        _add_links(pset, links_file)
+        entities_text, _ = _read(entities_file, "entities")
+        entities = Entities.from_json(entities_text, schema=schema)
+        context = _load_json(context_file, "context") if context_file is not None else None
+        found: list[EntityUid] = ask(Authorizer(), pset, entities, context, schema)
+        if as_json:
+            out.echo(json.dumps([uid.to_json() for uid in found], ensure_ascii=False))
+        else:
+            for uid in found:
+                out.echo(str(uid))
+        return SUCCESS
+
+    _run(ctx, body)
+
+
+@query.command("resources")
+@click.option("-l", "--principal", required=True, help='The principal, e.g. User::"alice".')
+@click.option("-a", "--action", required=True, help='The action, e.g. Action::"view".')
+@click.option("--resource-type", required=True, help="The entity type of the resources to list.")
+@_query_options
+@click.pass_context
+def query_resources(
+    ctx: click.Context, /, principal: str, action: str, resource_type: str, **options: Any
+) -> None:
+    """The resources of a type that the principal may act on with the action."""
+    _run_query(
+        ctx,
+        lambda az, ps, es, c, s: az.query_resources(
+            principal, action, resource_type, ps, es, context=c, schema=s
+        ),
+        **options,
+    )
+
+
+@query.command("principals")
+@click.option("-a", "--action", required=True, help='The action, e.g. Action::"view".')
+@click.option("-r", "--resource", required=True, help='The resource, e.g. File::"a.txt".')
+@click.option("--principal-type", required=True, help="The entity type of the principals to list.")
+@_query_options
+@click.pass_context
+def query_principals(
+    ctx: click.Context, /, action: str, resource: str, principal_type: str, **options: Any
+) -> None:
+    """The principals of a type that may act on the resource with the action."""
+    _run_query(
+        ctx,
+        lambda az, ps, es, c, s: az.query_principals(
+            action, resource, principal_type, ps, es, context=c, schema=s
+        ),
+        **options,
+    )
+
+
+@query.command("actions")
+@click.option("-l", "--principal", required=True, help='The principal, e.g. User::"alice".')
+@click.option("-r", "--resource", required=True, help='The resource, e.g. File::"a.txt".')
+@_query_options
+@click.pass_context
+def query_actions(ctx: click.Context, /, principal: str, resource: str, **options: Any) -> None:
+    """The actions the principal may take on the resource."""
+    _run_query(
+        ctx,
+        lambda az, ps, es, c, s: az.query_actions(principal, resource, ps, es, context=c, schema=s),
+        **options,
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from . import ast
+from ._limits import gc_paused
 from .ast import BinaryOp, Expr, UnaryOp
 from .authorizer import Authorizer, UidLike, build_context, to_uid
 from .conformance import validate_context, validate_request_scope
@@ -120,9 +121,10 @@ class StoreIndex:
         descendants = self._descendants
         if descendants is None:
             descendants = self._descendants = {}
-            for entity in self.entities:
-                for ancestor in entity.ancestors:
-                    descendants.setdefault(ancestor, []).append(entity.uid)
+            with gc_paused():
+                for entity in self.entities:
+                    for ancestor in entity.ancestors:
+                        descendants.setdefault(ancestor, []).append(entity.uid)
         found: set[EntityUid] = set()
         for target in targets:
             found.add(target)
@@ -138,6 +140,14 @@ class StoreIndex:
         return found
 
     def _build(self, path: tuple[str, ...]) -> None:
+        with gc_paused():  # many small sets: no point scanning the whole heap meanwhile
+            self._build_path(path)
+
+    def _build_path(self, path: tuple[str, ...]) -> None:
+        if len(path) == 1:
+            self._build_top_level()
+            if path in self._holders:
+                return
         values: dict[Value, set[EntityUid]] = {}
         members: dict[Value, set[EntityUid]] = {}
         holders: set[EntityUid] = set()
@@ -150,14 +160,28 @@ class StoreIndex:
                 if value is _MISSING:
                     break
             else:
+                _file(entity.uid, value, values, members)
                 holders.add(entity.uid)
-                values.setdefault(set_key(value), set()).add(entity.uid)
-                if type(value) is CedarSet:
-                    for key in value.keys:
-                        members.setdefault(key, set()).add(entity.uid)
         self._values[path] = values
         self._members[path] = members
         self._holders[path] = frozenset(holders)
+
+    def _build_top_level(self) -> None:
+        """Every top-level attribute's tables in one pass over the store."""
+        values: dict[str, dict[Value, set[EntityUid]]] = {}
+        members: dict[str, dict[Value, set[EntityUid]]] = {}
+        holders: dict[str, set[EntityUid]] = {}
+        for entity in self.entities:
+            uid = entity.uid
+            for attr, value in entity.attrs.items():
+                if attr not in holders:
+                    values[attr], members[attr], holders[attr] = {}, {}, set()
+                _file(uid, value, values[attr], members[attr])
+                holders[attr].add(uid)
+        for attr, found in holders.items():
+            path = (attr,)
+            self._values[path], self._members[path] = values[attr], members[attr]
+            self._holders[path] = frozenset(found)
 
     def holders(self, path: tuple[str, ...]) -> frozenset[EntityUid]:
         """Entities whose attributes have the record path ``path``."""
@@ -178,6 +202,23 @@ class StoreIndex:
 
 
 _MISSING: Final = object()
+
+
+def _file(
+    uid: EntityUid, value: Value, values: dict[Value, set[EntityUid]], members: dict[Value, set[EntityUid]]
+) -> None:
+    """Index ``uid`` under its attribute value (and each element, for a set)."""
+    key = set_key(value)
+    found = values.get(key)
+    if found is None:
+        values[key] = {uid}
+    else:
+        found.add(uid)
+    if type(value) is CedarSet:
+        for element in value.keys:
+            members.setdefault(element, set()).add(uid)
+
+
 _INDEXES: weakref.WeakKeyDictionary[Entities, StoreIndex] = weakref.WeakKeyDictionary()
 
 

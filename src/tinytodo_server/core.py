@@ -391,15 +391,22 @@ class TinyTodo:
             return self._authorize_list(principal, GET_LIST, list_uid)
 
     def get_lists(self, principal: EntityUid) -> list[TodoList]:
-        """Every list the principal may ``GetList``: one authorization per list, so the
-        answer is exact whatever the policies say."""
+        """Every list the principal may ``GetList``: a permission query, so the cost follows
+        the answer (the lists owned or shared), not the number of lists, and the answer is
+        exactly what authorizing each list would give, whatever the policies say."""
         with self._lock:
             self._authorize(principal, GET_LISTS, APPLICATION)
-            return [
-                self.state.lists[uid]
-                for uid in sorted(self.state.lists, key=list_sort_key)
-                if self.is_authorized(principal, GET_LIST, uid).allowed
-            ]
+            try:
+                found = self._authorizer.query_resources(
+                    principal, GET_LIST, LIST_TYPE, self.policies, self.entities(), schema=self.schema
+                )
+            except CedarError as err:
+                raise AppError(f"Error constructing authorization request: {err}") from err
+            authz_log.info(
+                "query_resources: principal: %s, action: %s -> %d lists", principal, GET_LIST, len(found)
+            )
+            lists = self.state.lists
+            return [lists[uid] for uid in sorted(found, key=list_sort_key) if uid in lists]
 
     def update_list(self, principal: EntityUid, list_uid: EntityUid, name: str) -> None:
         with self._lock:

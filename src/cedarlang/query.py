@@ -234,6 +234,14 @@ def store_index(entities: Entities) -> StoreIndex:
 # Candidate sets from a condition's shape
 
 
+_SMALL: Final = 256
+"""The bound of the first, cheap reading of a conjunction (see ``_Analysis.conjunction``)."""
+
+
+class _TooMany(Exception):
+    """A candidate set outgrew the analysis's bound."""
+
+
 class _Target:
     """What the value at the end of an attribute path must be: one of ``keys``
     (``member``: a set containing one of them; ``entity_in``: an entity in one of them)."""
@@ -291,14 +299,9 @@ class _Analysis:
             return ALL if ok and value is True else _NONE
         match e:
             case ast.And():
-                result: Candidates = ALL
-                for operand in ast.chain_operands(e):
-                    result = _meet(result, self.candidates(operand))
-                    if not isinstance(result, _All) and not result:
-                        break
-                return result
+                return self.conjunction(ast.chain_operands(e))
             case ast.Or():
-                result = _NONE
+                result: Candidates = _NONE
                 for operand in ast.chain_operands(e):
                     result = _join(result, self.candidates(operand))
                     if isinstance(result, _All):
@@ -333,6 +336,42 @@ class _Analysis:
                 return ALL
 
     entity_type: str = ""
+    bound: int | None = None
+    """While set, a candidate set larger than this aborts (``_TooMany``) the operand."""
+
+    def conjunction(self, operands: Iterable[Expr]) -> Candidates:
+        """Candidates of ``a && b && ...``: any operand's set is a superset of the answer.
+
+        First each operand is read with a small bound: if some operands have small sets,
+        their intersection is the answer (large sets of the others are never built;
+        the candidates are checked anyway). Otherwise every set is built and intersected.
+        """
+        operands = list(operands)
+        if self.bound is None and len(operands) > 1:
+            self.bound = _SMALL
+            best: Candidates = ALL
+            try:
+                for operand in operands:
+                    try:
+                        best = _meet(best, self.candidates(operand))
+                    except _TooMany:
+                        continue
+                    if not isinstance(best, _All) and not best:
+                        break
+            finally:
+                self.bound = None
+            if not isinstance(best, _All):
+                return best
+        result: Candidates = ALL
+        for operand in operands:
+            result = _meet(result, self.candidates(operand))
+            if not isinstance(result, _All) and not result:
+                break
+        return result
+
+    def _check_size(self, found: set[EntityUid] | frozenset[EntityUid]) -> None:
+        if self.bound is not None and len(found) > self.bound:
+            raise _TooMany
 
     def path(self, e: Expr) -> tuple[str, ...] | None:
         """``x.a.b`` → ``("a", "b")``; ``x`` → ``()``; ``None`` for anything else."""
@@ -362,7 +401,9 @@ class _Analysis:
                 targets = _entity_targets(value)
                 if targets is None:
                     return _NONE  # `in` on a non-entity right side is a type error
-                return self.through(left_path, _Target(self.index.within(targets), member=False))
+                within = self.index.within(targets)
+                self._check_size(within)
+                return self.through(left_path, _Target(within, member=False))
             right_path = self.path(e.right)
             if right_path is not None and not self.mentions(e.left):
                 ok, value = self.known(e.left)
@@ -414,12 +455,14 @@ class _Analysis:
             found.update(index.holders(path))
         else:
             found.update(index.with_value(path, target.keys, target.member))
+        self._check_size(found)
         for split in range(1, len(path)):
             rest = self.through(path[split:], target)
             if isinstance(rest, _All):
                 found.update(index.holders(path[:split]))
             elif rest:
                 found.update(index.with_value(path[:split], rest, member=False))
+            self._check_size(found)
         return frozenset(found)
 
 
@@ -475,12 +518,8 @@ def _enumerate(
         interpreter.slots = policy.slot_values
         parts = policy.condition_parts
         analysis.forget()
-        result: Candidates = ALL
         try:
-            for part in parts:
-                result = _meet(result, analysis.candidates(part))
-                if not isinstance(result, _All) and not result:
-                    break
+            result = analysis.conjunction(parts)
         except RecursionError:
             result = ALL  # too deep to read: every candidate is checked
         if not isinstance(result, _All) and not result:

@@ -253,22 +253,25 @@ class _Target:
         self.member = member
 
 
-class _Analysis:
-    """Reduces the conditions of policies to candidate sets for one unknown variable."""
+class ConditionReader:
+    """Reads policy conditions with one request variable unknown (the queried one).
 
-    def __init__(self, unknown: str, interpreter: Interpreter, index: StoreIndex) -> None:
+    Subexpressions that do not mention the unknown are evaluated now (the known
+    principal, action, context and entity store); the rest is what a reader (the
+    candidate analysis here, the SQL translation in ``cedarlang_sql``) interprets.
+    """
+
+    def __init__(self, unknown: str, interpreter: Interpreter) -> None:
         self.unknown = unknown
         self.interpreter = interpreter
-        self.index = index
         self._mentions: dict[int, bool] = {}
-
-    # -- which subexpressions depend on the unknown ----------------------------
 
     def forget(self) -> None:
         """Drop the per-policy cache (it is keyed by node identity)."""
         self._mentions.clear()
 
     def mentions(self, e: Expr) -> bool:
+        """Whether ``e`` reads the unknown variable."""
         cached = self._mentions.get(id(e))
         if cached is not None:
             return cached
@@ -289,6 +292,32 @@ class _Analysis:
             return True, self.interpreter.evaluate(e)
         except EvaluationError:
             return False, None
+
+    def path(self, e: Expr) -> tuple[str, ...] | None:
+        """``x.a.b`` → ``("a", "b")``; ``x`` → ``()``; ``None`` for anything else."""
+        attrs: list[str] = []
+        while type(e) is ast.GetAttr:
+            attrs.append(e.attr)
+            e = e.expr
+        if type(e) is ast.Var and e.name == self.unknown:
+            return tuple(reversed(attrs))
+        return None
+
+
+def reader_interpreter(
+    unknown: str, entity_type: str, known: Mapping[str, EntityUid], context: Record, entities: Entities
+) -> Interpreter:
+    """An interpreter for the known parts (the unknown bound to a placeholder never read)."""
+    variables = {**known, unknown: EntityUid(entity_type, "")}
+    return Interpreter(variables["principal"], variables["action"], variables["resource"], context, entities)
+
+
+class _Analysis(ConditionReader):
+    """Reduces the conditions of policies to candidate sets for one unknown variable."""
+
+    def __init__(self, unknown: str, interpreter: Interpreter, index: StoreIndex) -> None:
+        super().__init__(unknown, interpreter)
+        self.index = index
 
     # -- the shapes ---------------------------------------------------------------
 
@@ -372,16 +401,6 @@ class _Analysis:
     def _check_size(self, found: set[EntityUid] | frozenset[EntityUid]) -> None:
         if self.bound is not None and len(found) > self.bound:
             raise _TooMany
-
-    def path(self, e: Expr) -> tuple[str, ...] | None:
-        """``x.a.b`` → ``("a", "b")``; ``x`` → ``()``; ``None`` for anything else."""
-        attrs: list[str] = []
-        while type(e) is ast.GetAttr:
-            attrs.append(e.attr)
-            e = e.expr
-        if type(e) is ast.Var and e.name == self.unknown:
-            return tuple(reversed(attrs))
-        return None
 
     def _binary(self, e: ast.Binary) -> Candidates:
         op = e.op
@@ -480,7 +499,7 @@ def _entity_targets(value: Value) -> list[EntityUid] | None:
 # The queries
 
 
-def _policies(
+def policies_for(
     policies: PolicySet | Iterable[Policy], known: Mapping[str, EntityUid], entities: Entities
 ) -> list[Policy]:
     """The policies whose scope might match (the scope index, with the unknown role open)."""
@@ -504,11 +523,7 @@ def _enumerate(
     """The union of the permits' candidate sets, and whether it is already exact
     (a permit holds for every candidate and no forbid can hold for any)."""
     index = store_index(entities)
-    placeholder = EntityUid(entity_type, "")
-    variables = {**known, unknown: placeholder}
-    interpreter = Interpreter(
-        variables["principal"], variables["action"], variables["resource"], context, entities
-    )
+    interpreter = reader_interpreter(unknown, entity_type, known, context, entities)
     analysis = _Analysis(unknown, interpreter, index)
     analysis.entity_type = entity_type
     permitted: Candidates = _NONE
@@ -542,7 +557,7 @@ def _answer(
     entities: Entities,
     decide: Callable[[EntityUid], bool],
 ) -> list[EntityUid]:
-    policy_list = _policies(policies, known, entities)
+    policy_list = policies_for(policies, known, entities)
     permitted, exact = _enumerate(unknown, entity_type, known, context, policy_list, entities)
     of_type = store_index(entities).of_type(entity_type)
     if isinstance(permitted, _All):

@@ -1,0 +1,35 @@
+"""cedarlang_sql: Cedar authorization as SQL filters (SQLAlchemy).
+
+"Which lists may aaron read?" as one SQL query: the policies, with the list unknown,
+become a ``WHERE`` clause over the lists table (see :mod:`.translate` for how Cedar's
+errors and SQL's ``NULL`` are kept apart, and the README for what translates).
+
+    from cedarlang_sql import AuthorizedQuery, EntityTable, Mapping, Column, Ref, Membership
+    query = AuthorizedQuery.resources(mapping, 'User::"aaron"', 'Action::"GetList"', "List",
+                                      policies, entities, dialect=engine.dialect.name)
+    with engine.connect() as conn:
+        page = query.page(conn, limit=20)       # page.ids, page.next_after
+"""
+
+from __future__ import annotations
+
+from .errors import MappingError, SqlValueError
+from .filter import AuthorizedQuery, Filter, Page, authorized_filter
+from .loader import SqlEntityLoader
+from .mapping import Column, EntityTable, Json, Mapping, Membership, Ref
+
+__all__ = [
+    "AuthorizedQuery",
+    "Column",
+    "EntityTable",
+    "Filter",
+    "Json",
+    "Mapping",
+    "MappingError",
+    "Membership",
+    "Page",
+    "Ref",
+    "SqlEntityLoader",
+    "SqlValueError",
+    "authorized_filter",
+]

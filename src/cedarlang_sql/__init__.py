@@ -13,7 +13,7 @@ errors and SQL's ``NULL`` are kept apart, and the README for what translates).
 
 from __future__ import annotations
 
-from .errors import MappingError, SqlValueError
+from .errors import InexactFilterError, MappingError, SqlValueError
 from .filter import AuthorizedQuery, Filter, Page, authorized_filter
 from .loader import SqlEntityLoader
 from .mapping import Column, EntityTable, Json, Mapping, Membership, Ref
@@ -23,6 +23,7 @@ __all__ = [
     "Column",
     "EntityTable",
     "Filter",
+    "InexactFilterError",
     "Json",
     "Mapping",
     "MappingError",

@@ -11,3 +11,7 @@ class MappingError(CedarError):
 
 class SqlValueError(CedarError):
     """A value cannot be sent to this database (e.g. a NUL character for PostgreSQL text)."""
+
+
+class InexactFilterError(CedarError):
+    """The policies do not translate to SQL exactly, so a bare SQL condition would be wrong."""

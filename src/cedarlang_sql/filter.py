@@ -2,11 +2,14 @@
 
 ``authorized_filter(...)`` translates the policies that can apply (scope index) with
 the queried entity unknown: the filter is ``(T(permit1) OR ...) AND NOT (T(forbid1)
-OR ...)``, each ``T`` guarded with ``IS TRUE`` so that SQL's ``NULL`` can neither
-hide nor leak a row. When every policy translated exactly the filter is the answer;
-otherwise it is a superset (untranslated permits become ``TRUE``, untranslated
-forbids are left out) and :class:`AuthorizedQuery` checks each row it returns with
-the authorizer, on entities loaded from the tables, so the answer is always exact.
+IS TRUE OR ...)``. ``T`` is built with AND and OR only, where ``NULL`` (an error)
+already acts as "not true"; under the ``NOT`` the ``IS TRUE`` guard makes an erroring
+forbid count as not satisfied, as Cedar skips it. So ``NULL`` can neither hide nor
+leak a row, and the permits' predicates stay plain enough for indexes. When every
+policy translated exactly the filter is the answer; otherwise it is a superset
+(untranslated permits become ``TRUE``, untranslated forbids are left out) and
+:class:`AuthorizedQuery` checks each row it returns with the authorizer, on entities
+loaded from the tables, so the answer is always exact.
 
 :class:`AuthorizedQuery` pages by key (``after``, ``limit``): each page holds up to
 ``limit`` allowed rows in key order and says where the next one starts; nothing is
@@ -30,8 +33,9 @@ from cedarlang.policy import Policy
 from cedarlang.query import ConditionReader, policies_for, reader_interpreter
 from cedarlang.values import EntityUid, Record
 
+from .errors import InexactFilterError, MappingError
 from .loader import SqlEntityLoader
-from .mapping import Mapping
+from .mapping import Mapping, table_of
 from .translate import Cond, Translator, conj, disj, sql
 
 
@@ -91,9 +95,12 @@ def authorized_filter(
         ids.append(policy.id)
         exact = exact and cond.exact
         if policy.is_permit:
-            permitted = disj(permitted, _is_true(cond.t))
+            # no guard needed: T is built from AND / OR only, where NULL acts as "not true"
+            # (an OR is TRUE iff some operand is), and WHERE keeps only TRUE rows; the plain
+            # predicates stay usable by indexes
+            permitted = disj(permitted, cond.t)
         elif cond.exact:
-            forbidden = disj(forbidden, _is_true(cond.t))
+            forbidden = disj(forbidden, _is_true(cond.t))  # under NOT: NULL must count as false
     where = conj(permitted, sa.not_(sql(forbidden)) if forbidden is not False else True)
     return Filter(entity_type, row, row.c[table.key], sql(where), exact, tuple(ids))
 
@@ -204,6 +211,24 @@ class AuthorizedQuery:
             mapping, policies, entities, unknown="principal", entity_type=principal_type, known=known,
             context=c, dialect=dialect, schema=schema,
         )  # fmt: skip
+
+    def where(self, table: Any) -> ColumnElement[bool]:
+        """The filter as a condition on ``table`` (the mapped Core table or ORM model), for
+        ``select(Model).where(...)``: ``key IN (SELECT key ... WHERE filter)``.
+
+        Only an exact filter can be used this way; otherwise raise :class:`InexactFilterError`
+        (use :meth:`page` / :meth:`all`, which check the extra rows in Python).
+        """
+        if not self.filter.exact:
+            raise InexactFilterError(
+                "these policies do not translate to SQL exactly (see the README's fragment table): "
+                "use AuthorizedQuery.page() or .all(), which check the extra rows in Python"
+            )
+        mapped = self.mapping.table(self.filter.entity_type)
+        core = table_of(table)
+        if core is not mapped.core:
+            raise MappingError(f"`{core.name}` is not the table mapped for `{self.filter.entity_type}`")
+        return core.c[mapped.key].in_(self.select())
 
     def select(self) -> sa.Select[Any]:
         """``SELECT key FROM table WHERE filter ORDER BY key`` (a superset if not exact)."""

@@ -61,7 +61,7 @@ class Json:
 Attribute = Column | Ref | Json
 
 
-def _table(table: Any) -> sa.Table:
+def table_of(table: Any) -> sa.Table:
     """A Core ``Table`` from a ``Table`` or an ORM model class."""
     if isinstance(table, sa.Table):
         return table
@@ -84,7 +84,7 @@ class EntityTable:
 
     @property
     def core(self) -> sa.Table:
-        return _table(self.table)
+        return table_of(self.table)
 
     def column(self, name: str) -> sa.Column[Any]:
         table = self.core
@@ -106,7 +106,7 @@ class Membership:
 
     @property
     def core(self) -> sa.Table:
-        return _table(self.table)
+        return table_of(self.table)
 
     def columns(self) -> tuple[sa.Column[Any], sa.Column[Any], sa.Column[Any], sa.Column[Any]]:
         table = self.core

@@ -97,6 +97,12 @@ class SqlValue:
     kind: str  # "bool", "long", "string" or "entity"
     expr: ColumnElement[Any]
     entity_type: str | None = None
+    nullable: bool = True
+    """False for the row's own key (the unknown entity always exists)."""
+
+    def present(self) -> Pred:
+        """Where the value exists (not an error)."""
+        return self.expr.is_not(None) if self.nullable else True
 
 
 ABSENT = SqlValue("absent", sa.null())
@@ -171,7 +177,7 @@ class Translator(ConditionReader):
 
     def root(self) -> SqlValue:
         table = self.mapping.table(self.entity_type)
-        return SqlValue("entity", self.row.c[table.key], self.entity_type)
+        return SqlValue("entity", self.row.c[table.key], self.entity_type, nullable=False)
 
     def undeclared(self, entity_type: str, attr: str) -> bool:
         """Whether the schema says entities of ``entity_type`` never have ``attr``."""
@@ -299,7 +305,7 @@ class Translator(ConditionReader):
 
     def _nonnull(self, value: SqlValue, outcome: bool) -> Cond:
         """A constant outcome wherever the value exists (``NULL``: an error)."""
-        present = value.expr.is_not(None)
+        present = value.present()
         return Cond(present if outcome else False, False if outcome else present)
 
     def _is_bool(self, value: SqlValue) -> Cond:
@@ -315,7 +321,7 @@ class Translator(ConditionReader):
             return UNKNOWN
         table = self.mapping.table(target.entity_type)
         if self.undeclared(target.entity_type, e.attr):
-            return Cond(False, target.expr.is_not(None))  # never has it (a NULL reference: an error)
+            return Cond(False, target.present())  # never has it (a NULL reference: an error)
         mapped = self.mapping.attribute(target.entity_type, e.attr)
         core = table.core
         column = core.c[mapped.column]
@@ -326,7 +332,7 @@ class Translator(ConditionReader):
             return Cond(own.is_not(None), own.is_(None))
         # a missing entity `has` nothing (false, not an error); a NULL reference is an error
         missing = sa.not_(sa.exists().where(core.c[table.key] == target.expr))
-        return Cond(row_has, disj(row_lacks, conj(target.expr.is_not(None), missing)))
+        return Cond(row_has, disj(row_lacks, conj(target.present(), missing)))
 
     def _binary(self, e: ast.Binary) -> Cond:
         op = e.op
@@ -371,7 +377,7 @@ class Translator(ConditionReader):
             return Cond(sql_value.expr == bound, sql_value.expr != bound)
         other: SqlValue = b[1]
         if other.kind != sql_value.kind or other.entity_type != sql_value.entity_type:
-            both = conj(sql_value.expr.is_not(None), other.expr.is_not(None))
+            both = conj(sql_value.present(), other.present())
             return Cond(False, both)
         return Cond(sql_value.expr == other.expr, sql_value.expr != other.expr)
 
@@ -414,7 +420,7 @@ class Translator(ConditionReader):
             if targets is None:
                 return ERROR
             inside = self._within(child, targets)
-            return Cond(inside, conj(child.expr.is_not(None), sa.not_(inside)))
+            return Cond(inside, conj(child.present(), sa.not_(inside)))
         if a[0] == "value" and b[0] == "sql":
             container: SqlValue = b[1]
             if type(a[1]) is not EntityUid:
@@ -425,7 +431,7 @@ class Translator(ConditionReader):
             if not ids:
                 return self._nonnull(container, False)
             inside = container.expr.in_(ids)
-            return Cond(inside, conj(container.expr.is_not(None), sa.not_(inside)))
+            return Cond(inside, conj(container.present(), sa.not_(inside)))
         return UNKNOWN
 
     def _within(self, child: SqlValue, targets: list[EntityUid]) -> ColumnElement[bool]:
@@ -443,7 +449,11 @@ class Translator(ConditionReader):
             for type_name, ids in by_type.items():
                 parent_match = disj(parent_match, sa.and_(parent_type == type_name, parent_id.in_(ids)))
             if membership.closure:
-                below = sa.select(child_id).where(child_type == child.entity_type).where(sql(parent_match))
+                below = (
+                    sa.select(child_id)
+                    .where(child_type == child.entity_type, child_id.is_not(None))
+                    .where(sql(parent_match))
+                )
             else:
                 seed = sa.select(child_type.label("t"), child_id.label("i")).where(sql(parent_match))
                 walk = seed.cte("cedar_descendants", recursive=True)
@@ -451,7 +461,7 @@ class Translator(ConditionReader):
                     walk, sa.and_(parent_type == walk.c.t, parent_id == walk.c.i)
                 )
                 walk = walk.union(step)
-                below = sa.select(walk.c.i).where(walk.c.t == child.entity_type)
+                below = sa.select(walk.c.i).where(walk.c.t == child.entity_type, walk.c.i.is_not(None))
             found = disj(found, child.expr.in_(below))
         return sql(found)
 

@@ -175,8 +175,9 @@ def check_case(case: Case, outcome: Outcome, engine: sa.Engine) -> None:
     prefix = f"c{next(_counter)}"
     mapping = build_tables(schema, metadata, prefix, closure)
     dialect = engine.dialect.name
-    with engine.begin() as connection:
-        metadata.create_all(connection)
+    with engine.connect() as connection, connection.begin() as transaction:
+        # the tables live in one transaction that is rolled back (DDL included): cheap cleanup
+        metadata.create_all(connection, checkfirst=False)
         try:
             load_rows(mapping, entities, connection)
             for r in case.requests:
@@ -234,7 +235,7 @@ def check_case(case: Case, outcome: Outcome, engine: sa.Engine) -> None:
                                 f"{unknown} query {r}\n  sql:   {got}\n  brute: {want}\n  case: {case!r}"
                             )
         finally:
-            metadata.drop_all(connection)
+            transaction.rollback()
 
 
 def _candidates(entities: cedarlang.Entities, entity_type: str) -> bool:
@@ -242,7 +243,9 @@ def _candidates(entities: cedarlang.Entities, entity_type: str) -> bool:
 
 
 def _paged(query: AuthorizedQuery, connection: sa.Connection) -> list[str]:
-    """Every page of size 2 (so paging is exercised), checked against ``all`` and ``count``."""
+    """The answer; every fourth query page by page (size 2), checked against ``all`` and ``count``."""
+    if next(_counter) % 4:
+        return sorted(query.all(connection))
     out: list[str] = []
     after = None
     while True:

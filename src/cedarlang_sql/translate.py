@@ -159,6 +159,7 @@ class Translator(ConditionReader):
     ) -> None:
         super().__init__(reader.unknown, reader.interpreter)
         self.schema = schema
+        self._ctes = 0  # recursive CTEs in one query need distinct names
         self.mapping = mapping
         self.entity_type = entity_type
         self.row = row
@@ -456,7 +457,8 @@ class Translator(ConditionReader):
                 )
             else:
                 seed = sa.select(child_type.label("t"), child_id.label("i")).where(sql(parent_match))
-                walk = seed.cte("cedar_descendants", recursive=True)
+                self._ctes += 1
+                walk = seed.cte(f"cedar_descendants_{self._ctes}", recursive=True)
                 step = sa.select(child_type, child_id).join(
                     walk, sa.and_(parent_type == walk.c.t, parent_id == walk.c.i)
                 )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from .errors import InexactFilterError, MappingError, SqlValueError
 from .filter import AuthorizedQuery, Filter, Page, authorized_filter
 from .loader import SqlEntityLoader
-from .mapping import Column, EntityTable, Json, Mapping, Membership, Ref
+from .mapping import Column, EntityTable, Json, Mapping, Membership, Ref, RefSet
 
 __all__ = [
     "AuthorizedQuery",
@@ -30,6 +30,7 @@ __all__ = [
     "Membership",
     "Page",
     "Ref",
+    "RefSet",
     "SqlEntityLoader",
     "SqlValueError",
     "authorized_filter",

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from cedarlang import Entity
 from cedarlang.cedar_json import value_from_json
-from cedarlang.values import EntityUid, Value
+from cedarlang.values import CedarSet, EntityUid, Record, Value
 
-from .mapping import Column, Json, Mapping, Ref
+from .mapping import Column, Json, Mapping, Ref, RefSet
 
 
 class SqlEntityLoader:
@@ -39,11 +39,15 @@ class SqlEntityLoader:
             table = self.mapping.tables[entity_type]
             core = table.core
             for chunk in _chunks(sorted(set(ids)), 500):
+                sets = self._sets(table.attributes, chunk)
                 rows = self.connection.execute(sa.select(core).where(core.c[table.key].in_(chunk)))
                 for row in rows.mappings():
                     uid = EntityUid(entity_type, str(row[table.key]))
-                    attrs = {}
+                    attrs: dict[str, Value] = {}
                     for name, mapped in table.attributes.items():
+                        if isinstance(mapped, RefSet):
+                            attrs[name] = CedarSet(sets[name].get(uid.id, ()))
+                            continue
                         value = _attribute(row[mapped.column], mapped, table.column(mapped.column))
                         if value is not None:
                             attrs[name] = value
@@ -53,6 +57,20 @@ class SqlEntityLoader:
                         tags = value_from_json(json.loads(raw) if isinstance(raw, (str, bytes)) else raw)
                     found[uid] = Entity(uid, attrs, parents.get(uid, ()), tags)
         return found
+
+    def _sets(self, attributes: Any, owners: list[str]) -> dict[str, dict[str, list[EntityUid]]]:
+        """The members of each association-table attribute, by owner id."""
+        out: dict[str, dict[str, list[EntityUid]]] = {}
+        for name, mapped in attributes.items():
+            if not isinstance(mapped, RefSet):
+                continue
+            owner, member = mapped.columns()
+            found = out[name] = {}
+            for owner_id, member_id in self.connection.execute(
+                sa.select(owner, member).where(owner.in_(owners))
+            ):
+                found.setdefault(str(owner_id), []).append(EntityUid(mapped.entity_type, str(member_id)))
+        return out
 
     def _parents(self, by_type: dict[str, list[str]]) -> dict[EntityUid, set[EntityUid]]:
         membership = self.mapping.membership
@@ -103,8 +121,6 @@ def _attribute(raw: Any, mapped: Column | Ref | Json, column: sa.Column[Any]) ->
 
 
 def _referenced(values: Iterable[Value]) -> set[EntityUid]:
-    from cedarlang.values import CedarSet, Record
-
     found: set[EntityUid] = set()
     stack = list(values)
     while stack:

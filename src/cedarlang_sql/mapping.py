@@ -7,6 +7,8 @@ the column holding the entity id, and one :class:`Attribute` per Cedar attribute
   (``NULL`` means the attribute is absent, as for optional attributes);
 * ``Ref("owner_id", "User")``: an entity-valued attribute, the column holds the id of
   an entity of that type;
+* ``RefSet(assoc_table, "list_id", "user_id", "User")``: a set of entities, one row
+  per element in an association table;
 * ``Json("tasks")``: any other value (sets, records, extension values) stored as Cedar
   JSON text. Conditions on it are checked in Python after the SQL query (see the
   fragment table in the README).
@@ -58,7 +60,29 @@ class Json:
     column: str
 
 
-Attribute = Column | Ref | Json
+@dataclass(frozen=True)
+class RefSet:
+    """A set-of-entities attribute in an association table: one ``(owner id, member id)``
+    row per element (no rows: the empty set; so the attribute must be required)."""
+
+    table: Any
+    owner: str
+    member: str
+    entity_type: str
+
+    @property
+    def core(self) -> sa.Table:
+        return table_of(self.table)
+
+    def columns(self) -> tuple[sa.Column[Any], sa.Column[Any]]:
+        table = self.core
+        for name in (self.owner, self.member):
+            if name not in table.c:
+                raise MappingError(f"association table `{table.name}` has no column `{name}`")
+        return table.c[self.owner], table.c[self.member]
+
+
+Attribute = Column | Ref | Json | RefSet
 
 
 def table_of(table: Any) -> sa.Table:
@@ -131,8 +155,11 @@ class Mapping:
             if table.tags is not None:
                 table.column(table.tags)
             for name, attribute in table.attributes.items():
-                table.column(attribute.column)
-                if isinstance(attribute, Ref) and not attribute.entity_type:
+                if isinstance(attribute, RefSet):
+                    attribute.columns()
+                else:
+                    table.column(attribute.column)
+                if isinstance(attribute, (Ref, RefSet)) and not attribute.entity_type:
                     raise MappingError(
                         f"attribute `{name}` of `{table.entity_type}` refers to no entity type"
                     )
@@ -171,6 +198,11 @@ class Mapping:
                 if mapped is None:
                     raise MappingError(f"attribute `{name}` of `{entity_type}` has no column in the mapping")
                 _check_kind(entity_type, name, mapped, attr.type)
+                if isinstance(mapped, RefSet) and not attr.required:
+                    raise MappingError(
+                        f"attribute `{name}` of `{entity_type}` is optional: an association table cannot "
+                        "tell an absent set from an empty one (map it with Json)"
+                    )
 
 
 def _check_kind(entity_type: str, name: str, mapped: Attribute, declared: SchemaType) -> None:

@@ -36,7 +36,7 @@ from cedarlang.query import ConditionReader
 from cedarlang.values import CedarSet, EntityUid, Value
 
 from .errors import SqlValueError
-from .mapping import Json, Mapping, Ref
+from .mapping import Json, Mapping, Ref, RefSet
 
 Pred = ColumnElement[bool] | bool
 """A SQL predicate, or a constant (kept as Python booleans so that they fold away)."""
@@ -99,11 +99,15 @@ class SqlValue:
     entity_type: str | None = None
     nullable: bool = True
     """False for the row's own key (the unknown entity always exists)."""
+    members: RefSet | None = None
+    """For kind "entityset" (the row's own association-table attribute): where its elements are."""
 
     def present(self) -> Pred:
         """Where the value exists (not an error)."""
         return self.expr.is_not(None) if self.nullable else True
 
+
+_SCALAR_KINDS = frozenset({"bool", "long", "string", "entity"})
 
 ABSENT = SqlValue("absent", sa.null())
 """The value of an attribute the schema does not declare: reading it is an error."""
@@ -203,6 +207,10 @@ class Translator(ConditionReader):
             mapped = self.mapping.attribute(current.entity_type, attr)
             if isinstance(mapped, Json):
                 return None
+            if isinstance(mapped, RefSet):
+                if depth != 0 or len(path) != 1:
+                    return None  # deeper sets are left to Python
+                return SqlValue("entityset", current.expr, mapped.entity_type, nullable=False, members=mapped)
             if depth == 0:
                 column: ColumnElement[Any] = self.row.c[mapped.column]
                 source = table.column(mapped.column)
@@ -259,6 +267,13 @@ class Translator(ConditionReader):
             case ast.Unary() if e.op is UnaryOp.NOT:
                 inner = self.cond(e.arg)
                 return Cond(inner.f, inner.t, inner.exact)
+            case ast.Unary() if e.op is UnaryOp.IS_EMPTY:
+                value = self.value(e.arg)
+                if value is None or value.kind != "entityset" or value.members is None:
+                    return UNKNOWN
+                owner, _ = value.members.columns()
+                some = sa.exists().where(owner == value.expr)
+                return Cond(sa.not_(some), some)
             case ast.If():
                 c, a, b = self.cond(e.cond), self.cond(e.then), self.cond(e.else_)
                 return Cond(
@@ -324,6 +339,12 @@ class Translator(ConditionReader):
         if self.undeclared(target.entity_type, e.attr):
             return Cond(False, target.present())  # never has it (a NULL reference: an error)
         mapped = self.mapping.attribute(target.entity_type, e.attr)
+        if isinstance(mapped, RefSet):
+            if target.nullable:
+                return UNKNOWN
+            return TRUE  # a required set (association table): every row has it
+        if isinstance(mapped, Json):
+            return UNKNOWN
         core = table.core
         column = core.c[mapped.column]
         row_has = sa.exists().where(core.c[table.key] == target.expr).where(column.is_not(None))
@@ -344,7 +365,48 @@ class Translator(ConditionReader):
             return self._compare(op, e.left, e.right)
         if op is BinaryOp.IN:
             return self._in(e.left, e.right)
+        if op in (BinaryOp.CONTAINS, BinaryOp.CONTAINS_ANY, BinaryOp.CONTAINS_ALL):
+            return self._contains(op, e.left, e.right)
         return UNKNOWN
+
+    def _has_member(self, members: SqlValue, ids: list[Any]) -> ColumnElement[bool]:
+        """Whether the row's association-table set holds one of ``ids``."""
+        assert members.members is not None
+        owner, member = members.members.columns()
+        if not ids:
+            return sa.false()
+        return sa.exists().where(owner == members.expr, member.in_(ids))
+
+    def _contains(self, op: BinaryOp, left: Expr, right: Expr) -> Cond:
+        """``x.set.contains(v)``, ``containsAny``, ``containsAll`` on an association table."""
+        a, b = self._operand(left), self._operand(right)
+        if a is None or b is None:
+            return UNKNOWN
+        if a[0] == "error" or b[0] == "error":
+            return ERROR
+        if a[0] != "sql" or b[0] != "value":
+            return UNKNOWN
+        members: SqlValue = a[1]
+        if members.kind != "entityset" or members.members is None:
+            return ERROR if members.kind in _SCALAR_KINDS else UNKNOWN  # contains on a non-set: a type error
+        value = b[1]
+        if op is BinaryOp.CONTAINS:
+            wanted = [value] if type(value) is EntityUid and value.type == members.entity_type else []
+            inside = self._has_member(members, [self.param(u.id) for u in wanted])
+            return Cond(inside, sa.not_(inside))
+        if type(value) is not CedarSet:
+            return ERROR  # containsAny / containsAll need a set
+        elements = list(value)
+        ids = [self.param(u.id) for u in elements if type(u) is EntityUid and u.type == members.entity_type]
+        if op is BinaryOp.CONTAINS_ANY:
+            inside = self._has_member(members, ids)
+            return Cond(inside, sa.not_(inside))
+        if len(ids) != len(elements):
+            return FALSE  # an element that cannot be a member: not all contained
+        every: Pred = True
+        for one in ids:
+            every = conj(every, self._has_member(members, [one]))
+        return Cond(every, sa.not_(sql(every)) if every is not True else False)
 
     def _operand(self, e: Expr) -> tuple[str, Any] | None:
         """("sql", SqlValue) or ("value", known value) or ("error", None); None: not translated."""
@@ -365,6 +427,8 @@ class Translator(ConditionReader):
         if a[0] == "value":
             a, b = b, a
         sql_value: SqlValue = a[1]
+        if sql_value.kind == "entityset" or (b[0] == "sql" and b[1].kind == "entityset"):
+            return UNKNOWN  # set equality is left to Python
         if b[0] == "value":
             value = b[1]
             kind = _kind_of_value(value)
@@ -426,8 +490,13 @@ class Translator(ConditionReader):
             container: SqlValue = b[1]
             if type(a[1]) is not EntityUid:
                 return ERROR
+            if container.kind == "entityset" and container.members is not None:
+                assert container.entity_type is not None
+                ids = [self.param(u.id) for u in self.ancestry(a[1]) if u.type == container.entity_type]
+                inside = self._has_member(container, ids)
+                return Cond(inside, sa.not_(inside))
             if container.kind != "entity" or container.entity_type is None:
-                return UNKNOWN  # a set-valued container is left to Python
+                return UNKNOWN
             ids = [self.param(u.id) for u in self.ancestry(a[1]) if u.type == container.entity_type]
             if not ids:
                 return self._nonnull(container, False)

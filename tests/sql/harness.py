@@ -27,9 +27,9 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 import cedarlang
 from cedarlang.authorizer import Request, to_uid
 from cedarlang.lexical import is_action_type
-from cedarlang.schema.types import BoolType, EntityRefType, LongType, StringType
+from cedarlang.schema.types import BoolType, EntityRefType, LongType, SetType, StringType
 from cedarlang.values import EntityUid, to_json
-from cedarlang_sql import AuthorizedQuery, Column, EntityTable, Json, Mapping, Membership, Ref
+from cedarlang_sql import AuthorizedQuery, Column, EntityTable, Json, Mapping, Membership, Ref, RefSet
 from tests.differential.schemacases import SchemaProfile, schema_cases
 from tests.differential.strategies import Case
 
@@ -71,6 +71,12 @@ def build_tables(schema: cedarlang.Schema, metadata: sa.MetaData, prefix: str, c
             elif isinstance(ty, EntityRefType):
                 columns.append(sa.Column(col, sa.String(200)))
                 attributes[attr] = Ref(col, ty.name)
+            elif isinstance(ty, SetType) and isinstance(ty.element, EntityRefType) and spec.required:
+                assoc = sa.Table(
+                    f"{prefix}_{_safe(name)}_{col}", metadata, sa.Column("owner", sa.String(200)),
+                    sa.Column("member", sa.String(200)),
+                )  # fmt: skip
+                attributes[attr] = RefSet(assoc, "owner", "member", ty.element.name)
             else:
                 columns.append(sa.Column(col, sa.Text))
                 attributes[attr] = Json(col)
@@ -97,12 +103,18 @@ def _entity_types(schema: cedarlang.Schema) -> list[str]:
 def load_rows(mapping: Mapping, entities: cedarlang.Entities, connection: sa.Connection) -> None:
     for entity_type, table in mapping.tables.items():
         rows = []
+        members: dict[str, list[dict[str, str]]] = {}
         for entity in entities:
             if entity.uid.type != entity_type:
                 continue
             row: dict[str, Any] = {"id": entity.uid.id}
             for name, mapped in table.attributes.items():
                 value = entity.attrs.get(name)
+                if isinstance(mapped, RefSet):
+                    members.setdefault(name, []).extend(
+                        {"owner": entity.uid.id, "member": m.id} for m in (value or ())
+                    )
+                    continue
                 if value is None:
                     row[mapped.column] = None
                 elif isinstance(mapped, Ref):
@@ -115,6 +127,11 @@ def load_rows(mapping: Mapping, entities: cedarlang.Entities, connection: sa.Con
             rows.append(row)
         if rows:
             connection.execute(table.core.insert(), rows)
+        for name, pairs in members.items():
+            mapped = table.attributes[name]
+            assert isinstance(mapped, RefSet)
+            if pairs:
+                connection.execute(mapped.core.insert(), pairs)
     membership = mapping.membership
     assert membership is not None
     pairs = []

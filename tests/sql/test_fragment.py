@@ -26,6 +26,7 @@ from cedarlang_sql import (
     MappingError,
     Membership,
     Ref,
+    RefSet,
     SqlValueError,
 )
 
@@ -35,7 +36,7 @@ entity User in [Team] { level: Long, name: String };
 entity Folder in [Folder];
 entity Doc in [Folder] {
     owner: User, title: String, size: Long, public: Bool, note?: String,
-    tags: Set<String>, meta: { color: String },
+    tags: Set<String>, meta: { color: String }, viewers: Set<User>,
 };
 action view appliesTo { principal: User, resource: Doc, context: { mfa?: Bool } };
 """)
@@ -83,7 +84,12 @@ parents = sa.Table(
     sa.Column("parent_id", sa.String(100)),
 )
 
-DOC_ATTRS: dict[str, Column | Ref | Json] = {
+doc_viewers = sa.Table(
+    "doc_viewers", Base.metadata, sa.Column("doc_id", sa.String(100)), sa.Column("user_id", sa.String(100))
+)
+
+DOC_ATTRS: dict[str, Column | Ref | Json | RefSet] = {
+    "viewers": RefSet(doc_viewers, "doc_id", "user_id", "User"),
     "owner": Ref("owner_id", "User"),
     "title": Column("title"),
     "size": Column("size"),
@@ -138,6 +144,7 @@ def entity_data() -> list[dict[str, Any]]:
             "public": n % 3 == 0,
             "tags": ["red"] if n % 4 == 0 else ["blue", "green"],
             "meta": {"color": "red" if n % 2 else "blue"},
+            "viewers": [{"__entity": uid("User", users[(n * 3 + k) % len(users)])} for k in range(n % 3)],
         }
         if n % 5:
             attrs["note"] = f"n{n}"
@@ -158,8 +165,12 @@ def load(m: Mapping, conn: sa.Connection) -> None:
         if table is None:
             continue
         row: dict[str, Any] = {table.key: entity.uid.id}
+        members = []
         for name, mapped in table.attributes.items():
             value = entity.attrs.get(name)
+            if isinstance(mapped, RefSet):
+                members = [{mapped.owner: entity.uid.id, mapped.member: m.id} for m in (value or ())]
+                continue
             if value is None:
                 row[mapped.column] = None
             elif isinstance(mapped, Ref):
@@ -169,6 +180,8 @@ def load(m: Mapping, conn: sa.Connection) -> None:
             else:
                 row[mapped.column] = value
         conn.execute(table.core.insert(), [row])
+        if members:
+            conn.execute(doc_viewers.insert(), members)
         assert m.membership is not None
         ancestors = entity.ancestors if m.membership.closure else entity.parents
         for parent in ancestors:
@@ -278,6 +291,23 @@ FRAGMENT = [
     (
         "errors skip the policy (`unless` on an absent attribute)",
         'permit(principal, action, resource) unless { resource.note == "n1" };',
+        True,
+    ),
+    (
+        "association table: `in`",
+        "permit(principal, action, resource) when { principal in resource.viewers };",
+        True,
+    ),
+    (
+        "association table: `contains`, `containsAny`, `containsAll`",
+        "permit(principal, action, resource) when { resource.viewers.contains(principal) "
+        '|| resource.viewers.containsAny([User::"bob", User::"alice"]) '
+        '|| resource.viewers.containsAll([User::"o\'brien", User::"--"]) };',
+        True,
+    ),
+    (
+        "association table: `isEmpty`",
+        "permit(principal, action, resource) when { resource.viewers.isEmpty() };",
         True,
     ),
     (

@@ -150,9 +150,13 @@ class TpeError(CedarError):
 
     def __init__(self, kind: str, message: str, help: str | None = None) -> None:
         self.kind = kind
-        self.message = message
+        self._message = message
         self.help = help
         super().__init__(message if help is None else f"{message} (help: {help})")
+
+    @property
+    def message(self) -> str:
+        return self._message
 
 
 class TpeRequestError(TpeError, RequestError):
@@ -165,13 +169,20 @@ class TpeEntitiesError(TpeError, EntitiesError):
     schema or are malformed (Rust's ``tpe::err::EntitiesError``)."""
 
 
-class TpePolicyValidationError(TpeError):
+class TpePolicyValidationError(TpeError, DiagnosticError):
     """A policy that does not typecheck against the schema for the partial request's
-    environment (Rust's ``PolicyValidationError``); ``diagnostics`` are the validator's."""
+    environment (Rust's ``PolicyValidationError``); ``diagnostics`` are the validator's
+    (with their spans: ``render()`` draws them like compiler errors)."""
 
-    def __init__(self, message: str, diagnostics: Sequence[object]) -> None:
-        self.diagnostics = tuple(diagnostics)
-        super().__init__("Validation", message)
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        DiagnosticError.__init__(self, diagnostics)
+        self.kind = "Validation"
+        self._message = "policy failed to validate against the schema: " + self._summary()
+        self.help = None
+
+    @property
+    def message(self) -> str:
+        return self._message
 
 
 class ReauthorizationError(TpeError):

@@ -93,10 +93,7 @@ def policy_residuals(
                 if not errors:
                     out.append((policy, from_condition(cond, checker.types, slots)))
                     continue
-        raise TpePolicyValidationError(
-            "policy failed to validate against the schema: " + "; ".join(d.full_message for d in errors),
-            errors,
-        )
+        raise TpePolicyValidationError(errors)
     return out
 
 

@@ -91,7 +91,9 @@ class PartialRequest:
             ("principal", self.principal, decl.principal_types),
             ("resource", self.resource, decl.resource_types),
         ):
-            if not is_entity_type_name(part.type):
+            if not isinstance(part.id, (str, type(None))):
+                raise _request_error("InvalidEntityId", f"{role} id must be a string, got {part.id!r}")
+            if not isinstance(part.type, str) or not is_entity_type_name(part.type):
                 raise _request_error(
                     "InvalidEntityType", f"{role} type `{part.type}` is not an entity type name"
                 )

@@ -72,11 +72,12 @@ class PartialRequest:
             self.principal = PartialEntityUid.of(principal, "principal")
             self.action = to_uid(action, "action")
             self.resource = PartialEntityUid.of(resource, "resource")
-            self.context: Record | None = None if context is None else _context(context, schema, self.action)
-        except TpeRequestError:
-            raise
         except RequestError as err:
             raise _request_error("RequestValidation", str(err)) from None
+        try:
+            self.context: Record | None = None if context is None else _context(context, schema, self.action)
+        except RequestError as err:
+            raise _request_error("InvalidContext", str(err)) from None
         self.schema = schema
         self._validate()
 

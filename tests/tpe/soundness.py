@@ -13,6 +13,9 @@ attributes, ancestors or tags. For each view:
 * ``reauthorize`` on the concrete inputs gives the concrete decision and determining
   policies, and the same erroring policies.
 
+And ``is_authorized_batched`` over an in-memory loader decides each request like
+``is_authorized``, asking only for entities that something it already knows mentions.
+
 Used by ``test_soundness.py`` (CI) and ``python -m tests.tpe.run_long``.
 """
 
@@ -26,12 +29,20 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 import cedarlang
-from cedarlang import Authorizer, Entities, PolicySet, Request, Schema
+from cedarlang import Authorizer, Entities, PolicySet, Request, Schema, ast
 from cedarlang.errors import TpePolicyValidationError
 from cedarlang.lexical import is_action_type
 from cedarlang.policy import Policy
-from cedarlang.tpe import PartialEntities, PartialEntity, PartialEntityUid, PartialRequest, tpe
-from cedarlang.values import EntityUid
+from cedarlang.tpe import (
+    InMemoryEntityLoader,
+    PartialEntities,
+    PartialEntity,
+    PartialEntityUid,
+    PartialRequest,
+    is_authorized_batched,
+    tpe,
+)
+from cedarlang.values import CedarSet, EntityUid, Record
 from tests.differential.schemacases import SchemaProfile, schema_cases
 from tests.differential.strategies import Case
 
@@ -55,6 +66,7 @@ class Stats:
     policies_kept: int = 0
     policies_dropped: int = 0
     failures: list[str] = field(default_factory=list)
+    batched: int = 0
 
     def merge(self, other: Stats) -> None:
         self.cases += other.cases
@@ -63,13 +75,14 @@ class Stats:
         self.policies_kept += other.policies_kept
         self.policies_dropped += other.policies_dropped
         self.failures += other.failures
+        self.batched += other.batched
 
     def line(self) -> str:
         d = self.decided
         return (
             f"{self.cases} cases, {self.views} partial views: decided allow {d['allow']}, deny {d['deny']}, "
             f"undecided {d['none']}; policies kept {self.policies_kept}, dropped (not valid) "
-            f"{self.policies_dropped}; {len(self.failures)} failures"
+            f"{self.policies_dropped}; {self.batched} batched authorizations; {len(self.failures)} failures"
         )
 
 
@@ -139,6 +152,7 @@ def check_case(case: Case, rng: random.Random, stats: Stats) -> None:
         stats.policies_kept += len(kept)
         stats.policies_dropped += dropped
         expected = authorizer.is_authorized(request, kept, entities)
+        _check_batched(request, kept, schema, entities, expected, case, stats)
         for _ in range(VIEWS_PER_REQUEST):
             preq, pents = partial_view(rng, request, entities, schema)
             response = tpe(kept, preq, pents, schema)
@@ -156,6 +170,56 @@ def check_case(case: Case, rng: random.Random, stats: Stats) -> None:
                 _errors(expected),
             ):
                 stats.failures.append(f"reauthorize gave {again}, concrete {expected}: {where}")
+
+
+def _uids_in(value: Any, out: set[EntityUid]) -> None:
+    if isinstance(value, EntityUid):
+        out.add(value)
+    elif isinstance(value, (CedarSet, list, tuple)):
+        for v in value:
+            _uids_in(v, out)
+    elif isinstance(value, Record):
+        for v in value.values():
+            _uids_in(v, out)
+
+
+def policy_uids(policies: list[Policy]) -> set[EntityUid]:
+    """Every entity uid a policy names (scope and conditions, slots filled)."""
+    out: set[EntityUid] = set()
+    for p in policies:
+        for part in p.condition_parts:
+            for node in ast.walk(part):
+                if isinstance(node, ast.Lit):
+                    _uids_in(node.value, out)
+    return out
+
+
+def _check_batched(
+    request: Request,
+    policies: list[Policy],
+    schema: Schema,
+    entities: Entities,
+    expected: cedarlang.Response,
+    case: Case,
+    stats: Stats,
+) -> None:
+    """``is_authorized_batched`` decides like ``is_authorized``, and only ever asks for uids
+    the policies, the request or the attributes and tags of entities it loaded mention."""
+    loader = InMemoryEntityLoader(entities)
+    decision = is_authorized_batched(request, policies, schema, loader, 50)
+    stats.batched += 1
+    if decision != expected.decision:
+        stats.failures.append(f"batched decided {decision}, concrete {expected.decision}: {case!r}")
+    allowed = policy_uids(policies) | {request.principal, request.action, request.resource}
+    _uids_in(request.context, allowed)
+    for call in loader.calls:
+        if not call <= allowed:
+            stats.failures.append(f"batched loaded unreferenced {sorted(call - allowed)}: {case!r}")
+        for uid in call:
+            e = entities.get(uid)
+            if e is not None:
+                _uids_in(e.attrs, allowed)
+                _uids_in(e.tags, allowed)
 
 
 def run(examples: int, seed_value: int) -> Stats:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .source import Diagnostic
+    from .validator.diagnostics import ValidationDiagnostic
 
 
 class CedarError(Exception):
@@ -174,8 +175,11 @@ class TpePolicyValidationError(TpeError, DiagnosticError):
     environment (Rust's ``PolicyValidationError``); ``diagnostics`` are the validator's
     (with their spans: ``render()`` draws them like compiler errors)."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+    diagnostics: tuple[ValidationDiagnostic, ...]
+
+    def __init__(self, diagnostics: Sequence[ValidationDiagnostic]) -> None:
         DiagnosticError.__init__(self, diagnostics)
+        self.diagnostics = tuple(diagnostics)
         self.kind = "Validation"
         self._message = "policy failed to validate against the schema: " + self._summary()
         self.help = None

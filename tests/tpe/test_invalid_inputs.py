@@ -185,7 +185,7 @@ def test_ancestors_are_closed_transitively() -> None:
         ],
         SCHEMA,
     )
-    assert entities.ancestors(uid('User::"alice"')) == {uid('Team::"t1"'), uid('Team::"t2"')}
+    assert entities.ancestors(uid('User::"alice"')) == frozenset({uid('Team::"t1"'), uid('Team::"t2"')})
     assert entities.attrs(uid('Team::"t1"')) is None  # attributes not given: unknown
     assert entities.tags(uid('User::"alice"')) == Record()  # given as {}: known, none
 
@@ -214,7 +214,7 @@ def test_invalid_policies(text: str, kind: str) -> None:
 
 # -- reauthorization -------------------------------------------------------------------------
 
-ALICE_DOC = [
+ALICE_DOC: list[dict[str, Any]] = [
     {
         "uid": {"type": "User", "id": "alice"},
         "attrs": {"name": "A"},
@@ -240,7 +240,7 @@ def response(context: dict[str, Any] | None = None) -> TpeResponse:
 
 
 def concrete(entities: list[dict[str, Any]] = ALICE_DOC, **request: Any) -> tuple[Request, Entities]:
-    parts = {
+    parts: dict[str, Any] = {
         "principal": 'User::"alice"',
         "action": 'Action::"read"',
         "resource": 'Doc::"d"',
@@ -258,7 +258,7 @@ def test_reauthorize_consistent_inputs() -> None:
 
 
 def _with(index: int, **changes: Any) -> list[dict[str, Any]]:
-    entities = json.loads(json.dumps(ALICE_DOC))
+    entities: list[dict[str, Any]] = json.loads(json.dumps(ALICE_DOC))
     entities[index].update(changes)
     return entities
 

@@ -236,7 +236,14 @@ def test_cli_linked_template_allow(tmp_path: Path) -> None:
         )
     )
     base = ["--principal-type", "User", "-a", 'Action::"View"', "--resource-type", "Document"]
-    files = ["-p", tmp_path / "t.cedar", "-k", tmp_path / "links.json", "-s", RFC / "schema.cedarschema"]
+    files: list[str | Path] = [
+        "-p",
+        tmp_path / "t.cedar",
+        "-k",
+        tmp_path / "links.json",
+        "-s",
+        RFC / "schema.cedarschema",
+    ]
     result = cli(*base, *files, "--entities", RFC / "entities.json")
     assert result.exit_code == 4, result.output
     assert 'when { (principal == User::"Alice") && resource.isPublic };' in result.output

@@ -11,7 +11,8 @@ attributes, ancestors or tags. For each view:
   ``Authorizer().is_authorized`` on the concrete inputs (which are a concretisation of the
   view);
 * ``reauthorize`` on the concrete inputs gives the concrete decision and determining
-  policies, and the same erroring policies.
+  policies, and the same erroring policies;
+* the residual policies, printed as Rust prints them and parsed back, decide alike.
 
 And ``is_authorized_batched`` over an in-memory loader decides each request like
 ``is_authorized``, asking only for entities that something it already knows mentions.
@@ -39,6 +40,7 @@ from cedarlang.tpe import (
     PartialEntity,
     PartialEntityUid,
     PartialRequest,
+    TpeResponse,
     is_authorized_batched,
     tpe,
 )
@@ -170,6 +172,30 @@ def check_case(case: Case, rng: random.Random, stats: Stats) -> None:
                 _errors(expected),
             ):
                 stats.failures.append(f"reauthorize gave {again}, concrete {expected}: {where}")
+            _check_printed(response, request, entities, expected, where, stats)
+
+
+def _check_printed(
+    response: TpeResponse,
+    request: Request,
+    entities: Entities,
+    expected: cedarlang.Response,
+    where: str,
+    stats: Stats,
+) -> None:
+    """The residuals as printed parse back to policies that decide like the originals
+    (residuals holding an ``error()`` node do not parse: that call is not Cedar)."""
+    texts = {p.id: str(p) for p in response.policies()}
+    if any("error()" in t for t in texts.values()):
+        return
+    reparsed = PolicySet()
+    for policy_id, text in texts.items():
+        reparsed.add(text, policy_id)
+    again = Authorizer().is_authorized(request, reparsed, entities)
+    if (again.decision, again.reasons) != (expected.decision, expected.reasons):
+        stats.failures.append(
+            f"printed residuals {list(texts.values())} decide {again}, concrete {expected}: {where}"
+        )
 
 
 def _uids_in(value: Any, out: set[EntityUid]) -> None:

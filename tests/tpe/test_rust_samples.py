@@ -75,6 +75,7 @@ def test_rfc_sample_api() -> None:
     response = tpe(rfc_policies(), request, entities, schema)
     assert response.decision is None
     assert sorted(residual_policy_text(p) for p in response.policies()) == sorted(RFC_RESIDUALS)
+    assert sorted(str(p) for p in response.policies()) == sorted(RFC_RESIDUALS)
     assert response.residual_permits == {"policy0", "policy1"}
     assert response.false_permits == {"policy2"}
     assert not (response.true_permits | response.true_forbids | response.residual_forbids)

@@ -3,6 +3,7 @@ and ``TpeResponse`` in ``cedar-policy/src/api/tpe.rs``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from .. import ast
@@ -14,6 +15,7 @@ from ..est import annotations_json
 from ..lexical import quote
 from ..policy import Policy, PolicySet
 from ..schema import Schema
+from ..source import Source, Span
 from .entities import PartialEntities
 from .request import PartialRequest, validate_concrete_request
 from .residual import Concrete, ErrorResidual, Residual, expr_text, to_expr
@@ -64,11 +66,16 @@ class ResidualPolicy:
                 pa.annotations,
                 valueless=pa.valueless,
             )
+            # its text is Rust's display of it, so that `str(policy)` / `policy.ast.text` print it
+            text = residual_policy_text(Policy(residual_ast, self.policy.id))
+            residual_ast = dataclasses.replace(
+                residual_ast, span=Span(0, len(text)), source=Source(text, f"<residual of {self.policy.id}>")
+            )
             self._as_policy = Policy(residual_ast, self.policy.id)
         return self._as_policy
 
     def __str__(self) -> str:
-        return residual_policy_text(self.as_policy())
+        return str(self.as_policy())
 
     def __repr__(self) -> str:
         return f"<ResidualPolicy {self.id}: {self.residual!r}>"

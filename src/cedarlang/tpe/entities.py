@@ -8,7 +8,7 @@ every part is unknown.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..cedar_json import load_json_text
@@ -252,7 +252,7 @@ class PartialEntities:
 
     # -- access -------------------------------------------------------------------------
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[PartialEntity]:
         return iter(self._entities.values())
 
     def __len__(self) -> int:

@@ -179,7 +179,9 @@ class TpeResponse:
         """Decide a concrete request that this partial request stands for, with a concrete
         entity store consistent with the partial entities, by evaluating the residuals
         (Rust's ``Response::reauthorize``). Raises :class:`ReauthorizationError` when the
-        request or entities do not conform to the schema or contradict what was known."""
+        request or entities do not conform to the schema or contradict what was known. As in
+        Rust, every partial entity must be in ``entities``, the schema's actions included: build
+        the store with ``Entities(..., schema=schema)``."""
         validate_concrete_request(request, self.schema)
         for entity in entities:
             try:

@@ -98,3 +98,10 @@ CASES = [
 @pytest.mark.parametrize(("condition", "principal", "context", "expected"), CASES)
 def test_simplification(condition: str, principal: str | None, context: bool, expected: str) -> None:
     assert residual(condition, principal, context) == expected
+
+
+def test_long_and_chain_does_not_exhaust_the_stack() -> None:
+    # a 20,000-term `&&` chain is a 20,000-deep tree: typechecked, evaluated and printed
+    condition = " && ".join(["resource.size == 1"] * 20_000)
+    text = residual(condition)
+    assert text.count("resource.size == 1") == 20_000

@@ -23,6 +23,7 @@ from ..validator import Validator, policy_condition
 from ..validator.schema_info import RequestEnv
 from ..validator.typecheck import EMPTY, EnvChecker, PolicyCheck
 from ..validator.types import BOOL
+from ..validator.validator import _depth as tree_depth  # the validator's own frame budget
 from ..values import CedarSet, EntityUid, Record, Value
 from .entities import PartialEntities
 from .request import PartialRequest
@@ -36,12 +37,14 @@ from .residual import (
     Partial,
     Residual,
     can_error,
+    depth,
     from_condition,
 )
 
 __all__ = ["Evaluator", "policy_residuals"]
 
-_FRAMES: Final = 50_000
+_FRAMES: Final = 20_000
+_FRAMES_PER_LEVEL: Final = 8
 
 
 def find_request_env(validator: Validator, request: PartialRequest) -> RequestEnv:
@@ -87,7 +90,7 @@ def policy_residuals(
             cond = policy_condition(pa)
             pc = PolicyCheck(validator.info, policy.id, pa.source, pa.span)
             checker = EnvChecker(pc, linked)
-            with recursion_headroom(_FRAMES):
+            with recursion_headroom(max(_FRAMES, tree_depth(cond) * _FRAMES_PER_LEVEL + 1000)):
                 checker.expect(EMPTY, cond, [BOOL])
                 errors = list(pc.errors)
                 if not errors:
@@ -132,9 +135,9 @@ class Evaluator:
 
     def interpret(self, r: Residual) -> Residual:
         try:
-            with recursion_headroom(_FRAMES):
+            with recursion_headroom(max(_FRAMES, depth(r) * _FRAMES_PER_LEVEL + 1000)):
                 return self._interpret(r)
-        except RecursionError:
+        except RecursionError:  # Rust's `stack_size_check`: an error residual
             return ERROR
 
     def _interpret(self, r: Residual) -> Residual:

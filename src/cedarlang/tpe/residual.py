@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any, Final, assert_never
 
 from .. import ast
+from .._limits import recursion_headroom
 from ..ast import BinaryOp, Expr, UnaryOp
 from ..est import _is_ident, _lit_text, _pattern_text  # Rust's EST printing of leaves
 from ..extensions import FUNCTIONS
@@ -188,6 +189,18 @@ def walk(r: Residual) -> Iterator[Residual]:
             stack.extend(node.args)
 
 
+def depth(r: Residual) -> int:
+    """How deeply the residual nests (iterative)."""
+    deepest = 0
+    stack: list[tuple[Residual, int]] = [(r, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if isinstance(node, Partial):
+            stack.extend((a, d + 1) for a in node.args)
+    return deepest
+
+
 def _value_uids(value: Value, out: set[EntityUid]) -> None:
     t = type(value)
     if t is EntityUid:
@@ -257,12 +270,17 @@ ERROR_FUNCTION: Final = "error"
 
 def to_expr(r: Residual) -> Expr:
     """A residual as an expression (Rust's ``From<Residual> for Expr``)."""
+    with recursion_headroom(max(20_000, depth(r) * 4 + 1000)):
+        return _to_expr(r)
+
+
+def _to_expr(r: Residual) -> Expr:
     if isinstance(r, Concrete):
         return value_to_expr(r.value)
     if isinstance(r, ErrorResidual):
         return ast.ExtCall(ERROR_FUNCTION, ())
     assert isinstance(r, Partial)
-    args = [to_expr(a) for a in r.args]
+    args = [_to_expr(a) for a in r.args]
     match r.kind:
         case Kind.VAR:
             return ast.Var(r.data)

@@ -251,6 +251,17 @@ def concrete(entities: list[dict[str, Any]] = ALICE_DOC, **request: Any) -> tupl
     return req, Entities.from_json(json.dumps(entities), schema=SCHEMA)
 
 
+def test_concrete_request_only_when_everything_is_known() -> None:
+    assert partial_request().concrete() is None
+    full = partial_request(resource='Doc::"d"', context={"mfa": True}).concrete()
+    assert full is not None
+    assert (full.principal, full.resource, dict(full.context)) == (
+        uid('User::"alice"'),
+        uid('Doc::"d"'),
+        {"mfa": True},
+    )
+
+
 def test_reauthorize_consistent_inputs() -> None:
     r = response()
     assert r.decision is None

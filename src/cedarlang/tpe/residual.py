@@ -115,8 +115,7 @@ def from_condition(expr: Expr, types: Mapping[int, Type | None], slots: Mapping[
     """The residual of a condition typechecked in one request environment (``types`` maps
     ``id(node)`` to the node's type); slots become their linked uids (Rust's
     ``Residual::try_from_typed_expr``)."""
-    r = _from(expr, types, slots)
-    return r
+    return _from(expr, types, slots)
 
 
 def _from(e: Expr, types: Mapping[int, Type | None], slots: Mapping[str, EntityUid]) -> Residual:

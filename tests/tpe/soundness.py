@@ -12,7 +12,8 @@ attributes, ancestors or tags. For each view:
   view);
 * ``reauthorize`` on the concrete inputs gives the concrete decision and determining
   policies, and the same erroring policies;
-* the residual policies, printed as Rust prints them and parsed back, decide alike.
+* the residual policies, printed as Rust prints them and parsed back, decide alike (for
+  the first view of each request).
 
 And ``is_authorized_batched`` over an in-memory loader decides each request like
 ``is_authorized``, asking only for entities that something it already knows mentions.
@@ -155,7 +156,7 @@ def check_case(case: Case, rng: random.Random, stats: Stats) -> None:
         stats.policies_dropped += dropped
         expected = authorizer.is_authorized(request, kept, entities)
         _check_batched(request, kept, schema, entities, expected, case, stats)
-        for _ in range(VIEWS_PER_REQUEST):
+        for view in range(VIEWS_PER_REQUEST):
             preq, pents = partial_view(rng, request, entities, schema)
             response = tpe(kept, preq, pents, schema)
             stats.views += 1
@@ -172,7 +173,8 @@ def check_case(case: Case, rng: random.Random, stats: Stats) -> None:
                 _errors(expected),
             ):
                 stats.failures.append(f"reauthorize gave {again}, concrete {expected}: {where}")
-            _check_printed(response, request, entities, expected, where, stats)
+            if view == 0:
+                _check_printed(response, request, entities, expected, where, stats)
 
 
 def _check_printed(

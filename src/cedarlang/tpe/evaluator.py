@@ -47,6 +47,23 @@ _FRAMES: Final = 20_000
 _FRAMES_PER_LEVEL: Final = 8
 
 
+_VALIDATORS: dict[int, tuple[Schema, Validator]] = {}
+_MAX_VALIDATORS: Final = 8
+
+
+def validator_for(schema: Schema) -> Validator:
+    """The validator of ``schema``, built once for the last few schemas used (its
+    ``SchemaInfo`` costs more than typechecking a policy in one environment)."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    validator = Validator(schema)
+    if len(_VALIDATORS) >= _MAX_VALIDATORS:
+        _VALIDATORS.pop(next(iter(_VALIDATORS)), None)
+    _VALIDATORS[id(schema)] = (schema, validator)  # the schema kept alive: its id stays its own
+    return validator
+
+
 def find_request_env(validator: Validator, request: PartialRequest) -> RequestEnv:
     """The schema's request environment for the request's action, principal type and
     resource type (Rust's ``find_request_env``)."""
@@ -68,7 +85,7 @@ def policy_residuals(
     """Typecheck every policy in the request's environment and turn its condition into a
     residual (not yet simplified). Raises :class:`TpePolicyValidationError` for the first
     policy that does not validate."""
-    validator = Validator(schema)
+    validator = validator_for(schema)
     env = find_request_env(validator, request)
     out: list[tuple[Policy, Residual]] = []
     for policy in policies:

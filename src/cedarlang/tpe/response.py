@@ -190,4 +190,5 @@ class TpeResponse:
                 raise ReauthorizationError("EntityValidation", str(err)) from None
         self.entities.check_consistency(entities)
         self.request.check_consistency(request)
-        return Authorizer().is_authorized(request, self.policies(), entities)
+        # residual policies are evaluated once: the interpreter, not compiled code
+        return Authorizer(interpret=True).is_authorized(request, self.policies(), entities)

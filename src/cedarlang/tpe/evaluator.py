@@ -10,13 +10,14 @@ what the partial request and partial entities know. Simplification never loses a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Final
 
 from .. import ops
 from .._limits import recursion_headroom
-from ..ast import BinaryOp, UnaryOp
+from ..ast import BinaryOp
 from ..errors import EvaluationError, TpePolicyValidationError, TpeRequestError
+from ..evaluator import _BINARY, _UNARY  # the interpreter's operator tables, shared
 from ..policy import Policy, PolicySet
 from ..schema import Schema
 from ..validator import Validator, policy_condition
@@ -24,7 +25,7 @@ from ..validator.schema_info import RequestEnv
 from ..validator.typecheck import EMPTY, EnvChecker, PolicyCheck
 from ..validator.types import BOOL
 from ..validator.validator import _depth as tree_depth  # the validator's own frame budget
-from ..values import CedarSet, EntityUid, Record, Value
+from ..values import CedarSet, EntityUid, Record
 from .entities import PartialEntities
 from .request import PartialRequest
 from .residual import (
@@ -122,24 +123,6 @@ def _bool(r: Residual) -> bool | None:
     assert isinstance(r, Concrete)
     v = r.value
     return v if v is True or v is False else None
-
-
-_RELATIONS: Final[dict[BinaryOp, Callable[[Value, Value], Value]]] = {
-    BinaryOp.EQ: ops.eq,
-    BinaryOp.LT: ops.lt,
-    BinaryOp.LE: ops.le,
-    BinaryOp.ADD: ops.add,
-    BinaryOp.SUB: ops.sub,
-    BinaryOp.MUL: ops.mul,
-    BinaryOp.CONTAINS: ops.contains,
-    BinaryOp.CONTAINS_ALL: ops.contains_all,
-    BinaryOp.CONTAINS_ANY: ops.contains_any,
-}
-_UNARY: Final[dict[UnaryOp, Callable[[Value], Value]]] = {
-    UnaryOp.NOT: ops.not_,
-    UnaryOp.NEG: ops.neg,
-    UnaryOp.IS_EMPTY: ops.is_empty,
-}
 
 
 class Evaluator:
@@ -276,7 +259,7 @@ class Evaluator:
                     return Concrete(v2 in tags)
                 return Concrete(tags[v2]) if v2 in tags else ERROR
             try:
-                return Concrete(_RELATIONS[op](v1, v2))
+                return Concrete(_BINARY[op](v1, v2))
             except EvaluationError:
                 return ERROR
         if isinstance(arg1, ErrorResidual) or isinstance(arg2, ErrorResidual):

@@ -981,5 +981,119 @@ def query_actions(ctx: click.Context, /, principal: str, resource: str, **option
     )
 
 
+# ---------------------------------------------------------------------------
+# `cedar tpe`: typed partial evaluation (Rust's cedar-policy-cli/src/command/tpe.rs)
+
+TPE_UNKNOWN = 4
+"""Exit code of ``cedar tpe`` when no decision could be reached (Rust's ``CedarExitCode::Unknown``)."""
+
+
+@main.command("tpe")
+@click.option("--principal-type", help="Principal type of the request, e.g. User.")
+@click.option("--principal-eid", help="Principal id (omit: unknown).")
+@click.option("-a", "--action", help='Action of the request, e.g. Action::"view".')
+@click.option("--resource-type", help="Resource type of the request, e.g. File.")
+@click.option("--resource-eid", help="Resource id (omit: unknown).")
+@click.option(
+    "-c", "--context", "context_file", metavar="FILE", help="JSON file with the context (omit: unknown)."
+)
+@click.option(
+    "--request-json",
+    metavar="FILE",
+    help="JSON file with principal_type, principal_eid?, action, resource_type, resource_eid?, context?.",
+)
+@_policies_option
+@_policy_format_option
+@click.option("-k", "--template-linked", "links_file", metavar="FILE", help="JSON file of template links.")
+@click.option("-s", "--schema", "schema_file", metavar="FILE", required=True, help="Schema file.")
+@_schema_format_option
+@click.option(
+    "--entities", "entities_file", metavar="FILE", required=True, help="Partial entities JSON file."
+)
+@click.option("-t", "--timing", is_flag=True, help="Report how long partial evaluation took.")
+@click.pass_context
+def tpe_command(
+    ctx: click.Context,
+    principal_type: str | None,
+    principal_eid: str | None,
+    action: str | None,
+    resource_type: str | None,
+    resource_eid: str | None,
+    context_file: str | None,
+    request_json: str | None,
+    policies_file: str | None,
+    policy_format: str,
+    links_file: str | None,
+    schema_file: str,
+    schema_format: str | None,
+    entities_file: str,
+    timing: bool,
+) -> None:
+    """Typed partial evaluation: prints ALLOW (exit 0), DENY (exit 2), or UNKNOWN and every
+    policy's residual (exit 4)."""
+    from .authorizer import Decision
+    from .tpe import PartialEntities, PartialEntityUid, PartialRequest, residual_policy_text, tpe
+
+    def body(out: Output) -> int:
+        if request_json is not None:
+            if any(
+                v is not None for v in (principal_type, principal_eid, action, resource_type, resource_eid)
+            ) or (context_file is not None):
+                raise CliFailure("--request-json cannot be used with the other request options")
+            data = _load_json(request_json, "request-json")
+            if not isinstance(data, dict):
+                raise CliFailure(f"request-json file `{request_json}` must hold a JSON object")
+            keys = ("principal_type", "principal_eid", "action", "resource_type", "resource_eid", "context")
+            fields: dict[str, Any] = {k: data.get(k) for k in keys}
+        else:
+            context = _load_json(context_file, "context") if context_file is not None else None
+            fields = {
+                "principal_type": principal_type,
+                "principal_eid": principal_eid,
+                "action": action,
+                "resource_type": resource_type,
+                "resource_eid": resource_eid,
+                "context": context,
+            }
+        for key, what in (
+            ("principal_type", "principal type"),
+            ("action", "action"),
+            ("resource_type", "resource type"),
+        ):
+            if not isinstance(fields[key], str):
+                raise CliFailure(f"{what} must be specified")
+        schema = _load_schema(schema_file, _norm_format(schema_format))
+        pset = _load_policies(policies_file, _norm_format(policy_format) or "cedar")
+        _add_links(pset, links_file)
+        entities_text, _ = _read(entities_file, "entities")
+        entities = PartialEntities.from_json(entities_text, schema)
+        request = PartialRequest(
+            PartialEntityUid(fields["principal_type"], fields["principal_eid"]),
+            fields["action"],
+            PartialEntityUid(fields["resource_type"], fields["resource_eid"]),
+            fields["context"],
+            schema,
+        )
+        start = time.perf_counter()
+        response = tpe(pset, request, entities, schema)
+        elapsed = time.perf_counter() - start
+        out.echo()
+        if timing:
+            out.echo(f"Authorization Time (micro seconds) : {int(elapsed * 1_000_000)}")
+        if response.decision is Decision.ALLOW:
+            out.echo("ALLOW", "bold green")
+            return SUCCESS
+        if response.decision is Decision.DENY:
+            out.echo("DENY", "bold red")
+            return AUTHORIZE_DENY
+        out.echo("UNKNOWN", "bold yellow")
+        out.echo("All policy residuals:")
+        for policy in response.policies():
+            out.echo(residual_policy_text(policy))
+        return TPE_UNKNOWN
+
+    _run(ctx, body)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .source import Diagnostic
+    from .validator.diagnostics import ValidationDiagnostic
 
 
 class CedarError(Exception):
@@ -139,3 +140,56 @@ class ExtensionError(EvaluationError):
             f"error while evaluating `{extension_name}` extension function: {detail}",
             help,
         )
+
+
+class TpeError(CedarError):
+    """Typed partial evaluation (RFC 95, :mod:`cedarlang.tpe`) was given invalid input.
+
+    ``kind`` names the Rust error it corresponds to (``cedar-policy-core/src/tpe/err.rs``),
+    e.g. ``"NoMatchingReqEnv"``, ``"UnknownActionComponent"``, ``"InconsistentPrincipalEid"``.
+    """
+
+    def __init__(self, kind: str, message: str, help: str | None = None) -> None:
+        self.kind = kind
+        self._message = message
+        self.help = help
+        super().__init__(message if help is None else f"{message} (help: {help})")
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+
+class TpeRequestError(TpeError, RequestError):
+    """A partial request that does not conform to the schema (Rust's
+    ``RequestValidationError`` / ``NoMatchingReqEnvError`` in TPE)."""
+
+
+class TpeEntitiesError(TpeError, EntitiesError):
+    """Partial entities (or entities an entity loader returned) that do not conform to the
+    schema or are malformed (Rust's ``tpe::err::EntitiesError``)."""
+
+
+class TpePolicyValidationError(TpeError, DiagnosticError):
+    """A policy that does not typecheck against the schema for the partial request's
+    environment (Rust's ``PolicyValidationError``); ``diagnostics`` are the validator's
+    (with their spans: ``render()`` draws them like compiler errors)."""
+
+    diagnostics: tuple[ValidationDiagnostic, ...]
+
+    def __init__(self, diagnostics: Sequence[ValidationDiagnostic]) -> None:
+        DiagnosticError.__init__(self, diagnostics)
+        self.diagnostics = tuple(diagnostics)
+        self.kind = "Validation"
+        self._message = "policy failed to validate against the schema: " + self._summary()
+        self.help = None
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+
+class ReauthorizationError(TpeError):
+    """A concrete request or entity store given to ``TpeResponse.reauthorize`` that does not
+    conform to the schema or contradicts the partial request / partial entities (Rust's
+    ``ReauthorizationError``)."""

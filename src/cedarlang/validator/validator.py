@@ -149,9 +149,7 @@ class Validator:
         self, policy_id: str, pa: PolicyAst
     ) -> tuple[list[ValidationDiagnostic], list[ValidationDiagnostic]]:
         """Errors and warnings (except confusable-text warnings) for one policy or template."""
-        errors = list(self._entity_type_errors(policy_id, pa))
-        errors += self._enum_errors(policy_id, pa)
-        errors += self._action_id_errors(policy_id, pa)
+        errors = self.literal_errors(policy_id, pa)
         errors += self._action_application(policy_id, pa, pa.principal, pa.action, pa.resource)
         type_errors, impossible = self._typecheck(policy_id, pa)
         errors += type_errors
@@ -169,6 +167,14 @@ class Validator:
                 )
             )
         return errors, warnings
+
+    def literal_errors(self, policy_id: str, pa: PolicyAst) -> list[ValidationDiagnostic]:
+        """Undeclared entity types and action ids, invalid enumerated ids (Rust's
+        ``Validator::validate_entity_types_and_literals``; typed partial evaluation runs it)."""
+        errors = list(self._entity_type_errors(policy_id, pa))
+        errors += self._enum_errors(policy_id, pa)
+        errors += self._action_id_errors(policy_id, pa)
+        return errors
 
     # -- typechecking -------------------------------------------------------------------
 

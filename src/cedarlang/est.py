@@ -268,7 +268,7 @@ def policy_set_to_json_text(pset: PolicySet) -> str:
 # AST → Cedar text (Rust's Display of a JSON policy)
 
 
-def _is_ident(name: str) -> bool:
+def is_attribute_ident(name: str) -> bool:
     return is_ident(name) and name not in RESERVED_IDENTS
 
 
@@ -276,7 +276,7 @@ def _uid_text(uid: EntityUid) -> str:
     return f"{uid.type}::{quote(uid.id)}"
 
 
-def _lit_text(value: bool | int | str | EntityUid) -> str:
+def literal_text(value: bool | int | str | EntityUid) -> str:
     if value is True or value is False:
         return "true" if value else "false"
     if type(value) is int:
@@ -287,7 +287,7 @@ def _lit_text(value: bool | int | str | EntityUid) -> str:
     return _uid_text(value)
 
 
-def _pattern_text(pattern: tuple[str | None, ...]) -> str:
+def pattern_text(pattern: tuple[str | None, ...]) -> str:
     out = ['"']
     for piece in pattern:
         if piece is None:
@@ -322,7 +322,7 @@ def _text_pieces(e: Expr) -> list[_Piece]:
     """How Rust prints ``e`` (``Display`` of an EST expression), one level deep."""
     match e:
         case ast.Lit():
-            return [_lit_text(e.value)]
+            return [literal_text(e.value)]
         case ast.Var() | ast.Slot():
             return [e.name]
         case ast.Unary():
@@ -346,11 +346,11 @@ def _text_pieces(e: Expr) -> list[_Piece]:
         case ast.If():
             return ["if ", *_operand(e.cond), " then ", *_operand(e.then), " else ", *_operand(e.else_)]
         case ast.GetAttr():
-            return [*_operand(e.expr), f".{e.attr}" if _is_ident(e.attr) else f"[{quote(e.attr)}]"]
+            return [*_operand(e.expr), f".{e.attr}" if is_attribute_ident(e.attr) else f"[{quote(e.attr)}]"]
         case ast.HasAttr():
-            return [*_operand(e.expr), f" has {e.attr if _is_ident(e.attr) else quote(e.attr)}"]
+            return [*_operand(e.expr), f" has {e.attr if is_attribute_ident(e.attr) else quote(e.attr)}"]
         case ast.Like():
-            return [*_operand(e.expr), f" like {_pattern_text(e.pattern)}"]
+            return [*_operand(e.expr), f" like {pattern_text(e.pattern)}"]
         case ast.Is():
             return [*_operand(e.expr), f" is {e.entity_type}"]
         case ast.SetLit():
@@ -358,7 +358,7 @@ def _text_pieces(e: Expr) -> list[_Piece]:
         case ast.RecordLit():
             out: list[_Piece] = ["{"]
             for i, (key, value) in enumerate(sorted(e.fields, key=lambda kv: kv[0])):
-                out += [", " if i else "", f"{key if _is_ident(key) else quote(key)}: ", value]
+                out += [", " if i else "", f"{key if is_attribute_ident(key) else quote(key)}: ", value]
             out.append("}")
             return out
         case ast.ExtCall():
@@ -511,8 +511,8 @@ def _fields(body: Any, names: tuple[str, ...], key: str, where: str, optional: t
 
 _VARIABLES: Final = frozenset({"principal", "action", "resource", "context"})
 _SLOTS: Final = frozenset({"?principal", "?resource"})
-_UNARY: Final = {op.value: op for op in UnaryOp}
-_BINARY: Final = {op.value: op for op in BinaryOp}
+_UNARY_BY_NAME: Final = {op.value: op for op in UnaryOp}
+_BINARY_BY_NAME: Final = {op.value: op for op in BinaryOp}
 _ADDITIVE: Final = frozenset({"+", "-"})
 _CHAINS: Final[dict[str, frozenset[str]]] = {
     "&&": frozenset({"&&"}),
@@ -638,14 +638,14 @@ def _read_expr(data: Any, where: str, *, in_template: bool = False) -> Expr:
             if type(body) is not str or body not in _SLOTS or not in_template:
                 raise _fail(f"in {where}: invalid slot name or slot used in wrong position: {_show(body)}")
             results.append(ast.Slot(body))
-        elif key in _UNARY:
-            op = _UNARY[key]
+        elif key in _UNARY_BY_NAME:
+            op = _UNARY_BY_NAME[key]
             arg = _fields(body, ("arg",), key, where)["arg"]
             continues = _MEMBERS if op is UnaryOp.IS_EMPTY else _NO_KEYS
             work += [(_unary(op), 1), (_depth(arg, depth, continues), arg, 0)]
-        elif key == "&&" or key == "||" or key in _BINARY:
+        elif key == "&&" or key == "||" or key in _BINARY_BY_NAME:
             fields = _fields(body, ("left", "right"), key, where)
-            build = _and if key == "&&" else _or if key == "||" else _binary(_BINARY[key])
+            build = _and if key == "&&" else _or if key == "||" else _binary(_BINARY_BY_NAME[key])
             left = fields["left"]
             continues = _CHAINS.get(key) or (_MEMBERS if key in _MEMBERS else _NO_KEYS)
             work += [(build, 2), (depth + 1, fields["right"], 0), (_depth(left, depth, continues), left, 0)]

@@ -11,7 +11,7 @@ from .errors import EvaluationError
 from .extensions import FUNCTIONS
 from .values import CedarSet, EntityUid, Record, Value
 
-_BINARY: dict[BinaryOp, Callable[[Value, Value], Value]] = {
+BINARY_OPS: dict[BinaryOp, Callable[[Value, Value], Value]] = {
     BinaryOp.EQ: ops.eq,
     BinaryOp.NE: ops.ne,
     BinaryOp.LT: ops.lt,
@@ -25,7 +25,7 @@ _BINARY: dict[BinaryOp, Callable[[Value, Value], Value]] = {
     BinaryOp.CONTAINS_ALL: ops.contains_all,
     BinaryOp.CONTAINS_ANY: ops.contains_any,
 }
-_UNARY: dict[UnaryOp, Callable[[Value], Value]] = {
+UNARY_OPS: dict[UnaryOp, Callable[[Value], Value]] = {
     UnaryOp.NOT: ops.not_,
     UnaryOp.NEG: ops.neg,
     UnaryOp.IS_EMPTY: ops.is_empty,
@@ -114,7 +114,7 @@ class Interpreter:
             case ast.Unary():
                 if expr.op is UnaryOp.IS_EMPTY:
                     return self._member_chain(expr)
-                return _UNARY[expr.op](self._eval(expr.arg))
+                return UNARY_OPS[expr.op](self._eval(expr.arg))
             case ast.Binary():
                 if expr.op in _METHODS:
                     return self._member_chain(expr)
@@ -158,7 +158,7 @@ class Interpreter:
             case ast.Is():
                 return ops.is_type(receiver, e.entity_type)
             case ast.Unary():
-                return _UNARY[e.op](receiver)
+                return UNARY_OPS[e.op](receiver)
             case ast.Binary():
                 return self._binary(e.op, receiver, self._eval(e.right))
             case ast.ExtCall():
@@ -191,7 +191,7 @@ class Interpreter:
             return ops.get_tag(self.entities, left, right)
         if op is BinaryOp.HAS_TAG:
             return ops.has_tag(self.entities, left, right)
-        return _BINARY[op](left, right)
+        return BINARY_OPS[op](left, right)
 
     def _arithmetic(self, e: ast.Binary) -> Value:
         # `a + b - c * d ...` chains are folded in a loop, left to right
@@ -202,5 +202,5 @@ class Interpreter:
             node = node.left
         value = self._eval(node)
         for step in reversed(spine):
-            value = _BINARY[step.op](value, self._eval(step.right))
+            value = BINARY_OPS[step.op](value, self._eval(step.right))
         return value

@@ -17,14 +17,14 @@ from .. import ops
 from .._limits import recursion_headroom
 from ..ast import BinaryOp
 from ..errors import EvaluationError, TpePolicyValidationError, TpeRequestError
-from ..evaluator import _BINARY, _UNARY  # the interpreter's operator tables, shared
+from ..evaluator import BINARY_OPS, UNARY_OPS  # the interpreter's operator tables, shared
 from ..policy import Policy, PolicySet
 from ..schema import Schema
 from ..validator import Validator, policy_condition
 from ..validator.schema_info import RequestEnv
 from ..validator.typecheck import EMPTY, EnvChecker, PolicyCheck
 from ..validator.types import BOOL
-from ..validator.validator import _depth as tree_depth  # the validator's own frame budget
+from ..validator.validator import expression_depth as tree_depth
 from ..values import CedarSet, EntityUid, Record
 from .entities import PartialEntities
 from .request import PartialRequest
@@ -186,7 +186,7 @@ class Evaluator:
             arg = go(r.args[0])
             if isinstance(arg, Concrete):
                 try:
-                    return Concrete(_UNARY[r.data](arg.value))
+                    return Concrete(UNARY_OPS[r.data](arg.value))
                 except EvaluationError:
                     return ERROR
             if isinstance(arg, ErrorResidual):
@@ -259,7 +259,7 @@ class Evaluator:
                     return Concrete(v2 in tags)
                 return Concrete(tags[v2]) if v2 in tags else ERROR
             try:
-                return Concrete(_BINARY[op](v1, v2))
+                return Concrete(BINARY_OPS[op](v1, v2))
             except EvaluationError:
                 return ERROR
         if isinstance(arg1, ErrorResidual) or isinstance(arg2, ErrorResidual):

@@ -27,7 +27,7 @@ from typing import Any, Final, assert_never
 from .. import ast
 from .._limits import recursion_headroom
 from ..ast import BinaryOp, Expr, UnaryOp
-from ..est import _is_ident, _lit_text, _pattern_text  # Rust's EST printing of leaves
+from ..est import is_attribute_ident, literal_text, pattern_text  # Rust's EST printing of leaves
 from ..extensions import FUNCTIONS
 from ..lexical import quote
 from ..validator.types import FALSE, TRUE, Type
@@ -343,7 +343,7 @@ def _joined(items: tuple[Expr, ...]) -> list[_Piece]:
 def _pieces(e: Expr) -> list[_Piece]:
     match e:
         case ast.Lit():
-            return [_lit_text(e.value)]
+            return [literal_text(e.value)]
         case ast.Var() | ast.Slot():
             return [e.name]
         case ast.Unary():
@@ -363,11 +363,11 @@ def _pieces(e: Expr) -> list[_Piece]:
         case ast.If():
             return ["if ", *_operand(e.cond), " then ", *_operand(e.then), " else ", *_operand(e.else_)]
         case ast.GetAttr():
-            return [*_operand(e.expr), f".{e.attr}" if _is_ident(e.attr) else f"[{quote(e.attr)}]"]
+            return [*_operand(e.expr), f".{e.attr}" if is_attribute_ident(e.attr) else f"[{quote(e.attr)}]"]
         case ast.HasAttr():
-            return [*_operand(e.expr), f" has {e.attr if _is_ident(e.attr) else quote(e.attr)}"]
+            return [*_operand(e.expr), f" has {e.attr if is_attribute_ident(e.attr) else quote(e.attr)}"]
         case ast.Like():
-            return [*_operand(e.expr), f" like {_pattern_text(e.pattern)}"]
+            return [*_operand(e.expr), f" like {pattern_text(e.pattern)}"]
         case ast.Is():
             return [*_operand(e.expr), f" is {e.entity_type}"]
         case ast.SetLit():
@@ -375,7 +375,7 @@ def _pieces(e: Expr) -> list[_Piece]:
         case ast.RecordLit():
             out: list[_Piece] = ["{"]
             for i, (key, value) in enumerate(sorted(e.fields, key=lambda kv: kv[0])):
-                out += [", " if i else "", f"{key if _is_ident(key) else quote(key)}: ", value]
+                out += [", " if i else "", f"{key if is_attribute_ident(key) else quote(key)}: ", value]
             out.append("}")
             return out
         case ast.ExtCall():

@@ -126,7 +126,7 @@ def check_ident(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _pattern_text(pattern: tuple[str | None, ...]) -> str:
+def pattern_text(pattern: tuple[str | None, ...]) -> str:
     return "".join("*" if p is None else p.replace("*", "\\*") for p in pattern)
 
 
@@ -150,7 +150,7 @@ def expr_texts(e: Expr) -> Iterator[tuple[bool, str, Span | None]]:
         elif isinstance(node, (ast.GetAttr, ast.HasAttr)):
             yield False, node.attr, span
         elif isinstance(node, ast.Like):
-            yield True, _pattern_text(node.pattern), span
+            yield True, pattern_text(node.pattern), span
         elif isinstance(node, ast.RecordLit):
             for name, _ in node.fields:
                 yield False, name, span

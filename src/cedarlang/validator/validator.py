@@ -208,7 +208,7 @@ class Validator:
         cond = policy_condition(pa)
         pc = PolicyCheck(self.info, policy_id, pa.source, pa.span)
         all_false = True
-        depth = _depth(cond)
+        depth = expression_depth(cond)
         with recursion_headroom(max(_MIN_FRAMES, depth * _FRAMES_PER_LEVEL + 1000)):
             for env in self.request_envs(pa):
                 checker = EnvChecker(pc, env)
@@ -418,7 +418,7 @@ def _escape(text: str) -> str:
     return escape_debug(text)
 
 
-def _depth(e: Expr) -> int:
+def expression_depth(e: Expr) -> int:
     """The nesting depth of an expression (iteratively)."""
     best = 0
     stack: list[tuple[Expr, int]] = [(e, 1)]

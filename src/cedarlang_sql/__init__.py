@@ -14,7 +14,7 @@ errors and SQL's ``NULL`` are kept apart, and the README for what translates).
 from __future__ import annotations
 
 from .errors import InexactFilterError, MappingError, SqlValueError
-from .filter import AuthorizedQuery, Filter, Page, authorized_filter
+from .filter import AuthorizedQuery, Filter, Page, SqlAuthorizer, authorized_filter
 from .loader import SqlEntityLoader
 from .mapping import Column, EntityTable, Json, Mapping, Membership, Ref, RefSet
 
@@ -31,6 +31,7 @@ __all__ = [
     "Page",
     "Ref",
     "RefSet",
+    "SqlAuthorizer",
     "SqlEntityLoader",
     "SqlValueError",
     "authorized_filter",

@@ -312,3 +312,53 @@ def _checked_context(context: Any, schema: Schema | None, action: EntityUid) -> 
     if schema is not None:
         validate_context(schema, action, record)
     return record
+
+
+class SqlAuthorizer:
+    """The mapping, the policies and the schema of one application, for ORM code::
+
+    authz = SqlAuthorizer(mapping, policies, schema)
+    select(ListRow).where(authz.authorized(user, 'Action::"GetList"', ListRow, known, "postgresql"))
+    """
+
+    def __init__(self, mapping: Mapping, policies: PolicySet, schema: Schema | None = None) -> None:
+        self.mapping = mapping
+        self.policies = policies
+        self.schema = schema
+        if schema is not None:
+            mapping.check(schema)
+
+    def _entity_type(self, model: Any) -> str:
+        core = table_of(model)
+        for entity_type, table in self.mapping.tables.items():
+            if table.core is core:
+                return entity_type
+        raise MappingError(f"`{core.name}` is not mapped to an entity type")
+
+    def resources(
+        self,
+        principal: UidLike,
+        action: UidLike,
+        model: Any,
+        entities: Entities,
+        dialect: str,
+        context: Any = None,
+    ) -> AuthorizedQuery:
+        """The query for the rows of ``model`` that ``principal`` may ``action``."""
+        return AuthorizedQuery.resources(
+            self.mapping, principal, action, self._entity_type(model), self.policies, entities,
+            dialect=dialect, context=context, schema=self.schema,
+        )  # fmt: skip
+
+    def authorized(
+        self,
+        principal: UidLike,
+        action: UidLike,
+        model: Any,
+        entities: Entities,
+        dialect: str,
+        context: Any = None,
+    ) -> ColumnElement[bool]:
+        """``select(Model).where(...)``: the rows of ``model`` the request allows (exact
+        filters only; otherwise :class:`InexactFilterError`, use :meth:`resources`)."""
+        return self.resources(principal, action, model, entities, dialect, context).where(model)

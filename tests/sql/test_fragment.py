@@ -27,6 +27,7 @@ from cedarlang_sql import (
     Membership,
     Ref,
     RefSet,
+    SqlAuthorizer,
     SqlValueError,
 )
 
@@ -473,3 +474,20 @@ def test_mapping_errors_are_clear() -> None:
             ENTITIES,
             dialect="sqlite",
         )
+
+
+def test_sql_authorizer_for_orm_code(db: tuple[Mapping, sa.Connection]) -> None:
+    m, conn = db
+    policies = cedarlang.PolicySet.from_str(
+        "permit(principal, action, resource) when { resource.owner == principal };"
+    )
+    authz = SqlAuthorizer(m, policies, SCHEMA)
+    with Session(conn) as session:
+        docs = session.scalars(
+            sa.select(DocRow).where(
+                authz.authorized('User::"alice"', 'Action::"view"', DocRow, ENTITIES, "sqlite")
+            )
+        ).all()
+    assert sorted(d.id for d in docs) == brute(policies, 'User::"alice"', {}) != []
+    with pytest.raises(MappingError, match="is not mapped"):
+        authz.authorized('User::"alice"', 'Action::"view"', parents, ENTITIES, "sqlite")

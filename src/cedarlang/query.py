@@ -41,7 +41,7 @@ an enumerated shape only makes the candidate set smaller, never the answer wrong
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from . import ast
@@ -52,7 +52,7 @@ from .conformance import validate_context, validate_request_scope
 from .entities import Entities
 from .errors import EvaluationError, RequestError
 from .evaluator import Interpreter
-from .lexical import is_action_type
+from .lexical import is_action_type, is_entity_type_name
 from .policy import Policy, PolicySet
 from .values import CedarSet, EntityUid, Record, Value, set_key
 
@@ -417,7 +417,7 @@ class _Analysis(ConditionReader):
                 ok, value = self.known(e.right)
                 if not ok:
                     return _NONE
-                targets = _entity_targets(value)
+                targets = entity_targets(value)
                 if targets is None:
                     return _NONE  # `in` on a non-entity right side is a type error
                 within = self.index.within(targets)
@@ -485,13 +485,13 @@ class _Analysis(ConditionReader):
         return frozenset(found)
 
 
-def _entity_targets(value: Value) -> list[EntityUid] | None:
+def entity_targets(value: Value) -> list[EntityUid] | None:
     if type(value) is EntityUid:
         return [value]
     if type(value) is CedarSet:
         items = list(value)
         if all(type(item) is EntityUid for item in items):
-            return items
+            return sorted(items)
     return None
 
 
@@ -555,7 +555,7 @@ def _answer(
     context: Record,
     policies: PolicySet | Iterable[Policy],
     entities: Entities,
-    decide: Callable[[EntityUid], bool],
+    authorizer: Authorizer,
 ) -> list[EntityUid]:
     policy_list = policies_for(policies, known, entities)
     permitted, exact = _enumerate(unknown, entity_type, known, context, policy_list, entities)
@@ -566,15 +566,37 @@ def _answer(
         candidates = [uid for uid in permitted if uid in of_type]
     if exact:
         return sorted(candidates)
-    return sorted(uid for uid in candidates if decide(uid))
+    decide = authorizer.decide_uids
+    allowed = []
+    for uid in sorted(candidates):
+        variables = {**known, unknown: uid}
+        if decide(
+            variables["principal"], variables["action"], variables["resource"], context, policies, entities
+        ):
+            allowed.append(uid)
+    return allowed
 
 
-def _check_type(name: str, role: str) -> str:
-    from .cedar_json import is_entity_type_name
-
-    if not isinstance(name, str) or not is_entity_type_name(name):
-        raise RequestError(f"invalid {role} type `{name}`")
-    return name
+def prepare_query(
+    unknown: str,
+    entity_type: str,
+    known: Mapping[str, EntityUid],
+    context: Mapping[str, Any] | Record | str | bytes | None,
+    schema: Schema | None,
+) -> Record:
+    """Check a query as ``Request`` checks a request (the queried type, the known parts and
+    the context against the schema, if any) and return the context as a record."""
+    if not isinstance(entity_type, str) or not is_entity_type_name(entity_type):
+        raise RequestError(f"invalid {unknown} type `{entity_type}`")
+    action = known["action"]
+    if schema is not None:
+        validate_request_scope(
+            schema, known.get("principal", entity_type), action, known.get("resource", entity_type)
+        )
+    record = build_context(context, schema, action)
+    if schema is not None:
+        validate_context(schema, action, record)
+    return record
 
 
 def query_resources(
@@ -589,23 +611,9 @@ def query_resources(
     authorizer: Authorizer | None = None,
 ) -> list[EntityUid]:
     """The entities of ``resource_type`` in ``entities`` that ``principal`` may ``action``."""
-    p, a = to_uid(principal, "principal"), to_uid(action, "action")
-    _check_type(resource_type, "resource")
-    if schema is not None:
-        validate_request_scope(schema, p, a, resource_type)
-    c = build_context(context, schema, a)
-    if schema is not None:
-        _validate_context(schema, a, c)
-    decide = (authorizer or _AUTHORIZER).decide_uids
-    return _answer(
-        "resource",
-        resource_type,
-        {"principal": p, "action": a},
-        c,
-        policies,
-        entities,
-        lambda r: decide(p, a, r, c, policies, entities).allowed,
-    )
+    known = {"principal": to_uid(principal, "principal"), "action": to_uid(action, "action")}
+    c = prepare_query("resource", resource_type, known, context, schema)
+    return _answer("resource", resource_type, known, c, policies, entities, authorizer or _AUTHORIZER)
 
 
 def query_principals(
@@ -620,23 +628,9 @@ def query_principals(
     authorizer: Authorizer | None = None,
 ) -> list[EntityUid]:
     """The entities of ``principal_type`` in ``entities`` that may ``action`` on ``resource``."""
-    a, r = to_uid(action, "action"), to_uid(resource, "resource")
-    _check_type(principal_type, "principal")
-    if schema is not None:
-        validate_request_scope(schema, principal_type, a, r)
-    c = build_context(context, schema, a)
-    if schema is not None:
-        _validate_context(schema, a, c)
-    decide = (authorizer or _AUTHORIZER).decide_uids
-    return _answer(
-        "principal",
-        principal_type,
-        {"action": a, "resource": r},
-        c,
-        policies,
-        entities,
-        lambda p: decide(p, a, r, c, policies, entities).allowed,
-    )
+    known = {"action": to_uid(action, "action"), "resource": to_uid(resource, "resource")}
+    c = prepare_query("principal", principal_type, known, context, schema)
+    return _answer("principal", principal_type, known, c, policies, entities, authorizer or _AUTHORIZER)
 
 
 def query_actions(
@@ -665,7 +659,7 @@ def query_actions(
         try:
             c = build_context(context, schema, action)
             if schema is not None:
-                _validate_context(schema, action, c)
+                validate_context(schema, action, c)
         except RequestError:
             continue  # the context does not fit this action: no valid request exists
         if not _scope_may_permit(policy_list, action, index):
@@ -724,7 +718,3 @@ def _schema_actions(schema: Schema, principal: EntityUid, resource: EntityUid) -
             continue
         found.add(action)
     return found
-
-
-def _validate_context(schema: Schema, action: EntityUid, context: Record) -> None:
-    validate_context(schema, action, context)

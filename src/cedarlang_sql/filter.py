@@ -27,10 +27,9 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from cedarlang import Authorizer, Entities, Entity, PolicySet, Schema
-from cedarlang.authorizer import UidLike, build_context, to_uid
-from cedarlang.conformance import validate_context, validate_request_scope
+from cedarlang.authorizer import UidLike, to_uid
 from cedarlang.policy import Policy
-from cedarlang.query import ConditionReader, policies_for, reader_interpreter
+from cedarlang.query import ConditionReader, policies_for, prepare_query, reader_interpreter
 from cedarlang.values import EntityUid, Record
 
 from .errors import InexactFilterError, MappingError
@@ -177,11 +176,8 @@ class AuthorizedQuery:
         schema: Schema | None = None,
     ) -> AuthorizedQuery:
         """The resources of ``resource_type`` that ``principal`` may ``action``."""
-        p, a = to_uid(principal, "principal"), to_uid(action, "action")
-        if schema is not None:
-            validate_request_scope(schema, p, a, resource_type)
-        known = {"principal": p, "action": a}
-        c = _checked_context(context, schema, a)
+        known = {"principal": to_uid(principal, "principal"), "action": to_uid(action, "action")}
+        c = prepare_query("resource", resource_type, known, context, schema)
         return cls(
             mapping, policies, entities, unknown="resource", entity_type=resource_type, known=known,
             context=c, dialect=dialect, schema=schema,
@@ -202,11 +198,8 @@ class AuthorizedQuery:
         schema: Schema | None = None,
     ) -> AuthorizedQuery:
         """The principals of ``principal_type`` that may ``action`` on ``resource``."""
-        a, r = to_uid(action, "action"), to_uid(resource, "resource")
-        if schema is not None:
-            validate_request_scope(schema, principal_type, a, r)
-        known = {"action": a, "resource": r}
-        c = _checked_context(context, schema, a)
+        known = {"action": to_uid(action, "action"), "resource": to_uid(resource, "resource")}
+        c = prepare_query("principal", principal_type, known, context, schema)
         return cls(
             mapping, policies, entities, unknown="principal", entity_type=principal_type, known=known,
             context=c, dialect=dialect, schema=schema,
@@ -305,13 +298,6 @@ class AuthorizedQuery:
 def _copies(entities: Entities, loaded: MappingABC[EntityUid, Entity]) -> list[Entity]:
     """The in-memory entities the loaded ones do not replace."""
     return [Entity(e.uid, e.attrs, e.parents, e.tags) for e in entities if e.uid not in loaded]
-
-
-def _checked_context(context: Any, schema: Schema | None, action: EntityUid) -> Record:
-    record = build_context(context, schema, action)
-    if schema is not None:
-        validate_context(schema, action, record)
-    return record
 
 
 class SqlAuthorizer:

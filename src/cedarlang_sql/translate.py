@@ -32,7 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from cedarlang import Schema, ast
 from cedarlang.ast import BinaryOp, Expr, UnaryOp
-from cedarlang.query import ConditionReader
+from cedarlang.query import ConditionReader, entity_targets
 from cedarlang.values import CedarSet, EntityUid, Value
 
 from .errors import SqlValueError
@@ -481,7 +481,7 @@ class Translator(ConditionReader):
             child: SqlValue = a[1]
             if child.kind != "entity" or child.entity_type is None:
                 return ERROR
-            targets = _entity_targets(b[1])
+            targets = entity_targets(b[1])
             if targets is None:
                 return ERROR
             inside = self._within(child, targets)
@@ -535,13 +535,3 @@ class Translator(ConditionReader):
                 below = sa.select(walk.c.i).where(walk.c.t == child.entity_type, walk.c.i.is_not(None))
             found = disj(found, child.expr.in_(below))
         return sql(found)
-
-
-def _entity_targets(value: Value) -> list[EntityUid] | None:
-    if type(value) is EntityUid:
-        return [value]
-    if type(value) is CedarSet:
-        items = list(value)
-        if all(type(item) is EntityUid for item in items):
-            return sorted(items)
-    return None

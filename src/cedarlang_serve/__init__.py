@@ -1,0 +1,14 @@
+"""``cedar serve``: an OpenID AuthZEN 1.0 policy decision point on cedarlang.
+
+Run ``cedar serve DIR`` (see :mod:`cedarlang_serve.cli`); embed with
+:func:`cedarlang_serve.app.build` (an ASGI app). The modules, one per concept:
+:mod:`.store` (sources, snapshots, atomic swap), :mod:`.mapping` (AuthZEN ↔ Cedar),
+:mod:`.pdp` (evaluation, evaluations, search), :mod:`.pages` (paging tokens),
+:mod:`.app` (HTTP routes), :mod:`.admin`, :mod:`.reload`, :mod:`.logs`,
+:mod:`.pg_store` (PostgreSQL) and :mod:`.config`.
+"""
+
+from .config import ServeConfig
+from .errors import BadRequest, ServeError, StoreError
+
+__all__ = ["BadRequest", "ServeConfig", "ServeError", "StoreError"]

@@ -39,11 +39,17 @@ async def json_body(request: Request, max_body: int) -> Any:
         raise BadRequest("the request must have `Content-Type: application/json`", 415)
     raw = await read_body(request, max_body)
     try:
-        return json.loads(raw, parse_constant=_no_constant)
+        text = raw.decode("utf-8")
+        data = json.loads(text, parse_constant=_no_constant)
+        if "\\u" in text:  # an escaped lone surrogate is JSON but not Unicode text
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
     except RecursionError:
         raise BadRequest("the request body is nested too deeply") from None
-    except (ValueError, UnicodeDecodeError) as err:
+    except UnicodeError:
+        raise BadRequest("the request body is not valid UTF-8 text") from None
+    except ValueError as err:
         raise BadRequest(f"the request body is not valid JSON: {err}") from None
+    return data
 
 
 def error_response(status: int, message: str) -> JSONResponse:

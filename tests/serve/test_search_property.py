@@ -1,0 +1,156 @@
+"""Search equals brute force: on generated stores, every search answer (read page by page
+through its tokens) is exactly the candidates for which the evaluation endpoint's code says
+``"decision": true``."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from cedarlang_serve.pages import PageTokens
+from cedarlang_serve.pdp import PDP, Options
+from cedarlang_serve.store import Snapshot, Sources, build_snapshot
+
+CASES = 1200
+ACTIONS = ("view", "edit", "delete", "share")
+ROLES = ("manager", "employee", "guest")
+DEPTS = ("sales", "legal", "ops")
+
+POLICY_POOL = (
+    'permit (principal, action == Action::"view", resource) when { resource.owner == principal };',
+    'permit (principal in group::"$G", action, resource in folder::"$F");',
+    'permit (principal, action == Action::"edit", resource) when { principal.role == "manager" && resource.dept == principal.dept };',
+    'forbid (principal, action == Action::"delete", resource) when { resource.public };',
+    "permit (principal, action, resource) when { resource.tags.contains(principal.dept) };",
+    'permit (principal == user::"$U", action in [Action::"view", Action::"share"], resource);',
+    'permit (principal, action == Action::"$A", resource) when { context has level && context.level > 2 };',
+    'permit (principal is user, action == Action::"delete", resource) unless { principal.role == "guest" };',
+    'permit (principal, action == Action::"share", resource) when { resource.nope == 1 };',
+    'forbid (principal in group::"$G", action == Action::"edit", resource) when { principal.role != "manager" };',
+    'permit (principal, action in Action::"write", resource == record::"$R");',
+    'permit (principal, action, resource) when { principal.dept like "s*" && resource has public };',
+)
+
+
+def _store(rng: random.Random) -> tuple[Snapshot, list[str], list[str]]:
+    users = [f"u{i}" for i in range(rng.randint(1, 8))]
+    records = [f"r{i}" for i in range(rng.randint(1, 12))]
+    groups, folders = ["g0", "g1", "g2"], ["f0", "f1"]
+    entities: list[dict[str, Any]] = [
+        {
+            "uid": {"type": "group", "id": g},
+            "attrs": {},
+            "parents": [{"type": "group", "id": "g0"}] if g == "g2" else [],
+        }
+        for g in groups
+    ]
+    entities += [{"uid": {"type": "folder", "id": f}, "attrs": {}, "parents": []} for f in folders]
+    for u in users:
+        attrs = {"role": rng.choice(ROLES), "dept": rng.choice(DEPTS)}
+        parents = [{"type": "group", "id": g} for g in groups if rng.random() < 0.3]
+        entities.append({"uid": {"type": "user", "id": u}, "attrs": attrs, "parents": parents})
+    for r in records:
+        attrs: dict[str, Any] = {
+            "owner": {"__entity": {"type": "user", "id": rng.choice(users)}},
+            "dept": rng.choice(DEPTS),
+            "tags": rng.sample(DEPTS, rng.randint(0, 2)),
+        }
+        if rng.random() < 0.5:
+            attrs["public"] = rng.random() < 0.5
+        parents = [{"type": "folder", "id": f} for f in folders if rng.random() < 0.4]
+        entities.append({"uid": {"type": "record", "id": r}, "attrs": attrs, "parents": parents})
+    write = {"type": "Action", "id": "write"}
+    for a in ACTIONS:
+        parents = [write] if a in ("edit", "delete") else []
+        entities.append({"uid": {"type": "Action", "id": a}, "attrs": {}, "parents": parents})
+    entities.append({"uid": write, "attrs": {}, "parents": []})
+    policies = []
+    for i, template in enumerate(rng.sample(POLICY_POOL, rng.randint(1, 5))):
+        picks = {"$G": groups, "$F": folders, "$U": users, "$R": records, "$A": list(ACTIONS)}
+        text = template
+        for placeholder, choices in picks.items():
+            text = text.replace(placeholder, rng.choice(choices))
+        policies.append(f'@id("p{i}")\n{text}')
+    sources = Sources({"policies.cedar": "\n".join(policies)}, None, json.dumps(entities), None)
+    return build_snapshot(sources), users, records
+
+
+def _read_all(pdp: PDP, kind: str, body: dict[str, Any], limit: int) -> tuple[list[Any], int]:
+    """Every page of a search; (results, pages)."""
+    body = {**body, "page": {"limit": limit}}
+    results: list[Any] = []
+    pages = 0
+    while True:
+        answer = pdp.search(kind, body)
+        pages += 1
+        page = answer["page"]
+        assert page["count"] == len(answer["results"]) <= limit
+        results += answer["results"]
+        if not page["next_token"]:
+            assert page["total"] == len(results)
+            return results, pages
+        body = {**body, "page": {"limit": limit, "token": page["next_token"]}}
+
+
+def test_search_equals_brute_force_evaluation(capsys: Any) -> None:
+    rng = random.Random(20261130)
+    multi_page = nonempty = 0
+    for case in range(CASES):
+        snapshot, users, records = _store(rng)
+        pdp = PDP(lambda snapshot=snapshot: snapshot, PageTokens(b"k" * 32), Options(max_page_size=50))
+        kind = rng.choice(("subject", "resource", "action"))
+        user, record = rng.choice([*users, "nobody"]), rng.choice([*records, "r99"])
+        action = rng.choice([*ACTIONS, "unknown"])
+        subject: dict[str, Any] = {"type": "user", "id": user}
+        resource: dict[str, Any] = {"type": "record", "id": record}
+        if rng.random() < 0.3:
+            subject["properties"] = {"role": rng.choice(ROLES), "dept": rng.choice(DEPTS)}
+        if rng.random() < 0.3:
+            resource["properties"] = {"public": rng.random() < 0.5, "dept": rng.choice(DEPTS)}
+        context = {"level": rng.randint(0, 5)} if rng.random() < 0.5 else {}
+        limit = rng.randint(1, 4)
+
+        def allowed(s: dict[str, Any], a: str, r: dict[str, Any]) -> bool:
+            body = {"subject": s, "action": {"name": a}, "resource": r, "context": context}
+            return bool(pdp.evaluation(body)["decision"])
+
+        if kind == "subject":
+            query = {
+                "subject": {"type": "user"},
+                "action": {"name": action},
+                "resource": resource,
+                "context": context,
+            }
+            found, pages = _read_all(pdp, kind, query, limit)
+            expected = [
+                {"type": "user", "id": u}
+                for u in sorted(users)
+                if allowed({"type": "user", "id": u}, action, resource)
+            ]
+        elif kind == "resource":
+            query = {
+                "subject": subject,
+                "action": {"name": action},
+                "resource": {"type": "record"},
+                "context": context,
+            }
+            found, pages = _read_all(pdp, kind, query, limit)
+            expected = [
+                {"type": "record", "id": r}
+                for r in sorted(records)
+                if allowed(subject, action, {"type": "record", "id": r})
+            ]
+        else:
+            query = {"subject": subject, "resource": resource, "context": context}
+            found, pages = _read_all(pdp, kind, query, limit)
+            expected = [{"name": a} for a in sorted([*ACTIONS, "write"]) if allowed(subject, a, resource)]
+        assert sorted(found, key=json.dumps) == sorted(expected, key=json.dumps), (case, kind, query)
+        assert len(found) == len({json.dumps(x) for x in found})  # no result twice across pages
+        multi_page += pages > 1
+        nonempty += bool(found)
+    with capsys.disabled():
+        print(
+            f"\nsearch = brute force: {CASES}/{CASES} cases ({multi_page} read over several pages, {nonempty} non-empty)"
+        )
+    assert multi_page > CASES // 10 and nonempty > CASES // 4

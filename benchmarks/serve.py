@@ -20,7 +20,7 @@ request mapping included) — the rest is HTTP, JSON and the framework. Both eng
 the machine's cores, so absolute numbers are lower bounds; the ratios are the point.
 
 The module is also the servers' ASGI factory (``serve:app_factory``, engine from
-``SERVE_BENCH_ENGINE``): it adds ``GET /bench/stats`` (time spent, per process).
+``SERVE_BENCH_ENGINE``, run by ``cedarlang_serve.server.run`` as ``cedar serve`` runs): it adds ``GET /bench/stats`` (time spent, per process).
 """
 
 from __future__ import annotations
@@ -168,15 +168,22 @@ class Server:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = ServeConfig(store=str(store), reload_interval=0, port=self.port, workers=workers)
+        config = ServeConfig(
+            store=str(store), reload_interval=0, port=self.port, workers=workers, log_level="warning"
+        )
         env = {
             **os.environ,
             ENV: config.to_env(),
             "SERVE_BENCH_ENGINE": engine,
             "PYTHONPATH": str(ROOT / "src"),
         }
-        command = [sys.executable, "-m", "uvicorn", "serve:app_factory", "--factory", "--app-dir", str(ROOT / "benchmarks"),
-                   "--port", str(self.port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+        # cedar serve's own runner (its worker sockets get TCP_NODELAY), with this module's factory
+        run = "from cedarlang_serve.config import ServeConfig; from cedarlang_serve.server import run; run(ServeConfig.from_env(), factory='serve:app_factory')"
+        command = [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); {run}",
+        ]
         self.process = subprocess.Popen(command, env=env)
 
     def __enter__(self) -> Server:

@@ -4,8 +4,9 @@ Run ``cedar serve DIR`` (see :mod:`cedarlang_serve.cli`); embed with
 :func:`cedarlang_serve.app.build` (an ASGI app). The modules, one per concept:
 :mod:`.store` (sources, snapshots, atomic swap), :mod:`.mapping` (AuthZEN ↔ Cedar),
 :mod:`.pdp` (evaluation, evaluations, search), :mod:`.pages` (paging tokens),
-:mod:`.app` (HTTP routes), :mod:`.admin`, :mod:`.reload`, :mod:`.logs`,
-:mod:`.pg_store` (PostgreSQL) and :mod:`.config`.
+:mod:`.app` (HTTP routes) with :mod:`.web` (bodies, errors, request ids), :mod:`.admin`,
+:mod:`.reload`, :mod:`.logs`, :mod:`.pg_store` (PostgreSQL), :mod:`.config`,
+:mod:`.server` (uvicorn, workers), :mod:`.cli` and :mod:`.errors`.
 """
 
 from .config import ServeConfig

@@ -26,8 +26,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .errors import BadRequest, StoreError
-from .http import read_body
 from .store import PARTS, StoreHolder
+from .web import read_body
 
 log = logging.getLogger("cedarlang_serve.admin")
 

@@ -32,11 +32,11 @@ from . import logs
 from .admin import admin_routes
 from .config import ServeConfig
 from .errors import BadRequest
-from .http import RequestIdMiddleware, error_response, json_body
 from .pages import PageTokens
 from .pdp import PDP, Decider, cedarlang_decider
 from .reload import Reloader
 from .store import StoreHolder
+from .web import RequestIdMiddleware, error_response, json_body
 
 log = logging.getLogger("cedarlang_serve")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -48,10 +47,8 @@ def serve(store: str, **options: object) -> None:
     """Serve STORE (a directory of *.cedar, *.cedarschema, entities.json, authzen.json, or a
     postgresql:// URL) as an AuthZEN 1.0 policy decision point."""
     try:
-        import uvicorn
-
-        from . import app, config
-        from .errors import ServeError
+        from . import app, config, server
+        from .errors import ServeError, StoreError
     except ImportError as err:  # pragma: no cover - depends on the installed extras
         raise click.ClickException(
             f"cedar serve needs the `serve` extra ({err}); pip install 'cedarlang[serve]'"
@@ -59,29 +56,10 @@ def serve(store: str, **options: object) -> None:
     settings = {k: v for k, v in options.items() if v is not None}
     settings["annotations"] = tuple(options["annotations"])  # type: ignore[arg-type]
     cfg = config.ServeConfig(store=store, **settings)  # type: ignore[arg-type]
-    if cfg.workers == 1:
-        try:
-            asgi = app.build(cfg)
-        except ServeError as err:
-            message = err.render() if hasattr(err, "render") else str(err)
-            click.echo(f"error: {message}", err=True)
-            sys.exit(2)
-        uvicorn.run(asgi, host=cfg.host, port=cfg.port, log_level=cfg.log_level, access_log=False)
-        return
-    # several processes: each builds the app from the same settings (one shared page secret)
     try:
-        app.build(cfg)  # fail here, once, if the store does not load
+        asgi = app.build(cfg)  # the store must load before anything is served
     except ServeError as err:
-        message = err.render() if hasattr(err, "render") else str(err)
-        click.echo(f"error: {message}", err=True)
+        click.echo(f"error: {err.render() if isinstance(err, StoreError) else err}", err=True)
         sys.exit(2)
-    os.environ[config.ENV] = cfg.to_env()
-    uvicorn.run(
-        "cedarlang_serve.app:app_from_env",
-        factory=True,
-        host=cfg.host,
-        port=cfg.port,
-        workers=cfg.workers,
-        log_level=cfg.log_level,
-        access_log=False,
-    )
+    # several workers build their own (one shared page secret, through the environment)
+    server.run(cfg, asgi if cfg.workers == 1 else None)

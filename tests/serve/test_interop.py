@@ -66,7 +66,7 @@ def passes(endpoint: str, data: Any, expected: Any) -> bool:
     ``JSON.stringify(data.evaluations || [])``, searches the sorted ``results`` with nulls
     dropped."""
     if endpoint.endswith("/evaluation"):
-        return (data.get("decision") or False) == expected
+        return bool((data.get("decision") or False) == expected)
     if endpoint.endswith("/evaluations"):
         return json.dumps(data.get("evaluations") or []) == json.dumps(expected)
     actual = _drop_nulls(_sorted_results(data.get("results") or []))

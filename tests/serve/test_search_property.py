@@ -47,9 +47,9 @@ def _store(rng: random.Random) -> tuple[Snapshot, list[str], list[str]]:
     ]
     entities += [{"uid": {"type": "folder", "id": f}, "attrs": {}, "parents": []} for f in folders]
     for u in users:
-        attrs = {"role": rng.choice(ROLES), "dept": rng.choice(DEPTS)}
+        user_attrs = {"role": rng.choice(ROLES), "dept": rng.choice(DEPTS)}
         parents = [{"type": "group", "id": g} for g in groups if rng.random() < 0.3]
-        entities.append({"uid": {"type": "user", "id": u}, "attrs": attrs, "parents": parents})
+        entities.append({"uid": {"type": "user", "id": u}, "attrs": user_attrs, "parents": parents})
     for r in records:
         attrs: dict[str, Any] = {
             "owner": {"__entity": {"type": "user", "id": rng.choice(users)}},
@@ -98,7 +98,7 @@ def test_search_equals_brute_force_evaluation(capsys: Any) -> None:
     multi_page = nonempty = 0
     for case in range(CASES):
         snapshot, users, records = _store(rng)
-        pdp = PDP(lambda snapshot=snapshot: snapshot, PageTokens(b"k" * 32), Options(max_page_size=50))
+        pdp = PDP(lambda current=snapshot: current, PageTokens(b"k" * 32), Options(max_page_size=50))  # type: ignore[misc]
         kind = rng.choice(("subject", "resource", "action"))
         user, record = rng.choice([*users, "nobody"]), rng.choice([*records, "r99"])
         action = rng.choice([*ACTIONS, "unknown"])
@@ -111,7 +111,9 @@ def test_search_equals_brute_force_evaluation(capsys: Any) -> None:
         context = {"level": rng.randint(0, 5)} if rng.random() < 0.5 else {}
         limit = rng.randint(1, 4)
 
-        def allowed(s: dict[str, Any], a: str, r: dict[str, Any]) -> bool:
+        def allowed(
+            s: dict[str, Any], a: str, r: dict[str, Any], pdp: PDP = pdp, context: dict[str, Any] = context
+        ) -> bool:
             body = {"subject": s, "action": {"name": a}, "resource": r, "context": context}
             return bool(pdp.evaluation(body)["decision"])
 

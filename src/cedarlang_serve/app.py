@@ -91,7 +91,7 @@ def create_app(holder: StoreHolder, config: ServeConfig, decider: Decider = ceda
         Route("/health", health, methods=["GET"]),
     ]
     if config.admin_token:
-        routes += admin_routes(holder, config.admin_token, max_body)
+        routes += admin_routes(holder, config.admin_token, config.max_admin_body)
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
@@ -116,11 +116,11 @@ def create_app(holder: StoreHolder, config: ServeConfig, decider: Decider = ceda
         try:
             yield
         finally:
+            if reloader is not None:
+                reloader.stop()
             close = getattr(holder.backend, "close", None)
             if close is not None:
                 close()
-            if reloader is not None:
-                reloader.stop()
 
     return Starlette(
         routes=routes,

@@ -33,6 +33,9 @@ class ServeConfig:
     max_page_size: int = 1000
     max_evaluations: int = 10_000
     max_body: int = 1 << 20
+    """The largest AuthZEN request body (bytes)."""
+    max_admin_body: int = 256 << 20
+    """The largest admin upload (an entire entity store)."""
     decision_log: str | None = None
     log_level: str = "info"
 

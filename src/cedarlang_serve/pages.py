@@ -19,7 +19,7 @@ import hmac
 import json
 from typing import Any
 
-from .errors import BadRequest
+from .errors import BadRequest, ServeError
 
 
 def _b64(data: bytes) -> str:
@@ -45,7 +45,7 @@ def request_digest(body: dict[str, Any]) -> str:
 class PageTokens:
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
-            raise ValueError("the page-token secret must have at least 16 bytes")
+            raise ServeError("the page-token secret (--page-secret) must have at least 16 bytes")
         self._secret = secret
 
     def _mac(self, payload: bytes) -> bytes:

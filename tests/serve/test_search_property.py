@@ -1,4 +1,4 @@
-"""Search equals brute force: on generated stores, every search answer (read page by page
+"""Search equals brute force: on generated stores (without and with a schema), every search
 through its tokens) is exactly the candidates for which the evaluation endpoint's code says
 ``"decision": true``."""
 
@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import random
 from typing import Any
+
+import pytest
 
 from cedarlang_serve.pages import PageTokens
 from cedarlang_serve.pdp import PDP, Options
@@ -33,7 +35,24 @@ POLICY_POOL = (
 )
 
 
-def _store(rng: random.Random) -> tuple[Snapshot, list[str], list[str]]:
+# the same stores with a schema: contexts and properties typed by it, policies validated
+SCHEMA = """
+entity group in [group];
+entity folder;
+entity user in [group] = { role: String, dept: String };
+entity record in [folder] = { owner: user, dept: String, tags: Set<String>, public?: Bool };
+action write;
+action view, share appliesTo { principal: user, resource: record, context: { level?: Long } };
+action edit, delete in [write] appliesTo { principal: user, resource: record, context: { level?: Long } };
+"""
+TYPED_POOL = tuple(
+    p.replace("when { resource.public }", "when { resource has public && resource.public }")
+    for p in POLICY_POOL
+    if "resource.nope" not in p  # the validator refuses it (as it should)
+)
+
+
+def _store(rng: random.Random, typed: bool) -> tuple[Snapshot, list[str], list[str]]:
     users = [f"u{i}" for i in range(rng.randint(1, 8))]
     records = [f"r{i}" for i in range(rng.randint(1, 12))]
     groups, folders = ["g0", "g1", "g2"], ["f0", "f1"]
@@ -66,13 +85,16 @@ def _store(rng: random.Random) -> tuple[Snapshot, list[str], list[str]]:
         entities.append({"uid": {"type": "Action", "id": a}, "attrs": {}, "parents": parents})
     entities.append({"uid": write, "attrs": {}, "parents": []})
     policies = []
-    for i, template in enumerate(rng.sample(POLICY_POOL, rng.randint(1, 5))):
+    pool = TYPED_POOL if typed else POLICY_POOL
+    for i, template in enumerate(rng.sample(pool, rng.randint(1, 5))):
         picks = {"$G": groups, "$F": folders, "$U": users, "$R": records, "$A": list(ACTIONS)}
         text = template
         for placeholder, choices in picks.items():
             text = text.replace(placeholder, rng.choice(choices))
         policies.append(f'@id("p{i}")\n{text}')
-    sources = Sources({"policies.cedar": "\n".join(policies)}, None, json.dumps(entities), None)
+    sources = Sources(
+        {"policies.cedar": "\n".join(policies)}, SCHEMA if typed else None, json.dumps(entities), None
+    )
     return build_snapshot(sources), users, records
 
 
@@ -93,11 +115,12 @@ def _read_all(pdp: PDP, kind: str, body: dict[str, Any], limit: int) -> tuple[li
         body = {**body, "page": {"limit": limit, "token": page["next_token"]}}
 
 
-def test_search_equals_brute_force_evaluation(capsys: Any) -> None:
-    rng = random.Random(20261130)
+@pytest.mark.parametrize("typed", [False, True], ids=["no-schema", "schema"])
+def test_search_equals_brute_force_evaluation(typed: bool, capsys: Any) -> None:
+    rng = random.Random(20261130 + typed)
     multi_page = nonempty = 0
     for case in range(CASES):
-        snapshot, users, records = _store(rng)
+        snapshot, users, records = _store(rng, typed)
         pdp = PDP(lambda current=snapshot: current, PageTokens(b"k" * 32), Options(max_page_size=50))  # type: ignore[misc]
         kind = rng.choice(("subject", "resource", "action"))
         user, record = rng.choice([*users, "nobody"]), rng.choice([*records, "r99"])
@@ -153,6 +176,6 @@ def test_search_equals_brute_force_evaluation(capsys: Any) -> None:
         nonempty += bool(found)
     with capsys.disabled():
         print(
-            f"\nsearch = brute force: {CASES}/{CASES} cases ({multi_page} read over several pages, {nonempty} non-empty)"
+            f"\nsearch = brute force ({'schema' if typed else 'no schema'}): {CASES}/{CASES} cases ({multi_page} read over several pages, {nonempty} non-empty)"
         )
     assert multi_page > CASES // 10 and nonempty > CASES // 4

@@ -1,5 +1,5 @@
 """Search equals brute force: on generated stores (without and with a schema), every search
-through its tokens) is exactly the candidates for which the evaluation endpoint's code says
+answer (read page by page through its tokens) is exactly the candidates for which the evaluation endpoint's code says
 ``"decision": true``."""
 
 from __future__ import annotations

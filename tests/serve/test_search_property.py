@@ -1,6 +1,6 @@
 """Search equals brute force: on generated stores (without and with a schema), every search
-answer (read page by page through its tokens) is exactly the candidates for which the evaluation endpoint's code says
-``"decision": true``."""
+answer (read page by page through its tokens) is exactly the candidates for which the
+evaluation endpoint's code says ``"decision": true``."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ structured decision logs."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,15 @@ def decision(client: httpx.Client) -> bool:
     return bool(client.post("/access/v1/evaluation", json=ERIN_VIEWS_101).json()["decision"])
 
 
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -43,6 +53,9 @@ def test_hot_reload_swaps_good_changes_and_keeps_the_last_good_store(tmp_path: P
     store = copy_example("search", tmp_path)
     policies = store / "policies.cedar"
     good = policies.read_text()
+    handler = Collect()
+    logged = handler.records
+    logging.getLogger("cedarlang_serve.store").addHandler(handler)
     with serving(ServeConfig(store=str(store), reload_interval=0.05, admin_token=TOKEN)) as client:
         assert not decision(client)
         policies.write_text(good + OPEN)
@@ -56,6 +69,10 @@ def test_hot_reload_swaps_good_changes_and_keeps_the_last_good_store(tmp_path: P
         status = client.get("/admin/v1/status", headers=AUTH).json()
         assert status["version"] == version and "policies.cedar" in status["last_error"]
         assert decision(client)
+        errors = [r.getMessage() for r in logged if r.levelno == logging.ERROR]
+        assert any(
+            "not reloaded, still serving version " + version in m and "policies.cedar" in m for m in errors
+        )
         # a change the schema rejects is refused the same way
         policies.write_text(good + "\npermit (principal, action, resource) when { principal.salary > 3 };\n")
         assert eventually(
@@ -66,6 +83,7 @@ def test_hot_reload_swaps_good_changes_and_keeps_the_last_good_store(tmp_path: P
         policies.write_text(good + FORBID)
         assert eventually(lambda: client.get("/admin/v1/status", headers=AUTH).json()["last_error"] is None)
         assert not decision(client)
+    logging.getLogger("cedarlang_serve.store").removeHandler(handler)
 
 
 def test_admin_api(tmp_path: Path) -> None:

@@ -51,16 +51,33 @@ def postgres_url() -> Iterator[str]:
 def test_a_change_on_one_replica_answers_on_the_other_within_a_second(
     postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    secret = "one-page-secret-for-all-replicas"
     seeded = ServeConfig(
-        store=postgres_url, seed=str(EXAMPLES / "search"), reload_interval=60, admin_token=TOKEN
+        store=postgres_url,
+        seed=str(EXAMPLES / "search"),
+        reload_interval=60,
+        admin_token=TOKEN,
+        page_secret=secret,
     )
-    other = ServeConfig(store=postgres_url, reload_interval=60, admin_token=TOKEN)
+    other = ServeConfig(store=postgres_url, reload_interval=60, admin_token=TOKEN, page_secret=secret)
     with ExitStack() as stack:
         a = stack.enter_context(serving(seeded))
         b = stack.enter_context(serving(other))
         policies = a.get("/admin/v1/policies", headers=AUTH).text
         assert b.get("/admin/v1/policies", headers=AUTH).text == policies
         assert a.get("/health").json()["store"] == b.get("/health").json()["store"]
+        # behind a load balancer: a search begun on one replica continues on the other
+        search = {
+            "subject": {"type": "user", "id": "alice"},
+            "action": {"name": "view"},
+            "resource": {"type": "record"},
+        }
+        first = a.post("/access/v1/search/resource", json={**search, "page": {"limit": 15}}).json()
+        token = first["page"]["next_token"]
+        rest = b.post(
+            "/access/v1/search/resource", json={**search, "page": {"limit": 15, "token": token}}
+        ).json()
+        assert [r["id"] for r in first["results"] + rest["results"]] == [str(n) for n in range(101, 121)]
         latencies = []
         for round_, (source, target, text, expected) in enumerate(
             [(a, b, policies + OPEN, True), (b, a, policies, False), (a, b, policies + OPEN, True)]

@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -24,6 +24,8 @@ from .errors import StoreError
 from .store import POLICIES_FILE, DirectoryStore, Sources
 
 log = logging.getLogger("cedarlang_serve.pg_store")
+
+T = TypeVar("T")
 
 TABLE = "cedar_serve_store"
 CHANNEL = "cedar_serve_store"
@@ -70,13 +72,25 @@ class PostgresStore:
                 self._conn.execute(f"INSERT INTO {TABLE} (part, body) VALUES (%s, %s)", (part, body))
         log.info("seeded the PostgreSQL store %s", self.describe())
 
+    def _run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """``work`` on the shared connection; if the connection broke (a restarted or
+        failed-over server), once more on a new one."""
+        with self._lock:
+            try:
+                return work(self._conn)
+            except psycopg.OperationalError:
+                if not (self._conn.closed or self._conn.broken):
+                    raise
+            self._conn = psycopg.connect(self.url, autocommit=True)
+            log.info("reconnected to the PostgreSQL store %s", self.describe())
+            return work(self._conn)
+
     def describe(self) -> str:
         return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", self.url)
 
     def read(self) -> Sources:
         try:
-            with self._lock:
-                rows = self._conn.execute(f"SELECT part, body, version FROM {TABLE}").fetchall()
+            rows = self._run(lambda c: c.execute(f"SELECT part, body, version FROM {TABLE}").fetchall())
         except psycopg.Error as err:
             raise StoreError(f"cannot read the PostgreSQL store {self.describe()}: {err}") from err
         parts: dict[str, Any] = {part: body for part, body, _ in rows}
@@ -93,22 +107,27 @@ class PostgresStore:
         )
 
     def changed(self) -> bool:
-        with self._lock:
-            row = self._conn.execute(f"SELECT coalesce(max(version), 0), count(*) FROM {TABLE}").fetchone()
+        try:
+            row = self._run(lambda c: c.execute(f"SELECT coalesce(max(version), 0) FROM {TABLE}").fetchone())
+        except psycopg.Error:
+            return True  # let read() try, and report why it cannot
         return row is None or row[0] != self._seen
 
     def write(self, part: str, text: str | None) -> None:
-        try:
-            with self._lock, self._conn.transaction():
+        def work(conn: psycopg.Connection[Any]) -> None:
+            with conn.transaction():
                 if text is None:
-                    self._conn.execute(f"DELETE FROM {TABLE} WHERE part = %s", (part,))
+                    conn.execute(f"DELETE FROM {TABLE} WHERE part = %s", (part,))
                 else:
-                    self._conn.execute(
+                    conn.execute(
                         f"INSERT INTO {TABLE} (part, body) VALUES (%s, %s) ON CONFLICT (part) DO UPDATE "
                         f"SET body = EXCLUDED.body, version = nextval('{TABLE}_version')",
                         (part, text),
                     )
-                self._conn.execute(f"SELECT pg_notify('{CHANNEL}', %s)", (part,))
+                conn.execute(f"SELECT pg_notify('{CHANNEL}', %s)", (part,))
+
+        try:
+            self._run(work)
         except psycopg.Error as err:
             raise StoreError(f"cannot write the PostgreSQL store {self.describe()}: {err}") from err
 

@@ -28,7 +28,23 @@ ERIN_VIEWS_101 = {
 }
 OPEN = '\n@id("erin-views-all")\npermit (principal == user::"erin", action == Action::"view", resource);\n'
 
+RECOVERY = 20.0  # generous: only "it reconnects at all" is checked
+
 pytestmark = requires_service("postgresql")
+
+
+def terminate_store_connections() -> None:
+    """End the server side of every connection of cedar serve (theirs only: they are the ones
+    whose last statement names its table or channel)."""
+    import psycopg
+
+    assert POSTGRES_URL
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        ended = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE pid <> pg_backend_pid() AND query LIKE '%cedar_serve_store%'"
+        ).fetchone()
+    assert ended is not None and ended[0] >= 2
 
 
 @pytest.fixture
@@ -106,6 +122,13 @@ def test_a_change_on_one_replica_answers_on_the_other_within_a_second(
             assert time.monotonic() - started < BOUND
             time.sleep(0.01)
         assert a.get("/health").json()["store"] == b.get("/health").json()["store"]
+        # the database drops every replica's connections (a restart, a fail-over): they reconnect
+        terminate_store_connections()
+        assert a.put("/admin/v1/policies", content=policies, headers=AUTH).status_code == 200
+        started = time.monotonic()
+        while b.post("/access/v1/evaluation", json=ERIN_VIEWS_101).json()["decision"] is not False:
+            assert time.monotonic() - started < RECOVERY, "the other replica did not reconnect"
+            time.sleep(0.05)
     with capsys.disabled():
         print(
             "\nPostgreSQL replicas: change visible on the other replica after "

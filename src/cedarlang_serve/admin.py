@@ -7,7 +7,8 @@ every call needs ``Authorization: Bearer <token>``.
 GET      /admin/v1/status           store version, load time, the last reload failure
 GET      /admin/v1/{part}           the part's text (404 if an optional part is absent)
 PUT      /admin/v1/{part}           replace it (body: its text); 400 and nothing changes
-                                    if the store would not load, with the diagnostics
+                                    if the store would not load, with the diagnostics;
+                                    503 if the store cannot be written
 DELETE   /admin/v1/{part}           remove an optional part (schema, entities, mapping)
 =======  =========================  ====================================================
 
@@ -25,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .errors import BadRequest, StoreError
+from .errors import BadRequest, StoreError, StoreUnavailable
 from .store import PARTS, StoreHolder
 from .web import read_body
 
@@ -107,8 +108,9 @@ def _change(holder: StoreHolder, part: str, text: str | None) -> Response:
     try:
         snapshot = holder.replace(part, text)
     except StoreError as err:
+        status = 503 if isinstance(err, StoreUnavailable) else 400
         return JSONResponse(
-            {"error": {"status": 400, "message": err.summary, "details": err.details}}, status_code=400
+            {"error": {"status": status, "message": err.summary, "details": err.details}}, status_code=status
         )
     log.info(
         "admin: %s %s; store version %s",

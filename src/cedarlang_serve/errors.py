@@ -42,3 +42,8 @@ class StoreError(ServeError):
 
     def render(self) -> str:
         return "\n".join([self.summary, *self.details])
+
+
+class StoreUnavailable(StoreError):
+    """The store's backend cannot be reached or written (a database outage): not the
+    caller's mistake (HTTP 503)."""

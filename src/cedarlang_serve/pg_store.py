@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from .errors import StoreError
+from .errors import StoreError, StoreUnavailable
 from .store import POLICIES_FILE, DirectoryStore, Sources
 
 log = logging.getLogger("cedarlang_serve.pg_store")
@@ -129,7 +129,7 @@ class PostgresStore:
         try:
             self._run(work)
         except psycopg.Error as err:
-            raise StoreError(f"cannot write the PostgreSQL store {self.describe()}: {err}") from err
+            raise StoreUnavailable(f"cannot write the PostgreSQL store {self.describe()}: {err}") from err
 
     # -- change notifications ----------------------------------------------------
 

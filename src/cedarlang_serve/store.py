@@ -29,7 +29,7 @@ from typing import Protocol, TypeVar
 
 from cedarlang import CedarError, DiagnosticError, Entities, PolicySet, Schema, Validator
 
-from .errors import StoreError
+from .errors import StoreError, StoreUnavailable
 from .mapping import Mapping
 
 log = logging.getLogger("cedarlang_serve.store")
@@ -202,6 +202,12 @@ class DirectoryStore:
         return Sources(policies, schema, entities, mapping)
 
     def write(self, part: str, text: str | None) -> None:
+        try:
+            self._write(part, text)
+        except OSError as err:
+            raise StoreUnavailable(f"cannot write the policy store `{self.path}`: {err}") from err
+
+    def _write(self, part: str, text: str | None) -> None:
         if part == "policies":
             assert text is not None
             self._put(POLICIES_FILE, text)

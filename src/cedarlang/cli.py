@@ -1095,5 +1095,16 @@ def tpe_command(
     _run(ctx, body)
 
 
+# ---------------------------------------------------------------------------
+# `cedar serve`: the AuthZEN 1.0 policy decision point (package cedarlang_serve; its
+# server dependencies come with the `serve` extra and are imported only when it runs).
+try:
+    from cedarlang_serve.cli import serve as _serve
+except ImportError:  # pragma: no cover - cedarlang_serve is shipped with cedarlang
+    pass
+else:
+    main.add_command(_serve)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -140,6 +140,34 @@ class Entities:
         """A counter bumped by every update (caches derived from the store check it)."""
         return self._version
 
+    def overlaid(self, entities: Iterable[Entity]) -> Entities:
+        """A new store: this one with ``entities`` added or put in place of the stored
+        entities of the same uids (this store is unchanged). Each must keep the parents of
+        the entity it replaces (a new one: no parents), so the hierarchy is unchanged and
+        no ancestor set is recomputed: for per-request attributes over a shared store."""
+        store = dict(self._entities)
+        new = list(entities)
+        for entity in new:
+            old = store.get(entity.uid)
+            parents = old.parents if old is not None else _NO_PARENTS
+            if entity.parents != parents:
+                raise EntitiesError(f"an overlay of `{entity.uid}` cannot change its parents")
+            if old is not None:
+                entity.ancestors = old.ancestors
+            store[entity.uid] = entity
+        if self._schema is not None:
+            from .conformance import validate_entity
+
+            for entity in new:
+                validate_entity(entity, self._schema)
+        overlay = Entities.__new__(Entities)
+        overlay._entities = store
+        overlay.get = store.get
+        overlay._schema = self._schema
+        overlay._children = None
+        overlay._version = 0
+        return overlay
+
     def is_ancestor_of(self, ancestor: EntityUid, descendant: EntityUid) -> bool:
         entity = self._entities.get(descendant)
         return entity is not None and ancestor in entity.ancestors

@@ -1,0 +1,253 @@
+"""Queries over policy sets, per request environment and over all of them (Rust's
+``cedar-policy-symcc`` ``CedarSymCompiler::check_*``): never-errors, always-allows,
+always-denies, implies, equivalent, disjoint.
+
+A query holds in an environment when the solver proves that no request and entities
+(conforming to the schema) violate it; otherwise the model is read back as a
+:class:`~cedarlang.analysis.counterexample.Counterexample`.  Policies that fail
+validation or use a feature the encoding does not cover make the query ``unknown``
+in the environments they concern (never a wrong "holds").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ..ast import Effect, condition_parts
+from ..policy import Policy, PolicySet
+from ..schema import Schema
+from ..validator import Validator
+from ..validator.schema_info import RequestEnv
+from .counterexample import Counterexample, extract
+from .encoding import Encoder, Term, Unsupported
+from .solver import Backend
+
+__all__ = ["Analyzer", "EnvResult", "Outcome", "QueryResult", "env_label"]
+
+
+#: Validation errors that do not stop the analysis of a policy.
+_HARMLESS = frozenset({"InvalidActionApplication"})
+
+
+class Outcome(StrEnum):
+    HOLDS = "holds"
+    FAILS = "fails"  # with a counterexample
+    UNKNOWN = "unknown"  # a policy could not be analysed
+
+
+def env_label(env: RequestEnv) -> str:
+    return f"{env.principal}, {env.action}, {env.resource}"
+
+
+@dataclass
+class EnvResult:
+    env: RequestEnv
+    outcome: Outcome
+    counterexample: Counterexample | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "principal": self.env.principal,
+            "action": str(self.env.action),
+            "resource": self.env.resource,
+            "outcome": str(self.outcome),
+        }
+        if self.counterexample is not None:
+            out["counterexample"] = self.counterexample.to_json()
+        if self.reasons:
+            out["reasons"] = self.reasons
+        return out
+
+
+@dataclass
+class QueryResult:
+    """A query's answer in every request environment."""
+
+    query: str
+    envs: list[EnvResult]
+
+    @property
+    def outcome(self) -> Outcome:
+        if any(r.outcome is Outcome.FAILS for r in self.envs):
+            return Outcome.FAILS
+        if any(r.outcome is Outcome.UNKNOWN for r in self.envs):
+            return Outcome.UNKNOWN
+        return Outcome.HOLDS
+
+    @property
+    def holds(self) -> bool:
+        return self.outcome is Outcome.HOLDS
+
+    def counterexamples(self) -> Iterator[Counterexample]:
+        for r in self.envs:
+            if r.counterexample is not None:
+                yield r.counterexample
+
+    def to_json(self) -> dict[str, Any]:
+        return {"query": self.query, "outcome": str(self.outcome), "envs": [r.to_json() for r in self.envs]}
+
+
+@dataclass
+class _Encoded:
+    """One policy set encoded in one environment."""
+
+    allows: Term
+    errors: Term
+    applies: dict[str, Term]
+    unsupported: list[str]
+
+
+class Analyzer:
+    """Symbolic analysis of policy sets against a schema.
+
+    >>> from cedarlang import PolicySet, Schema
+    >>> schema = Schema.from_str('entity User; action view appliesTo { principal: User, resource: User };')
+    >>> a = Analyzer(schema)
+    >>> a.always_allows(PolicySet.from_str('permit(principal, action, resource);')).holds
+    True
+    >>> a.never_errors(PolicySet.from_str('permit(principal, action, resource) when { 1 + 1 == 2 };')).holds
+    True
+    """
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.validator = Validator(schema)
+        self.info = self.validator.info
+        self._invalid: dict[int, list[str]] = {}
+        # per environment: one solver and encoder, and the policy sets encoded in it
+        # (kept with the set, so that an id is never reused while cached)
+        self._sessions: dict[int, tuple[Backend, Encoder, dict[int, tuple[PolicySet, _Encoded]]]] = {}
+
+    @property
+    def envs(self) -> list[RequestEnv]:
+        return self.info.envs
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def invalid_reasons(self, policy: Policy) -> list[str]:
+        """Why ``policy`` cannot be analysed: its validation errors (empty if it validates)."""
+        key = id(policy.ast)
+        found = self._invalid.get(key)
+        if found is None:
+            errors, _ = self.validator.validate_policy_ast(policy.id, policy.ast)
+            # A scope no request environment matches is no obstacle: the encoding of the
+            # scope is false in every environment.
+            found = [
+                f"policy {policy.id} fails validation: {d.message}" for d in errors if d.kind not in _HARMLESS
+            ]
+            if policy.template_id is not None:
+                found.append(f"policy {policy.id} is a template link (not analysed yet)")
+            self._invalid[key] = found
+        return found
+
+    # -- encoding ------------------------------------------------------------------------------
+
+    def encode(self, enc: Encoder, policies: PolicySet) -> _Encoded:
+        permits: list[Term] = []
+        forbids: list[Term] = []
+        errors: list[Term] = []
+        applies: dict[str, Term] = {}
+        unsupported: list[str] = []
+        for policy in policies.policies():
+            reasons = self.invalid_reasons(policy)
+            if reasons:
+                unsupported += reasons
+                continue
+            try:
+                applies_p, error_p = enc.condition(condition_parts(policy.ast, {}))
+            except Unsupported as err:
+                unsupported.append(f"policy {policy.id} uses {err.what} (not encoded yet)")
+                continue
+            applies[policy.id] = applies_p
+            errors.append(error_p)
+            (permits if policy.ast.effect is Effect.PERMIT else forbids).append(applies_p)
+        for t in policies.templates():
+            unsupported.append(f"template {t.id} (templates are not analysed yet)")
+        allows = enc.and_(enc.or_(*permits), enc.not_(enc.or_(*forbids)))
+        return _Encoded(allows, enc.or_(*errors), applies, unsupported)
+
+    def run(
+        self,
+        query: str,
+        sets: tuple[PolicySet, ...],
+        violation: Callable[[Encoder, list[_Encoded]], Term],
+        replays: Callable[[Counterexample], bool],
+    ) -> QueryResult:
+        """For every environment: is ``violation`` satisfiable?  ``replays`` confirms a
+        counterexample concretely (needed when some policy was left out of the encoding)."""
+        results = []
+        for index, env in enumerate(self.envs):
+            session = self._sessions.get(index)
+            if session is None:
+                backend = Backend()
+                session = (backend, Encoder(backend, self.info, env), {})
+                self._sessions[index] = session
+            backend, enc, cache = session
+            encoded = []
+            for ps in sets:
+                hit = cache.get(id(ps))
+                if hit is None:
+                    hit = (ps, self.encode(enc, ps))
+                    cache[id(ps)] = hit
+                encoded.append(hit[1])
+            reasons = [r for e in encoded for r in e.unsupported]
+            formula = violation(enc, encoded)
+            sat = False if enc.is_false(formula) else backend.check([formula, *enc.hierarchy_axioms()])
+            cex = extract(enc) if sat else None
+            if cex is not None and (not reasons or replays(cex)):
+                results.append(EnvResult(env, Outcome.FAILS, cex, sorted(set(reasons))))
+            elif reasons:
+                results.append(EnvResult(env, Outcome.UNKNOWN, None, sorted(set(reasons))))
+            else:
+                results.append(EnvResult(env, Outcome.HOLDS))
+        return QueryResult(query, results)
+
+    # -- the queries ---------------------------------------------------------------------------
+
+    def never_errors(self, policies: PolicySet) -> QueryResult:
+        return self.run(
+            "never-errors", (policies,), lambda enc, e: e[0].errors, lambda c: bool(c.replay(policies).errors)
+        )
+
+    def always_allows(self, policies: PolicySet) -> QueryResult:
+        return self.run(
+            "always-allows",
+            (policies,),
+            lambda enc, e: enc.not_(e[0].allows),
+            lambda c: not c.replay(policies).allowed,
+        )
+
+    def always_denies(self, policies: PolicySet) -> QueryResult:
+        return self.run(
+            "always-denies", (policies,), lambda enc, e: e[0].allows, lambda c: c.replay(policies).allowed
+        )
+
+    def implies(self, a: PolicySet, b: PolicySet) -> QueryResult:
+        """Whatever ``a`` allows, ``b`` allows."""
+        return self.run(
+            "implies",
+            (a, b),
+            lambda enc, e: enc.and_(e[0].allows, enc.not_(e[1].allows)),
+            lambda c: c.replay(a).allowed and not c.replay(b).allowed,
+        )
+
+    def equivalent(self, a: PolicySet, b: PolicySet) -> QueryResult:
+        return self.run(
+            "equivalent",
+            (a, b),
+            lambda enc, e: enc.not_(enc.eq(e[0].allows, e[1].allows)),
+            lambda c: c.replay(a).allowed != c.replay(b).allowed,
+        )
+
+    def disjoint(self, a: PolicySet, b: PolicySet) -> QueryResult:
+        """No request is allowed by both."""
+        return self.run(
+            "disjoint",
+            (a, b),
+            lambda enc, e: enc.and_(e[0].allows, e[1].allows),
+            lambda c: c.replay(a).allowed and c.replay(b).allowed,
+        )

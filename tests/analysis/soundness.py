@@ -1,0 +1,146 @@
+"""The soundness cross-check: the analysis against exhaustive evaluation.
+
+Each case draws a schema, entities conforming to it and a pair of policy sets with
+``tests/differential/schemacases.py``'s generator, runs every query, and checks each
+answer against the authorizer on every request over the case's entities (at most
+three per entity type, with generated attributes) and a few generated contexts:
+
+* a "holds" must hold on every one of those requests;
+* a "fails" must come with a counterexample that replays with the claimed result.
+
+``python -m tests.analysis.soundness N`` runs N cases and prints the tally.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cedarlang import Authorizer, Entities, PolicySet, Request, Response, Schema
+from cedarlang.analysis import Analyzer, Counterexample, Outcome, QueryResult
+from cedarlang.errors import CedarError
+from tests.differential.schemacases import SCHEMA, SchemaGen, schema_json, value_json
+from tests.differential.strategies import uid_text
+
+Decide = Callable[[Request, PolicySet], Response]
+
+
+@dataclass
+class Tally:
+    cases: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    requests: int = 0
+    contradictions: list[str] = field(default_factory=list)
+
+
+def _no_draw(*_: Any) -> Any:
+    raise AssertionError("the generator runs on its random.Random")
+
+
+def _policy_set(g: SchemaGen, prefix: str) -> PolicySet:
+    specs = [g.policy() for _ in range(g.weighted([(2, 1), (4, 2), (2, 3)]))]
+    text = "\n".join(f'@id("{prefix}{i}")\n{spec.render()}' for i, spec in enumerate(specs))
+    return PolicySet.from_str(text)
+
+
+# Each query: what it claims about one request's decisions under (A, B).
+CLAIMS: dict[str, Callable[[Response, Response], bool]] = {
+    "never-errors": lambda a, b: not a.errors,
+    "always-allows": lambda a, b: a.allowed,
+    "always-denies": lambda a, b: not a.allowed,
+    "implies": lambda a, b: not a.allowed or b.allowed,
+    "equivalent": lambda a, b: a.allowed == b.allowed,
+    "disjoint": lambda a, b: not (a.allowed and b.allowed),
+}
+
+
+def run_queries(analyzer: Analyzer, a: PolicySet, b: PolicySet) -> list[QueryResult]:
+    return [
+        analyzer.never_errors(a),
+        analyzer.always_allows(a),
+        analyzer.always_denies(a),
+        analyzer.implies(a, b),
+        analyzer.equivalent(a, b),
+        analyzer.disjoint(a, b),
+    ]
+
+
+def replays(result: QueryResult, cex: Counterexample, a: PolicySet, b: PolicySet) -> bool:
+    """The counterexample violates the query when decided by the authorizer."""
+    return not CLAIMS[result.query](cex.replay(a), cex.replay(b))
+
+
+def check_case(seed: int, tally: Tally) -> None:
+    rng = random.Random(seed)
+    g = SchemaGen(_no_draw, SCHEMA, rng)
+    w = g.world()
+    requests = [g.request() for _ in range(2)]
+    g.setup_focus(requests)
+    try:  # a generated input the engine rejects is no case for the analysis
+        a, b = _policy_set(g, "a"), _policy_set(g, "b")
+        schema = Schema.from_json(schema_json(w))
+        entities = Entities.from_json(g.entity_json(with_schema=False))
+    except CedarError as err:
+        tally.outcomes[f"skipped: {type(err).__name__}"] += 1
+        return
+    contexts = [value_json(g.attr_values(w.context)) for _ in range(2)]
+    analyzer = Analyzer(schema)
+    results = run_queries(analyzer, a, b)
+    authorizer = Authorizer()
+    decided: dict[int, list[tuple[Response, Response]]] = {}
+    for result in results:
+        for ei, r in enumerate(result.envs):
+            tally.outcomes[f"{result.query} {r.outcome}"] += 1
+            where = f"seed {seed}, {result.query}, {r.env.principal}/{r.env.action}/{r.env.resource}"
+            if r.outcome is Outcome.FAILS:
+                assert r.counterexample is not None
+                if not replays(result, r.counterexample, a, b):
+                    tally.contradictions.append(f"{where}: the counterexample does not replay")
+            elif r.outcome is Outcome.HOLDS:
+                if ei not in decided:
+                    decided[ei] = []
+                    for p in (t for t in w.types.values() if t.name == r.env.principal):
+                        for res in (t for t in w.types.values() if t.name == r.env.resource):
+                            for pid in p.ids:
+                                for rid in res.ids:
+                                    for ctx in contexts:
+                                        req = Request(
+                                            uid_text(p.name, pid),
+                                            uid_text(r.env.action.type, r.env.action.id),
+                                            uid_text(res.name, rid),
+                                            ctx,
+                                        )
+                                        decided[ei].append(
+                                            (
+                                                authorizer.is_authorized(req, a, entities),
+                                                authorizer.is_authorized(req, b, entities),
+                                            )
+                                        )
+                pairs = decided[ei]
+                tally.requests += len(pairs)
+                for ra, rb in pairs:
+                    if not CLAIMS[result.query](ra, rb):
+                        tally.contradictions.append(f"{where}: holds, but a request violates it")
+                        break
+    tally.cases += 1
+
+
+def run(seeds: range) -> Tally:
+    tally = Tally()
+    for seed in seeds:
+        check_case(seed, tally)
+    return tally
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    t = run(range(n))
+    print(f"cases {t.cases}, requests evaluated {t.requests}, contradictions {len(t.contradictions)}")
+    for k, v in sorted(t.outcomes.items()):
+        print(f"  {k}: {v}")
+    for c in t.contradictions[:20]:
+        print("  ", c)

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..ast import Effect, condition_parts
-from ..policy import Policy, PolicySet
+from ..policy import Policy, PolicySet, Template
 from ..schema import Schema
 from ..validator import Validator
 from ..validator.schema_info import RequestEnv
@@ -25,7 +25,7 @@ from .counterexample import Counterexample, extract
 from .encoding import Encoder, Term, Unsupported
 from .solver import Backend
 
-__all__ = ["Analyzer", "EnvResult", "Outcome", "QueryResult", "env_label"]
+__all__ = ["Analyzer", "EnvResult", "Outcome", "QueryResult", "env_label", "policy_name"]
 
 
 #: Validation errors that do not stop the analysis of a policy.
@@ -36,6 +36,11 @@ class Outcome(StrEnum):
     HOLDS = "holds"
     FAILS = "fails"  # with a counterexample
     UNKNOWN = "unknown"  # a policy could not be analysed
+
+
+def policy_name(policy: Policy | Template) -> str:
+    """How reports name a policy: its ``@id`` annotation, else its id."""
+    return policy.ast.annotations.get("id") or policy.id
 
 
 def env_label(env: RequestEnv) -> str:
@@ -137,10 +142,12 @@ class Analyzer:
             # A scope no request environment matches is no obstacle: the encoding of the
             # scope is false in every environment.
             found = [
-                f"policy {policy.id} fails validation: {d.message}" for d in errors if d.kind not in _HARMLESS
+                f"policy {policy_name(policy)} fails validation: {d.message}"
+                for d in errors
+                if d.kind not in _HARMLESS
             ]
             if policy.template_id is not None:
-                found.append(f"policy {policy.id} is a template link (not analysed yet)")
+                found.append(f"policy {policy_name(policy)} is a template link (not analysed yet)")
             self._invalid[key] = found
         return found
 
@@ -160,15 +167,34 @@ class Analyzer:
             try:
                 applies_p, error_p = enc.condition(condition_parts(policy.ast, {}))
             except Unsupported as err:
-                unsupported.append(f"policy {policy.id} uses {err.what} (not encoded yet)")
+                unsupported.append(f"policy {policy_name(policy)} uses {err.what} (not encoded yet)")
                 continue
             applies[policy.id] = applies_p
             errors.append(error_p)
             (permits if policy.ast.effect is Effect.PERMIT else forbids).append(applies_p)
         for t in policies.templates():
-            unsupported.append(f"template {t.id} (templates are not analysed yet)")
+            unsupported.append(f"template {policy_name(t)} (templates are not analysed yet)")
         allows = enc.and_(enc.or_(*permits), enc.not_(enc.or_(*forbids)))
         return _Encoded(allows, enc.or_(*errors), applies, unsupported)
+
+    def session(self, index: int) -> tuple[Backend, Encoder]:
+        """The solver and encoder of environment ``index``."""
+        session = self._sessions.get(index)
+        if session is None:
+            backend = Backend()
+            session = (backend, Encoder(backend, self.info, self.envs[index]), {})
+            self._sessions[index] = session
+        return session[0], session[1]
+
+    def encoded(self, index: int, policies: PolicySet) -> _Encoded:
+        """``policies`` encoded in environment ``index`` (once)."""
+        _, enc = self.session(index)
+        cache = self._sessions[index][2]
+        hit = cache.get(id(policies))
+        if hit is None:
+            hit = (policies, self.encode(enc, policies))
+            cache[id(policies)] = hit
+        return hit[1]
 
     def run(
         self,
@@ -181,19 +207,8 @@ class Analyzer:
         counterexample concretely (needed when some policy was left out of the encoding)."""
         results = []
         for index, env in enumerate(self.envs):
-            session = self._sessions.get(index)
-            if session is None:
-                backend = Backend()
-                session = (backend, Encoder(backend, self.info, env), {})
-                self._sessions[index] = session
-            backend, enc, cache = session
-            encoded = []
-            for ps in sets:
-                hit = cache.get(id(ps))
-                if hit is None:
-                    hit = (ps, self.encode(enc, ps))
-                    cache[id(ps)] = hit
-                encoded.append(hit[1])
+            backend, enc = self.session(index)
+            encoded = [self.encoded(index, ps) for ps in sets]
             reasons = [r for e in encoded for r in e.unsupported]
             formula = violation(enc, encoded)
             sat = False if enc.is_false(formula) else backend.check([formula, *enc.hierarchy_axioms()])

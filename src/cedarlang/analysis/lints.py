@@ -79,7 +79,8 @@ class _Checker:
 
     def allows(self, index: int, without: str) -> Term:
         _, enc = self.analyzer.session(index)
-        permits, forbids = [], []
+        permits: list[Term] = []
+        forbids: list[Term] = []
         for policy in self.policies.policies():
             if policy.id == without:
                 continue

@@ -867,5 +867,78 @@ def run_tests(
     _run(ctx, body)
 
 
+# ---------------------------------------------------------------------------
+# cedar analyze (symbolic policy analysis: cedarlang.analysis, needs cvc5)
+
+
+@main.group()
+def analyze() -> None:
+    """Prove what policies do for every request the schema allows (needs cvc5).
+
+    Exit codes: 0 no findings / equivalent, 2 findings / decisions change,
+    4 incomplete (some policy could not be analysed), 1 error.
+    """
+
+
+@analyze.command("policies")
+@_policies_option
+@_policy_format_option
+@click.option("-s", "--schema", "schema_file", metavar="FILE", required=True, help="Schema file.")
+@_schema_format_option
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def analyze_policies(
+    ctx: click.Context,
+    policies_file: str | None,
+    policy_format: str,
+    schema_file: str,
+    schema_format: str | None,
+    as_json: bool,
+) -> None:
+    """Lint a policy set: vacuous, redundant, shadowed and overridden policies; errors."""
+
+    def body(out: Output) -> int:
+        from .analysis import report
+
+        schema = _load_schema(schema_file, _norm_format(schema_format))
+        pset = _load_policies(policies_file, _norm_format(policy_format) or "cedar")
+        result = report.analyze_policies(schema, pset)
+        click.echo(result.text(as_json))
+        return result.code
+
+    _run(ctx, body)
+
+
+@analyze.command("compare")
+@click.argument("old_file", metavar="OLD")
+@click.argument("new_file", metavar="NEW")
+@_policy_format_option
+@click.option("-s", "--schema", "schema_file", metavar="FILE", required=True, help="Schema file.")
+@_schema_format_option
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.pass_context
+def analyze_compare(
+    ctx: click.Context,
+    old_file: str,
+    new_file: str,
+    policy_format: str,
+    schema_file: str,
+    schema_format: str | None,
+    as_json: bool,
+) -> None:
+    """Compare two policy sets: equivalent, more/less permissive or incomparable."""
+
+    def body(out: Output) -> int:
+        from .analysis import report
+
+        schema = _load_schema(schema_file, _norm_format(schema_format))
+        fmt = _norm_format(policy_format) or "cedar"
+        result = report.compare(schema, _load_policies(old_file, fmt), _load_policies(new_file, fmt))
+        click.echo(result.text(as_json))
+        return result.code
+
+    _run(ctx, body)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -18,7 +18,9 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+
+from hypothesis import strategies as st
 
 from cedarlang import Authorizer, Entities, PolicySet, Request, Response, Schema
 from cedarlang.analysis import Analyzer, Counterexample, Outcome, QueryResult
@@ -37,8 +39,11 @@ class Tally:
     contradictions: list[str] = field(default_factory=list)
 
 
-def _no_draw(*_: Any) -> Any:
+def _no_draw_fn(strategy: st.SearchStrategy[Any], label: object = None) -> Any:
     raise AssertionError("the generator runs on its random.Random")
+
+
+_no_draw = cast(st.DrawFn, _no_draw_fn)
 
 
 def _policy_set(g: SchemaGen, prefix: str) -> PolicySet:

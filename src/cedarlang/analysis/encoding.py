@@ -336,7 +336,9 @@ class Encoder:
 
     def entity_in(self, a: Sym, b: Sym) -> Term:
         ta, tb = self.entity_name(a.ty), self.entity_name(b.ty)
-        if is_action_type(ta) or is_action_type(tb):
+        if is_action_type(ta) != is_action_type(tb):
+            return self.FALSE  # the schema puts no entity in an action, nor an action in one
+        if is_action_type(ta):
             if a.const_uid is None or b.const_uid is None:
                 raise Unsupported("`in` between symbolic action entities")
             if a.const_uid == b.const_uid:

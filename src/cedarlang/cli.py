@@ -940,5 +940,95 @@ def analyze_compare(
     _run(ctx, body)
 
 
+class _SymccGroup(click.Group):
+    """``cedar symcc``'s subcommands, built from ``cedarlang.analysis.symcc.COMMANDS`` on
+    first use (so that other commands do not import the analysis)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from .analysis.symcc import COMMANDS
+
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from .analysis.symcc import COMMANDS
+
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        # Rust's flags: -p/--policies and --policy-format; --policy1/--policy2 (one policy
+        # each) or --policies1/--policies2 (policy sets), each with its -format
+        if spec.arity == 1:
+            inputs = [("policies", ["-p", "--policies"], "policy_format", "--policy-format")]
+        else:
+            stem = "policy" if spec.takes == "policy" else "policies"
+            inputs = [
+                (f"{stem}{i}", [f"--{stem}{i}"], f"{stem}{i}_format", f"--{stem}{i}-format") for i in (1, 2)
+            ]
+        params: list[click.Parameter] = []
+        for name, flags, fmt_name, fmt_flag in inputs:
+            params.append(
+                click.Option(flags, name, metavar="FILE", help="Policy file (default: standard input).")
+            )
+            params.append(
+                click.Option(
+                    [fmt_flag], fmt_name, type=click.Choice(["cedar", "human", "json"]), default="cedar"
+                )
+            )
+
+        @click.pass_context
+        def callback(ctx: click.Context, /, **kwargs: Any) -> None:
+            assert ctx.parent is not None
+            env = ctx.parent.params
+
+            def body(out: Output) -> int:
+                from .analysis import symcc as run_symcc
+
+                schema = _load_schema(env["schema_file"], _norm_format(env["schema_format"]))
+                psets = [
+                    _load_policies(kwargs[n], _norm_format(kwargs[f]) or "cedar") for n, _, f, _ in inputs
+                ]
+                report = run_symcc.run(
+                    cmd_name,
+                    schema,
+                    psets,
+                    env["principal_type"],
+                    env["action"],
+                    env["resource_type"],
+                    counterexample=env["counterexample"],
+                    verbose=env["verbose"],
+                )
+                click.echo(report.text(False))
+                return report.code
+
+            _run(ctx, body)
+
+        return click.Command(cmd_name, params=params, callback=callback, help=f"Check: {spec.prop}.")
+
+
+@main.group(cls=_SymccGroup)
+@click.option(
+    "--cvc5-path",
+    envvar="CVC5",
+    metavar="PATH",
+    help="Accepted for compatibility with Rust's CLI (the cvc5 Python bindings are used).",
+)
+@click.option("--principal-type", required=True, help="Principal entity type (e.g., 'User').")
+@click.option("--action", required=True, help="Action entity UID (e.g., 'Action::\"view\"').")
+@click.option("--resource-type", required=True, help="Resource entity type (e.g., 'Photo').")
+@click.option("-s", "--schema", "schema_file", metavar="FILE", required=True, help="Schema file.")
+@_schema_format_option
+@click.option(
+    "--counterexample/--no-counterexample",
+    default=True,
+    help="Print a counterexample when the property does not hold.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Also say so when the property holds.")
+def symcc(**_: object) -> None:
+    """Rust's `cedar symcc` single-query commands, for one request environment (needs cvc5).
+
+    Exit 0 whether the property holds or not (like Rust), 4 if incomplete, 1 on error.
+    """
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -94,3 +94,48 @@ def test_findings_and_exit_codes(tmp_path: Path) -> None:
     # a user mistake is an error message, not a traceback
     code, out = run("policies", "-p", str(tmp_path / "missing.cedar"), "-s", SCHEMA)
     assert code == 1 and "Traceback" not in out
+
+
+def symcc(*args: str) -> tuple[int, str]:
+    env = [
+        "--principal-type",
+        "User",
+        "--action",
+        'Action::"GetList"',
+        "--resource-type",
+        "List",
+        "-s",
+        SCHEMA,
+    ]
+    result = CliRunner().invoke(main, ["symcc", *env, *args])
+    return result.exit_code, result.output
+
+
+def test_symcc_single_query_commands(tmp_path: Path, with_admin: Path) -> None:
+    p1, p2 = tmp_path / "p1.cedar", tmp_path / "p2.cedar"
+    p1.write_text("permit(principal, action, resource) when { principal.joblevel > 3 };")
+    p2.write_text("permit(principal, action, resource) when { principal.joblevel >= 3 };")
+    assert symcc("matches-implies", "--policy1", str(p1), "--policy2", str(p2)) == (
+        0,
+        "✓ Policy1 match implies Policy2 match: VERIFIED\n",
+    )
+    code, out = symcc("matches-implies", "--policy1", str(p2), "--policy2", str(p1))
+    assert code == 0  # like Rust: a property that does not hold is no failure of the run
+    assert out.splitlines()[:2] == [
+        "✗ Policy1 match implies Policy2 match: DOES NOT HOLD",
+        "  Counterexample found:",
+    ]
+    assert 'entity User::"' in out and '"joblevel": 3' in out
+    code, out = symcc("--no-counterexample", "matches-equivalent", "--policy1", str(p2), "--policy2", str(p1))
+    assert (code, out) == (0, "✗ Policies have equivalent match conditions: DOES NOT HOLD\n")
+    assert symcc("implies", "--policies1", str(POLICIES), "--policies2", str(with_admin))[1].startswith("✓")
+    assert symcc("implies", "--policies1", str(with_admin), "--policies2", str(POLICIES))[1].startswith("✗")
+    assert symcc("-v", "never-errors", "-p", str(p1))[1].startswith(
+        "✓ Policy never errors: VERIFIED\n  No counterexample"
+    )
+    # Rust's input checks
+    code, out = symcc("always-matches", "-p", str(POLICIES))
+    assert code == 1 and "Expected exactly one policy in --policies, found 4" in out
+    args = ["--principal-type", "User", "--action", 'Action::"GetList"', "--resource-type", "Team"]
+    result = CliRunner().invoke(main, ["symcc", *args, "-s", SCHEMA, "always-denies", "-p", str(p1)])
+    assert result.exit_code == 1 and "no request environment" in result.output

@@ -5,12 +5,13 @@ sets, records, tags and extension values; what is not encoded is reported."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from cedarlang import PolicySet, Schema
-from cedarlang.analysis import AnalysisError, Analyzer, Outcome, QueryResult
+from cedarlang import Policy, PolicySet, Schema
+from cedarlang.analysis import AnalysisError, Analyzer, Counterexample, Outcome, QueryResult
 from cedarlang.analysis.solver import Backend
 
 from .soundness import CLAIMS, replays
@@ -248,3 +249,45 @@ def test_missing_solver_is_a_cedar_error(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(builtins, "__import__", no_cvc5)
     with pytest.raises(AnalysisError, match=r"pip install 'cedarlang\[analysis\]'"):
         Backend()
+
+
+def test_policy_match_queries(analyzer: Analyzer) -> None:
+    [gt] = ps("permit(principal, action, resource is Doc) when { principal.level > 3 };").policies()
+    [ge] = ps("forbid(principal, action, resource is Doc) when { principal.level >= 3 };").policies()
+    [lt] = ps("permit(principal, action, resource is Doc) when { principal.level < 3 };").policies()
+    [anyone] = ps("permit(principal, action, resource);").policies()
+    assert analyzer.matches_implies(gt, ge).holds
+    assert analyzer.matches_disjoint(gt, lt).holds
+    assert analyzer.always_matches(anyone).holds
+    assert analyzer.never_matches(ps('permit(principal, action, resource in Team::"t");').policies()[0]).holds
+    refuted: dict[str, tuple[QueryResult, Callable[[bool, bool], bool]]] = {
+        "matches-implies": (analyzer.matches_implies(ge, gt), lambda a, b: a and not b),
+        "matches-equivalent": (analyzer.matches_equivalent(ge, gt), lambda a, b: a != b),
+        "matches-disjoint": (analyzer.matches_disjoint(ge, anyone), lambda a, b: a and b),
+        "always-matches": (analyzer.always_matches(gt), lambda a, b: not a),
+        "never-matches": (analyzer.never_matches(ge), lambda a, b: a),
+    }
+    pairs = {"matches-implies": (ge, gt), "matches-equivalent": (ge, gt), "matches-disjoint": (ge, anyone)}
+    for name, (result, violated) in refuted.items():
+        assert result.query == name and result.outcome is Outcome.FAILS, name
+        first, second = pairs.get(name, (gt if name == "always-matches" else ge, anyone))
+        for cex in result.counterexamples():  # replayed: the authorizer finds the policies (un)satisfied
+            assert violated(matches(first, cex), matches(second, cex)), (name, cex.to_json())
+
+
+def matches(policy: Policy, cex: Counterexample) -> bool:
+    alone = PolicySet()
+    alone.add(policy)
+    return policy.id in cex.replay(alone).reasons
+
+
+def test_one_environment(analyzer: Analyzer) -> None:
+    from cedarlang import EntityUid
+    from cedarlang.analysis import AnalysisError as Error
+
+    env = Analyzer.environment(SCHEMA, "User", EntityUid("Action", "read"), "Doc")
+    only = Analyzer(SCHEMA, env)
+    result = only.always_denies(ps('permit(principal, action == Action::"read", resource);'))
+    assert [r.env for r in result.envs] == [env] and result.outcome is Outcome.FAILS
+    with pytest.raises(Error, match="no request environment"):
+        Analyzer.environment(SCHEMA, "Doc", EntityUid("Action", "read"), "Doc")

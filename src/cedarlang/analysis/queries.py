@@ -21,9 +21,10 @@ from ..policy import Policy, PolicySet, Template
 from ..schema import Schema
 from ..validator import Validator
 from ..validator.schema_info import RequestEnv
+from ..values import EntityUid
 from .counterexample import Counterexample, extract
 from .encoding import Encoder, Term, Unsupported
-from .solver import Backend
+from .solver import AnalysisError, Backend
 
 __all__ = ["Analyzer", "EnvResult", "Outcome", "QueryResult", "env_label", "policy_name"]
 
@@ -36,6 +37,12 @@ class Outcome(StrEnum):
     HOLDS = "holds"
     FAILS = "fails"  # with a counterexample
     UNKNOWN = "unknown"  # a policy could not be analysed
+
+
+def _single(policy: Policy) -> PolicySet:
+    out = PolicySet()
+    out.add(policy)
+    return out
 
 
 def policy_name(policy: Policy | Template) -> str:
@@ -118,18 +125,35 @@ class Analyzer:
     True
     """
 
-    def __init__(self, schema: Schema) -> None:
+    def __init__(self, schema: Schema, env: RequestEnv | None = None) -> None:
+        """Analyse every request environment of ``schema``, or only ``env``
+        (see :meth:`environment`)."""
         self.schema = schema
         self.validator = Validator(schema)
         self.info = self.validator.info
+        self._envs = self.info.envs if env is None else [env]
         self._invalid: dict[int, list[str]] = {}
         # per environment: one solver and encoder, and the policy sets encoded in it
         # (kept with the set, so that an id is never reused while cached)
-        self._sessions: dict[int, tuple[Backend, Encoder, dict[int, tuple[PolicySet, _Encoded]]]] = {}
+        self._sessions: dict[
+            int, tuple[Backend, Encoder, dict[tuple[int, int], tuple[PolicySet, _Encoded]]]
+        ] = {}
 
     @property
     def envs(self) -> list[RequestEnv]:
-        return self.info.envs
+        return self._envs
+
+    @staticmethod
+    def environment(schema: Schema, principal_type: str, action: EntityUid, resource_type: str) -> RequestEnv:
+        """The schema's request environment for these types and action (Rust's ``RequestEnv``);
+        raises :class:`AnalysisError` if the schema has none."""
+        for env in Validator(schema).info.envs:
+            if (env.principal, env.action, env.resource) == (principal_type, action, resource_type):
+                return env
+        raise AnalysisError(
+            f"the schema has no request environment ({principal_type}, {action}, {resource_type}): "
+            f"{action} does not apply to that principal and resource type"
+        )
 
     # -- validation ----------------------------------------------------------------------------
 
@@ -190,17 +214,18 @@ class Analyzer:
         """``policies`` encoded in environment ``index`` (once)."""
         _, enc = self.session(index)
         cache = self._sessions[index][2]
-        hit = cache.get(id(policies))
+        key = (id(policies), policies.version)  # a set changed since is encoded again
+        hit = cache.get(key)
         if hit is None:
             hit = (policies, self.encode(enc, policies))
-            cache[id(policies)] = hit
+            cache[key] = hit
         return hit[1]
 
     def run(
         self,
         query: str,
         sets: tuple[PolicySet, ...],
-        violation: Callable[[Encoder, list[_Encoded]], Term],
+        violation: Callable[[Encoder, list[_Encoded]], Term | None],
         replays: Callable[[Counterexample], bool],
     ) -> QueryResult:
         """For every environment: is ``violation`` satisfiable?  ``replays`` confirms a
@@ -210,8 +235,11 @@ class Analyzer:
             backend, enc = self.session(index)
             encoded = [self.encoded(index, ps) for ps in sets]
             reasons = [r for e in encoded for r in e.unsupported]
-            formula = violation(enc, encoded)
-            sat = False if enc.is_false(formula) else backend.check([formula, *enc.hierarchy_axioms()])
+            formula = violation(enc, encoded)  # None: a policy it needs is not encoded
+            if formula is None:
+                sat = False
+            else:
+                sat = not enc.is_false(formula) and backend.check([formula, *enc.hierarchy_axioms()])
             cex = extract(enc) if sat else None
             if cex is not None and (not reasons or replays(cex)):
                 results.append(EnvResult(env, Outcome.FAILS, cex, sorted(set(reasons))))
@@ -265,4 +293,51 @@ class Analyzer:
             (a, b),
             lambda enc, e: enc.and_(e[0].allows, e[1].allows),
             lambda c: c.replay(a).allowed and c.replay(b).allowed,
+        )
+
+    # -- single-policy queries (Rust's ``check_*_matches``): a policy *matches* a request
+    # when its condition is true without error
+
+    def _matches(
+        self,
+        query: str,
+        policies: tuple[Policy, ...],
+        violation: Callable[[Encoder, list[Term]], Term],
+        claim: Callable[[list[bool]], bool],
+    ) -> QueryResult:
+        sets = tuple(_single(p) for p in policies)
+
+        def formula(enc: Encoder, encoded: list[_Encoded]) -> Term | None:
+            terms = [e.applies.get(p.id) for e, p in zip(encoded, policies, strict=True)]
+            if any(t is None for t in terms):
+                return None
+            return violation(enc, terms)
+
+        def replays(c: Counterexample) -> bool:
+            return not claim([p.id in c.replay(ps).reasons for p, ps in zip(policies, sets, strict=True)])
+
+        return self.run(query, sets, formula, replays)
+
+    def always_matches(self, policy: Policy) -> QueryResult:
+        return self._matches("always-matches", (policy,), lambda enc, t: enc.not_(t[0]), lambda m: m[0])
+
+    def never_matches(self, policy: Policy) -> QueryResult:
+        return self._matches("never-matches", (policy,), lambda enc, t: t[0], lambda m: not m[0])
+
+    def matches_implies(self, a: Policy, b: Policy) -> QueryResult:
+        return self._matches(
+            "matches-implies",
+            (a, b),
+            lambda enc, t: enc.and_(t[0], enc.not_(t[1])),
+            lambda m: not m[0] or m[1],
+        )
+
+    def matches_equivalent(self, a: Policy, b: Policy) -> QueryResult:
+        return self._matches(
+            "matches-equivalent", (a, b), lambda enc, t: enc.not_(enc.eq(t[0], t[1])), lambda m: m[0] == m[1]
+        )
+
+    def matches_disjoint(self, a: Policy, b: Policy) -> QueryResult:
+        return self._matches(
+            "matches-disjoint", (a, b), lambda enc, t: enc.and_(t[0], t[1]), lambda m: not (m[0] and m[1])
         )

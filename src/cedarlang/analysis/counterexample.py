@@ -131,13 +131,10 @@ def extract(enc: Encoder) -> Counterexample:
                 if declared is not None and isinstance(declared.type, RecordType):
                     attrs[path[0]] = {}
         parents = []
-        for (pt, pid), pterm in ids.items():
-            if (
-                (pt, pid) != (type_name, id)
-                and enc.may_be_in(type_name, pt)
-                and r.is_true(enc.apply(enc.anc(type_name, pt), term, pterm))
-            ):
-                parents.append(_uid(pt, pid))
+        for (child, ancestor), fn in enc.anc_fns.items():
+            if child == type_name:
+                for elem in sorted(r.value(enc.apply(fn, term)).getSetValue(), key=str):
+                    parents.append(_uid(ancestor, str(elem.getStringValue())))
         entities[(type_name, id)] = {"uid": _uid(type_name, id), "attrs": attrs, "parents": parents}
     for type_name, eterm, kterm in enc.tag_reads:
         key = (type_name, str(r.value(eterm).getStringValue()))
@@ -145,8 +142,10 @@ def extract(enc: Encoder) -> Counterexample:
         if key in entities and r.is_true(enc.apply(has_fn, eterm, kterm)):
             tag = str(r.value(kterm).getStringValue())
             entities[key].setdefault("tags", {})[tag] = r.json(tag_ty, enc.apply(get_fn, eterm, kterm))
-    # entities named only inside attribute values (sets of entities): present, empty
+    # entities named only as parents or inside attribute values: present, empty
     for e in list(entities.values()):
+        for p in e["parents"]:
+            _note_refs({"__entity": p}, entities)
         _note_refs(e["attrs"], entities)
         _note_refs(e.get("tags", {}), entities)
     context = r.sym(enc.context)

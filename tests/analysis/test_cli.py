@@ -139,3 +139,19 @@ def test_symcc_single_query_commands(tmp_path: Path, with_admin: Path) -> None:
     args = ["--principal-type", "User", "--action", 'Action::"GetList"', "--resource-type", "Team"]
     result = CliRunner().invoke(main, ["symcc", *args, "-s", SCHEMA, "always-denies", "-p", str(p1)])
     assert result.exit_code == 1 and "no request environment" in result.output
+
+
+def test_readme_shows_what_compare_prints(with_admin: Path) -> None:
+    """The README's "Check a policy change in CI" shows the command's real verdicts (the
+    counterexamples' ids and attributes are the solver's choice, free to change)."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("$ cedar analyze compare tinytodo/policies.cedar with-admin.cedar")
+    shown = readme[start : readme.index("$ echo $?", start)].splitlines()[1:]
+    code, out = run("compare", str(POLICIES), str(with_admin), "-s", SCHEMA)
+    printed = out.splitlines()
+    assert code == 2
+    verdicts = [line for line in shown if not line.startswith("  ")]
+    assert len(verdicts) == 5
+    for line in verdicts:
+        assert line in printed, line
+    assert printed.count("  newly allowed, e.g.") == 7

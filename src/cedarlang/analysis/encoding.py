@@ -371,9 +371,8 @@ class Encoder:
                 b_in_a = self.tm.mkTerm(self.K.SET_MEMBER, b.term, self.ancestors(a.term, a.type, b.type))
                 for c in types:
                     if self.may_be_in(b.type, c) and self.may_be_in(a.type, c):
-                        closed = self.tm.mkTerm(
-                            self.K.SET_SUBSET, self.ancestors(b.term, b.type, c), self.ancestors(a.term, a.type, c)
-                        )
+                        of_b = self.ancestors(b.term, b.type, c)
+                        closed = self.tm.mkTerm(self.K.SET_SUBSET, of_b, self.ancestors(a.term, a.type, c))
                         yield self.tm.mkTerm(self.K.IMPLIES, b_in_a, closed)
         yield from self.domain
 

@@ -31,7 +31,7 @@ entity User in [Team] {
   since: datetime,
   budget: decimal,
 } tags Long;
-entity Doc in [Org] { owner: User, public: Bool, readers: Set<User> };
+entity Doc in [Org] { owner: User, public: Bool, readers: Set<User>, history: Set<{ at: Long }> };
 action read, write appliesTo { principal: User, resource: Doc, context: { mfa?: Bool, ip: ipaddr } };
 action admin appliesTo { principal: User, resource: Org };
 """)
@@ -199,23 +199,48 @@ def test_strings_sets_records_and_extensions(analyzer: Analyzer) -> None:
 
 
 def test_features_not_encoded_are_reported_never_a_wrong_holds(analyzer: Analyzer) -> None:
-    ip = ps("forbid(principal, action, resource is Doc) when { context.ip.isLoopback() };")
-    both = ps(
-        "permit(principal, action, resource);\n"
-        "forbid(principal, action, resource is Doc) when { context.ip.isLoopback() };"
-    )
+    recent = "forbid(principal, action, resource is Doc) when { resource.history.contains({at: 1}) };"
+    both = ps("permit(principal, action, resource);\n" + recent)
     result = analyzer.always_allows(both)
     by_action = {r.env.action.id: r for r in result.envs}
-    assert by_action["admin"].outcome is Outcome.HOLDS  # no context.ip there: not the forbid's env
+    assert by_action["admin"].outcome is Outcome.HOLDS  # resources are Orgs there: the forbid is false
     for action in ("read", "write"):
         assert by_action[action].outcome is Outcome.UNKNOWN
-        assert any("ipaddr" in reason for reason in by_action[action].reasons)
+        assert any("Set<{at: Long,}>" in reason for reason in by_action[action].reasons), by_action[
+            action
+        ].reasons
     assert result.outcome is Outcome.UNKNOWN
     # a counterexample that replays is still reported, with the reasons
     result = analyzer.always_denies(both)
     assert result.outcome is Outcome.FAILS
     check_counterexamples(result, both)
-    assert analyzer.never_errors(ip).outcome is Outcome.UNKNOWN
+    assert analyzer.never_errors(ps(recent)).outcome is Outcome.UNKNOWN
+
+
+def test_ip_addresses(analyzer: Analyzer) -> None:
+    def policy(cond: str) -> PolicySet:
+        return ps(f'permit(principal, action == Action::"read", resource) when {{ {cond} }};')
+
+    loopback = policy("context.ip.isLoopback()")
+    in_127 = policy('context.ip.isInRange(ip("127.0.0.0/8"))')
+    v4 = policy("context.ip.isIpv4()")
+    multicast = policy("context.ip.isMulticast()")
+    assert analyzer.implies(in_127, loopback).holds
+    assert analyzer.implies(in_127, v4).holds
+    assert analyzer.disjoint(loopback, multicast).holds
+    assert analyzer.equivalent(
+        policy('context.ip == ip("::1")'), policy("context.ip.isLoopback() && context.ip.isIpv6()")
+    ).holds
+    in_224 = policy('context.ip.isInRange(ip("224.0.0.0/4"))')
+    wide = policy('ip("10.0.0.0/8").isInRange(context.ip) && context.ip != ip("0.0.0.0/0")')
+    for result, a, b in (
+        (analyzer.implies(loopback, in_127), loopback, in_127),  # ::1 is a loopback too
+        (analyzer.implies(v4, in_127), v4, in_127),
+        (analyzer.equivalent(multicast, in_224), multicast, in_224),  # ff00::/8 is multicast too
+        (analyzer.always_denies(wide), wide, EMPTY),  # e.g. 10.0.0.0/7
+    ):
+        assert result.outcome is Outcome.FAILS, result.query
+        assert check_counterexamples(result, a, b) == 1  # in the `read` environment
 
 
 def test_policies_failing_validation_are_reported(analyzer: Analyzer) -> None:

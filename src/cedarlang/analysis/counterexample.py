@@ -73,6 +73,8 @@ class _Reader:
             return str(v.getStringValue())
         if isinstance(ty, EntityType):
             return {"__entity": _uid(self.enc.entity_name(ty), str(v.getStringValue()))}
+        if isinstance(ty, ExtType) and ty.name == "ipaddr":
+            return self.enc.ip.unpack(int(v.getBitVectorValue(10))).to_json()
         if isinstance(ty, ExtType):
             n = int(v.getBitVectorValue(10))
             n = n - 2**64 if n >= 2**63 else n

@@ -56,6 +56,7 @@ from ..ast import (
 from ..ast import Expr as AstExpr
 from ..errors import ExtensionError
 from ..extensions import construct
+from ..extensions.ipaddr import IPAddr
 from ..lexical import is_action_type
 from ..validator.schema_info import RequestEnv, SchemaInfo
 from ..validator.types import (
@@ -73,6 +74,8 @@ from ..validator.types import (
     Type,
 )
 from ..values import EntityUid
+from .ipaddr import WIDTH as IP_WIDTH
+from .ipaddr import IpEncoding
 from .solver import Backend
 
 __all__ = ["Encoder", "Sym", "Unsupported"]
@@ -89,6 +92,7 @@ _DECIMAL_COMPARE = {
     "greaterThan": "BITVECTOR_SGT",
     "greaterThanOrEqual": "BITVECTOR_SGE",
 }
+_IP_TESTS = ("isIpv4", "isIpv6", "isLoopback", "isMulticast")
 _DURATION_UNITS = {
     "toMilliseconds": 1,
     "toSeconds": 1000,
@@ -149,6 +153,7 @@ class Encoder:
         self.tm = tm
         self.TRUE = tm.mkTrue()
         self.FALSE = tm.mkFalse()
+        self.ip = IpEncoding(tm, self.K)
         env = self.env
         self.principal = self.entity_var(env.principal, "principal")
         self.resource = self.entity_var(env.resource, "resource")
@@ -219,10 +224,14 @@ class Encoder:
         if isinstance(ty, EntityType):
             self.entity_name(ty)
             return tm.getStringSort()
+        if isinstance(ty, ExtType) and ty.name == "ipaddr":
+            return tm.mkBitVectorSort(IP_WIDTH)
         if (
             isinstance(ty, SetType)
             and ty.element is not None
             and not isinstance(ty.element, (SetType, RecordType))
+            # the elements of a set of addresses would need a quantified well-formedness
+            and ty.element != ExtType("ipaddr")
         ):
             return tm.mkSetSort(self.sort(ty.element))
         raise Unsupported(f"values of type {ty}")
@@ -278,9 +287,12 @@ class Encoder:
             return self.TRUE if attr.required else self.FALSE, Sym(attr.type)
 
     def value_sym(self, ty: Type, term: Term) -> Sym:
+        """A value read from the context, an attribute or a tag."""
         sym = Sym(ty, term)
         if isinstance(ty, EntityType):
             self.note_entity(sym)
+        elif isinstance(ty, ExtType) and ty.name == "ipaddr":
+            self.domain.append(self.ip.well_formed(term))
         return sym
 
     def attr_value(
@@ -625,20 +637,33 @@ class Encoder:
         """``decimal``, ``datetime`` and ``duration``: constructors of literals, comparisons
         and the datetime arithmetic (with its overflow errors)."""
         tm, K, name = self.tm, self.K, e.name
-        if name in ("decimal", "datetime", "duration"):
+        if name in ("decimal", "datetime", "duration", "ip"):
             arg = e.args[0] if len(e.args) == 1 else None
             if not (isinstance(arg, Lit) and isinstance(arg.value, str)):
                 raise Unsupported(f"`{name}` of a non-literal")
-            ty = ExtType(name)
+            ty = ExtType("ipaddr" if name == "ip" else name)
             try:
-                value = getattr(construct(name, arg.value), EXT_NUMERIC[name])
+                value = construct(ty.name, arg.value)
             except ExtensionError:
-                return Sym(ty, tm.mkBitVector(64, 0)), self.TRUE
-            return Sym(ty, tm.mkBitVector(64, value % 2**64)), self.FALSE
+                return Sym(ty, tm.mkBitVector(IP_WIDTH if name == "ip" else 64, 0)), self.TRUE
+            if isinstance(value, IPAddr):
+                return Sym(ty, self.ip.constant(value)), self.FALSE
+            return Sym(ty, tm.mkBitVector(64, getattr(value, EXT_NUMERIC[name]) % 2**64)), self.FALSE
         syms = [self.expr(arg) for arg in e.args]
         args = [s for s, _ in syms]
         err = self.or_(*(er for _, er in syms))
         boolean = BOOL
+        if name in _IP_TESTS and len(args) == 1 and self.is_ext(args[0], "ipaddr"):
+            x = args[0].term
+            test = {
+                "isIpv4": self.ip.is_v4,
+                "isIpv6": lambda t: self.not_(self.ip.is_v4(t)),
+                "isLoopback": self.ip.is_loopback,
+                "isMulticast": self.ip.is_multicast,
+            }[name]
+            return Sym(boolean, test(x)), err
+        if name == "isInRange" and len(args) == 2 and all(self.is_ext(a, "ipaddr") for a in args):
+            return Sym(boolean, self.ip.is_in_range(args[0].term, args[1].term)), err
         if name in _DECIMAL_COMPARE and len(args) == 2 and all(self.is_ext(a, "decimal") for a in args):
             kind = getattr(K, _DECIMAL_COMPARE[name])
             return Sym(boolean, tm.mkTerm(kind, args[0].term, args[1].term)), err

@@ -11,20 +11,25 @@ whose ``none`` is an error; here the pair (value, error) plays that role):
 * an entity of type ``T`` is its id (an SMT string); its attributes and tags are
   uninterpreted functions of the id, an optional attribute also has a presence
   function, and reading an absent one errors;
-* the hierarchy is one uninterpreted relation per pair of entity types the schema's
-  ``memberOf`` allows (``T in A`` is false otherwise); transitivity is asserted over
-  the entity terms the policies mention (:meth:`Encoder.hierarchy_axioms`), which is
-  all that decides ``in`` between them;
+* the hierarchy is, per pair of entity types the schema's ``memberOf`` allows, a
+  function from an entity to the set of its ancestors of the other type (symcc's
+  ``ancs``; ``T in A`` is false for other pairs); acyclicity and transitive closure are
+  asserted over the entity terms the policies mention (:meth:`Encoder.hierarchy_axioms`),
+  which is all that decides ``in`` for them;
 * sets of primitives and entities are SMT sets; records are Python maps of fields
   (presence, value);
+* ``decimal``, ``datetime`` and ``duration`` are 64-bit bit-vectors (their ``i64``
+  representation), with the overflow errors of ``offset``/``durationSince``/``toDate``;
+  ``ipaddr`` is a 137-bit vector (:mod:`.ipaddr`);
 * ``&&``, ``||`` and ``if`` short-circuit errors exactly as the evaluator does.
 
-Anything else (extension functions, sets of records, ``in`` a symbolic set across
-the hierarchy, template slots, ...) raises :class:`Unsupported`: the query reports
-the policy as not analysed instead of answering.
+Anything else (sets of records or of sets, extension constructors of non-literals,
+template slots, ...) raises :class:`Unsupported`: the query reports the policy as not
+analysed instead of answering.
 
-Assumptions (Rust's symcc makes the same ones, "well-formed" inputs): the request and
-entities conform to the schema and every entity a policy reads exists.
+Assumptions (the analysis is about "well-formed" inputs, as Rust's symcc's is): the
+request and entities conform to the schema, the hierarchy is acyclic (the entity loader
+rejects cycles) and every entity a policy reads exists.
 """
 
 from __future__ import annotations

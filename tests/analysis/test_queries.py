@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cedarlang import Policy, PolicySet, Schema
+from cedarlang import EntityUid, Policy, PolicySet, Schema
 from cedarlang.analysis import AnalysisError, Analyzer, Counterexample, Outcome, QueryResult
 from cedarlang.analysis.solver import Backend
 
@@ -248,10 +248,25 @@ def test_policies_failing_validation_are_reported(analyzer: Analyzer) -> None:
     result = analyzer.never_errors(bad)
     assert result.outcome is Outcome.UNKNOWN
     assert any("fails validation" in reason for r in result.envs for reason in r.reasons)
-    tpl = ps("permit(principal == ?principal, action, resource);")
+    # a link of a template that fails validation, too (validated as the static policy it makes)
+    bad_links = ps('permit(principal == ?principal, action, resource) when { principal.nick == "x" };')
+    bad_links.link("policy0", "link0", {"?principal": EntityUid("User", "alice")})
+    assert analyzer.never_errors(bad_links).outcome is Outcome.UNKNOWN
+
+
+def test_templates_decide_nothing_their_links_are_analysed(analyzer: Analyzer) -> None:
+    tpl = ps('permit(principal in ?principal, action == Action::"read", resource == ?resource);')
+    assert analyzer.always_denies(tpl).holds  # no link: no policy
+    tpl.link(
+        "policy0", "alice-doc", {"?principal": EntityUid("User", "alice"), "?resource": EntityUid("Doc", "d")}
+    )
     result = analyzer.always_denies(tpl)
-    assert result.outcome is Outcome.UNKNOWN
-    assert any("template" in reason for r in result.envs for reason in r.reasons)
+    assert result.outcome is Outcome.FAILS
+    assert check_counterexamples(result, tpl) == 1
+    cex = next(result.counterexamples())
+    assert (cex.principal, cex.resource) == ({"type": "User", "id": "alice"}, {"type": "Doc", "id": "d"})
+    static = ps('permit(principal == User::"alice", action == Action::"read", resource == Doc::"d");')
+    assert analyzer.equivalent(tpl, static).holds
 
 
 def test_json_form(analyzer: Analyzer) -> None:
@@ -307,7 +322,6 @@ def matches(policy: Policy, cex: Counterexample) -> bool:
 
 
 def test_one_environment(analyzer: Analyzer) -> None:
-    from cedarlang import EntityUid
     from cedarlang.analysis import AnalysisError as Error
 
     env = Analyzer.environment(SCHEMA, "User", EntityUid("Action", "read"), "Doc")

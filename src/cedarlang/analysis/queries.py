@@ -12,11 +12,11 @@ in the environments they concern (never a wrong "holds").
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from ..ast import Effect, condition_parts
+from ..ast import Effect, PolicyAst, ScopeConstraint
 from ..policy import Policy, PolicySet, Template
 from ..schema import Schema
 from ..validator import Validator
@@ -37,6 +37,20 @@ class Outcome(StrEnum):
     HOLDS = "holds"
     FAILS = "fails"  # with a counterexample
     UNKNOWN = "unknown"  # a policy could not be analysed
+
+
+def static_ast(policy: Policy) -> PolicyAst:
+    """The policy's AST, with a template link's slots filled in."""
+    if not policy.slot_values:
+        return policy.ast
+
+    def linked(c: ScopeConstraint) -> ScopeConstraint:
+        if isinstance(c.entity, str) and c.entity in policy.slot_values:
+            return replace(c, entity=policy.slot_values[c.entity])
+        return c
+
+    pa = policy.ast
+    return replace(pa, principal=linked(pa.principal), resource=linked(pa.resource))
 
 
 def _single(policy: Policy) -> PolicySet:
@@ -132,7 +146,7 @@ class Analyzer:
         self.validator = Validator(schema)
         self.info = self.validator.info
         self._envs = self.info.envs if env is None else [env]
-        self._invalid: dict[int, list[str]] = {}
+        self._invalid: dict[tuple[object, ...], tuple[PolicyAst, list[str]]] = {}
         # per environment: one solver and encoder, and the policy sets encoded in it
         # (kept with the set, so that an id is never reused while cached)
         self._sessions: dict[
@@ -158,11 +172,13 @@ class Analyzer:
     # -- validation ----------------------------------------------------------------------------
 
     def invalid_reasons(self, policy: Policy) -> list[str]:
-        """Why ``policy`` cannot be analysed: its validation errors (empty if it validates)."""
-        key = id(policy.ast)
-        found = self._invalid.get(key)
-        if found is None:
-            errors, _ = self.validator.validate_policy_ast(policy.id, policy.ast)
+        """Why ``policy`` cannot be analysed: its validation errors (empty if it validates).
+        A template-linked policy is validated as the static policy its link makes."""
+        key = (id(policy.ast), tuple(sorted(policy.slot_values.items())))
+        hit = self._invalid.get(key)
+        if hit is None:
+            pa = static_ast(policy)
+            errors, _ = self.validator.validate_policy_ast(policy.id, pa)
             # A scope no request environment matches is no obstacle: the encoding of the
             # scope is false in every environment.
             found = [
@@ -170,10 +186,9 @@ class Analyzer:
                 for d in errors
                 if d.kind not in _HARMLESS
             ]
-            if policy.template_id is not None:
-                found.append(f"policy {policy_name(policy)} is a template link (not analysed yet)")
-            self._invalid[key] = found
-        return found
+            hit = (policy.ast, found)  # (the AST kept alive: its id stays unique)
+            self._invalid[key] = hit
+        return hit[1]
 
     # -- encoding ------------------------------------------------------------------------------
 
@@ -189,15 +204,14 @@ class Analyzer:
                 unsupported += reasons
                 continue
             try:
-                applies_p, error_p = enc.condition(condition_parts(policy.ast, {}))
+                applies_p, error_p = enc.condition(policy.condition_parts)
             except Unsupported as err:
                 unsupported.append(f"policy {policy_name(policy)} uses {err.what} (not encoded yet)")
                 continue
             applies[policy.id] = applies_p
             errors.append(error_p)
             (permits if policy.ast.effect is Effect.PERMIT else forbids).append(applies_p)
-        for t in policies.templates():
-            unsupported.append(f"template {policy_name(t)} (templates are not analysed yet)")
+        # (templates decide no request: only their links, which are policies, do)
         allows = enc.and_(enc.or_(*permits), enc.not_(enc.or_(*forbids)))
         return _Encoded(allows, enc.or_(*errors), applies, unsupported)
 

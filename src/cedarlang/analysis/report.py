@@ -16,7 +16,7 @@ from ..policy import PolicySet
 from ..schema import Schema
 from .counterexample import Counterexample
 from .lints import lint
-from .queries import Analyzer, Outcome, QueryResult, env_label
+from .queries import Analyzer, Outcome, QueryResult, env_label, policy_name
 
 __all__ = ["CHANGED", "CLEAN", "INCOMPLETE", "Report", "analyze_policies", "compare"]
 
@@ -78,6 +78,7 @@ def analyze_policies(schema: Schema, policies: PolicySet) -> Report:
         report.lines.append(f"always-denies: no request is allowed for ({label})")
     for reason in lints.not_analysed:
         report.lines.append(f"not analysed: {reason}")
+    report.lines += _template_notes(policies)
     findings = bool(lints.lints) or errors.outcome is Outcome.FAILS
     if findings:
         report.code = CHANGED
@@ -125,11 +126,19 @@ def compare(schema: Schema, old: PolicySet, new: PolicySet) -> Report:
             entry["not_analysed"] = reasons
         envs.append(entry)
     overall = _overall(gained, lost)
+    report.lines += _template_notes(old, new)
     report.lines.append(f"overall: {overall}")
     report.data = {"verdict": overall, "envs": envs}
     if overall != "equivalent":
         report.code = INCOMPLETE if overall == "unknown" else CHANGED
     return report
+
+
+def _template_notes(*sets: PolicySet) -> list[str]:
+    names = sorted({policy_name(t) for ps in sets for t in ps.templates()})
+    if not names:
+        return []
+    return [f"note: templates decide no request on their own, only their links do: {', '.join(names)}"]
 
 
 def _verdict(gained: Outcome, lost: Outcome) -> str:

@@ -6,7 +6,8 @@ answer against the authorizer on every request over the case's entities (at most
 three per entity type, with generated attributes) and a few generated contexts:
 
 * a "holds" must hold on every one of those requests;
-* a "fails" must come with a counterexample that replays with the claimed result.
+* a "fails" must come with a counterexample that replays with the claimed result;
+* every lint of the first set (vacuous, shadowed, ...) must hold on those requests.
 
 ``python -m tests.analysis.soundness N`` runs N cases and prints the tally.
 """
@@ -24,7 +25,10 @@ from hypothesis import strategies as st
 
 from cedarlang import Authorizer, Entities, PolicySet, Request, Response, Schema
 from cedarlang.analysis import Analyzer, Counterexample, Outcome, QueryResult
+from cedarlang.analysis.lints import lint
+from cedarlang.analysis.queries import policy_name
 from cedarlang.errors import CedarError
+from cedarlang.validator.schema_info import RequestEnv
 from tests.differential.schemacases import SCHEMA, SchemaGen, schema_json, value_json
 from tests.differential.strategies import uid_text
 
@@ -96,6 +100,18 @@ def check_case(seed: int, tally: Tally) -> None:
     analyzer = Analyzer(schema)
     results = run_queries(analyzer, a, b)
     authorizer = Authorizer()
+
+    def universe(env: RequestEnv) -> list[Request]:
+        """Every request of the environment over the case's entities and contexts."""
+        principals, resources = w.types[env.principal], w.types[env.resource]
+        action = uid_text(env.action.type, env.action.id)
+        return [
+            Request(uid_text(principals.name, pid), action, uid_text(resources.name, rid), ctx)
+            for pid in principals.ids
+            for rid in resources.ids
+            for ctx in contexts
+        ]
+
     decided: dict[int, list[tuple[Response, Response]]] = {}
     for result in results:
         for ei, r in enumerate(result.envs):
@@ -107,31 +123,60 @@ def check_case(seed: int, tally: Tally) -> None:
                     tally.contradictions.append(f"{where}: the counterexample does not replay")
             elif r.outcome is Outcome.HOLDS:
                 if ei not in decided:
-                    decided[ei] = []
-                    for p in (t for t in w.types.values() if t.name == r.env.principal):
-                        for res in (t for t in w.types.values() if t.name == r.env.resource):
-                            for pid in p.ids:
-                                for rid in res.ids:
-                                    for ctx in contexts:
-                                        req = Request(
-                                            uid_text(p.name, pid),
-                                            uid_text(r.env.action.type, r.env.action.id),
-                                            uid_text(res.name, rid),
-                                            ctx,
-                                        )
-                                        decided[ei].append(
-                                            (
-                                                authorizer.is_authorized(req, a, entities),
-                                                authorizer.is_authorized(req, b, entities),
-                                            )
-                                        )
+                    decided[ei] = [
+                        (
+                            authorizer.is_authorized(req, a, entities),
+                            authorizer.is_authorized(req, b, entities),
+                        )
+                        for req in universe(r.env)
+                    ]
                 pairs = decided[ei]
                 tally.requests += len(pairs)
                 for ra, rb in pairs:
                     if not CLAIMS[result.query](ra, rb):
                         tally.contradictions.append(f"{where}: holds, but a request violates it")
                         break
+    check_lints(seed, analyzer, a, [req for env in analyzer.envs for req in universe(env)], entities, tally)
     tally.cases += 1
+
+
+def check_lints(
+    seed: int,
+    analyzer: Analyzer,
+    policies: PolicySet,
+    requests: list[Request],
+    entities: Entities,
+    tally: Tally,
+) -> None:
+    """Every lint holds on every request of the universe."""
+    report = lint(analyzer, policies)
+    by_name = {policy_name(p): p for p in policies.policies()}
+    authorizer = Authorizer()
+    satisfied: dict[str, list[bool]] = {}
+    for name, p in by_name.items():
+        alone = PolicySet()
+        alone.add(p)
+        satisfied[name] = [p.id in authorizer.is_authorized(req, alone, entities).reasons for req in requests]
+    for x in report.lints:
+        tally.outcomes[f"lint {x.kind}"] += 1
+        mine = satisfied[x.policy]
+        if x.kind == "vacuous":
+            ok = not any(mine)
+        elif x.kind == "redundant":
+            rest = PolicySet()
+            for p in policies.policies():
+                if policy_name(p) != x.policy:
+                    rest.add(p)
+            ok = all(
+                authorizer.is_authorized(req, policies, entities).allowed
+                == authorizer.is_authorized(req, rest, entities).allowed
+                for req in requests
+            )
+        else:  # shadowed or overridden: whenever it is satisfied, the other one is
+            assert x.other is not None
+            ok = all(o for m, o in zip(mine, satisfied[x.other], strict=True) if m)
+        if not ok:
+            tally.contradictions.append(f"seed {seed}, lint {x.kind} {x.policy}: a request violates it")
 
 
 def run(seeds: range) -> Tally:

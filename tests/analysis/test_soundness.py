@@ -1,5 +1,5 @@
 """The soundness cross-check (see :mod:`tests.analysis.soundness`): 1,000 generated
-schemas, entity stores and policy-set pairs, every query, 0 contradictions."""
+schemas, entity stores and policy-set pairs, every query and lint, 0 contradictions."""
 
 from __future__ import annotations
 
@@ -21,3 +21,6 @@ def test_analysis_agrees_with_exhaustive_evaluation() -> None:
         assert tally.outcomes[f"{query} holds"] >= 5, query
         assert tally.outcomes[f"{query} fails"] >= 10, query
     assert tally.requests > 10 * CASES
+    # and every lint kind was checked
+    for kind in ("vacuous", "redundant", "shadowed-permit", "shadowed-forbid", "overridden-permit"):
+        assert tally.outcomes[f"lint {kind}"] >= 3, kind

@@ -1106,5 +1106,168 @@ else:
     main.add_command(_serve)
 
 
+# ---------------------------------------------------------------------------
+# cedar analyze (symbolic policy analysis: cedarlang.analysis, needs cvc5)
+
+
+@main.group()
+def analyze() -> None:
+    """Prove what policies do for every request the schema allows (needs cvc5).
+
+    Exit codes: 0 no findings / equivalent, 2 findings / decisions change,
+    4 incomplete (some policy could not be analysed), 1 error.
+    """
+
+
+@analyze.command("policies")
+@_policies_option
+@_policy_format_option
+@click.option("-s", "--schema", "schema_file", metavar="FILE", required=True, help="Schema file.")
+@_schema_format_option
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def analyze_policies(
+    ctx: click.Context,
+    policies_file: str | None,
+    policy_format: str,
+    schema_file: str,
+    schema_format: str | None,
+    as_json: bool,
+) -> None:
+    """Lint a policy set: vacuous, redundant, shadowed and overridden policies; errors."""
+
+    def body(out: Output) -> int:
+        from .analysis import report
+
+        schema = _load_schema(schema_file, _norm_format(schema_format))
+        pset = _load_policies(policies_file, _norm_format(policy_format) or "cedar")
+        result = report.analyze_policies(schema, pset)
+        click.echo(result.text(as_json))
+        return result.code
+
+    _run(ctx, body)
+
+
+@analyze.command("compare")
+@click.argument("old_file", metavar="OLD")
+@click.argument("new_file", metavar="NEW")
+@_policy_format_option
+@click.option("-s", "--schema", "schema_file", metavar="FILE", required=True, help="Schema file.")
+@_schema_format_option
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.pass_context
+def analyze_compare(
+    ctx: click.Context,
+    old_file: str,
+    new_file: str,
+    policy_format: str,
+    schema_file: str,
+    schema_format: str | None,
+    as_json: bool,
+) -> None:
+    """Compare two policy sets: equivalent, more/less permissive or incomparable."""
+
+    def body(out: Output) -> int:
+        from .analysis import report
+
+        schema = _load_schema(schema_file, _norm_format(schema_format))
+        fmt = _norm_format(policy_format) or "cedar"
+        result = report.compare(schema, _load_policies(old_file, fmt), _load_policies(new_file, fmt))
+        click.echo(result.text(as_json))
+        return result.code
+
+    _run(ctx, body)
+
+
+class _SymccGroup(click.Group):
+    """``cedar symcc``'s subcommands, built from ``cedarlang.analysis.symcc.COMMANDS`` on
+    first use (so that other commands do not import the analysis)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from .analysis.symcc import COMMANDS
+
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from .analysis.symcc import COMMANDS
+
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        # Rust's flags: -p/--policies and --policy-format; --policy1/--policy2 (one policy
+        # each) or --policies1/--policies2 (policy sets), each with its -format
+        if spec.arity == 1:
+            inputs = [("policies", ["-p", "--policies"], "policy_format", "--policy-format")]
+        else:
+            stem = "policy" if spec.takes == "policy" else "policies"
+            inputs = [
+                (f"{stem}{i}", [f"--{stem}{i}"], f"{stem}{i}_format", f"--{stem}{i}-format") for i in (1, 2)
+            ]
+        params: list[click.Parameter] = []
+        for name, flags, fmt_name, fmt_flag in inputs:
+            params.append(
+                click.Option(flags, name, metavar="FILE", help="Policy file (default: standard input).")
+            )
+            params.append(
+                click.Option(
+                    [fmt_flag], fmt_name, type=click.Choice(["cedar", "human", "json"]), default="cedar"
+                )
+            )
+
+        @click.pass_context
+        def callback(ctx: click.Context, /, **kwargs: Any) -> None:
+            assert ctx.parent is not None
+            env = ctx.parent.params
+
+            def body(out: Output) -> int:
+                from .analysis import symcc as run_symcc
+
+                schema = _load_schema(env["schema_file"], _norm_format(env["schema_format"]))
+                psets = [
+                    _load_policies(kwargs[n], _norm_format(kwargs[f]) or "cedar") for n, _, f, _ in inputs
+                ]
+                report = run_symcc.run(
+                    cmd_name,
+                    schema,
+                    psets,
+                    env["principal_type"],
+                    env["action"],
+                    env["resource_type"],
+                    counterexample=env["counterexample"],
+                    verbose=env["verbose"],
+                )
+                click.echo(report.text(False))
+                return report.code
+
+            _run(ctx, body)
+
+        return click.Command(cmd_name, params=params, callback=callback, help=f"Check: {spec.prop}.")
+
+
+@main.group(cls=_SymccGroup)
+@click.option(
+    "--cvc5-path",
+    envvar="CVC5",
+    metavar="PATH",
+    help="Accepted for compatibility with Rust's CLI (the cvc5 Python bindings are used).",
+)
+@click.option("--principal-type", required=True, help="Principal entity type (e.g., 'User').")
+@click.option("--action", required=True, help="Action entity UID (e.g., 'Action::\"view\"').")
+@click.option("--resource-type", required=True, help="Resource entity type (e.g., 'Photo').")
+@click.option("-s", "--schema", "schema_file", metavar="FILE", required=True, help="Schema file.")
+@_schema_format_option
+@click.option(
+    "--counterexample/--no-counterexample",
+    default=True,
+    help="Print a counterexample when the property does not hold.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Also say so when the property holds.")
+def symcc(**_: object) -> None:
+    """Rust's `cedar symcc` single-query commands, for one request environment (needs cvc5).
+
+    Exit 0 whether the property holds or not (like Rust), 4 if incomplete, 1 on error.
+    """
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -29,6 +29,12 @@ from .source import Diagnostic, TextInput, decode_text
 from .values import EMPTY_SET, I64_MAX, I64_MIN, CedarSet, EntityUid, Record, Value
 
 
+class UnknownInValue(JsonValueError):
+    """``{"__extn": {"fn": "unknown", "arg": name}}``: an unknown (partial evaluation), not a
+    value. Entity loading catches it and keeps the attribute as a residual
+    (:func:`cedarlang.partial.residual_attrs`)."""
+
+
 def uid_from_json(data: Any, where: str = "entity uid") -> EntityUid:
     """``{"type": T, "id": I}`` or ``{"__entity": {...}}`` → :class:`EntityUid`.
 
@@ -197,6 +203,8 @@ def _call_from_json(call: dict[str, Any], where: str) -> Value:
         raise JsonValueError(f"in {where}: extension value needs a string `fn`: {_show(call)}")
     function = FUNCTIONS.get(name)
     if function is None:
+        if name == "unknown":
+            raise UnknownInValue(f"in {where}: an unknown (`unknown`) is allowed only in entity attributes")
         raise JsonValueError(f"in {where}: unknown extension function `{name}`")
     if "arg" in call:
         raw_args = [call["arg"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .ast import Node
 from .errors import EntitiesError, RequestError
 from .extensions import EXTENSION_TYPES
 from .lexical import is_action_type
@@ -58,12 +59,17 @@ def type_mismatch(value: Value, expected: SchemaType, schema: Schema) -> str | N
 
 def record_mismatch(value: Record, expected: RecordType, schema: Schema) -> str | None:
     attributes = expected.attributes
+    # entity attributes with unknowns (partial evaluation): an unknown has any type
+    residual = type(value) is not Record
     for key, attr in attributes.items():
         if key not in value:
             if attr.required:
                 return f"required attribute `{key}` is missing"
             continue
-        problem = type_mismatch(value[key], attr.type, schema)
+        item = dict.__getitem__(value, key) if residual else value[key]
+        if residual and isinstance(item, Node):
+            continue
+        problem = type_mismatch(item, attr.type, schema)
         if problem:
             return f"attribute `{key}`: {problem}"
     if not expected.open:

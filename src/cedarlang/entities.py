@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._limits import gc_paused
-from .cedar_json import JsonValueError, load_json_text, uid_from_json, value_from_json
+from .cedar_json import JsonValueError, UnknownInValue, load_json_text, uid_from_json, value_from_json
 from .errors import EntitiesError
 from .lexical import is_action_type
 from .values import I64_MAX, I64_MIN, EntityUid, Record, Value, to_json
@@ -36,7 +36,9 @@ class Entity:
         tags: Mapping[str, Value] | None = None,
     ) -> None:
         self.uid = uid
-        self.attrs: Record = attrs if type(attrs) is Record else Record(attrs or {})
+        self.attrs: Record = (
+            attrs if type(attrs) is Record or isinstance(attrs, Record) else Record(attrs or {})
+        )
         self.parents: frozenset[EntityUid] = frozenset(parents)
         self.ancestors: frozenset[EntityUid] = self.parents
         self.tags: Record = tags if type(tags) is Record else Record(tags) if tags else _NO_TAGS
@@ -296,14 +298,21 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
         raise EntitiesError(f"in entity `{uid}`: `tags` must be an object")
     try:
         if schema is None:
-            attrs = _untyped_record(attrs_json, interner) if attrs_json else _NO_ATTRS
+            try:
+                attrs = _untyped_record(attrs_json, interner) if attrs_json else _NO_ATTRS
+            except UnknownInValue:
+                attrs = _residual_attrs(attrs_json, {})
             tags = _untyped_record(tags_json) if tags_json else None
         else:
             decl = schema.entity_type(uid.type)
             shape = decl.shape.attributes if decl is not None else {}
-            attrs = Record(
-                (k, value_from_json(v, shape[k].type if k in shape else None)) for k, v in attrs_json.items()
-            )
+            try:
+                attrs = Record(
+                    (k, value_from_json(v, shape[k].type if k in shape else None))
+                    for k, v in attrs_json.items()
+                )
+            except UnknownInValue:
+                attrs = _residual_attrs(attrs_json, {k: a.type for k, a in shape.items()})
             tag_type = decl.tags if decl is not None else None
             tags = (
                 Record((k, value_from_json(v, tag_type)) for k, v in tags_json.items()) if tags_json else None
@@ -321,6 +330,13 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
             if not is_action_type(parent.type):
                 raise EntitiesError(f"action `{uid}` has parent `{parent}`, which is not an action")
     return Entity(uid, attrs, parents, tags)
+
+
+def _residual_attrs(data: dict[str, Any], shape: dict[str, Any]) -> Record:
+    """Attributes where some are unknown (``{"__extn": {"fn": "unknown", ...}}``)."""
+    from .partial import residual_attrs
+
+    return residual_attrs(data, shape)
 
 
 def _untyped_record(data: dict[str, Any], interner: Interner | None = None) -> Record:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, assert_never, cast
 from . import ast, est, ops
 from ._limits import DEEP_FRAMES, recursion_headroom
 from .ast import BinaryOp, Expr, UnaryOp
-from .cedar_json import JsonValueError, UnknownInValue, value_from_json
+from .cedar_json import JsonValueError, UnknownInValue, is_unknown_json, value_from_json
 from .errors import CedarError, EvaluationError, RequestError
 from .extensions import FUNCTIONS, Datetime, Duration, IPAddr
 from .policy import Policy, PolicySet
@@ -173,6 +173,26 @@ def _is_residual(pv: PartialValue) -> bool:
 # Rebuilding expressions: fresh trees in Rust's core form
 
 
+def _bool_lit(e: Expr) -> bool | None:
+    return e.value if type(e) is ast.Lit and type(e.value) is bool else None
+
+
+def and_(left: Expr, right: Expr) -> Expr:
+    """Rust's ``Expr::and``: ``&&`` of two boolean literals is folded into one."""
+    a, b = _bool_lit(left), _bool_lit(right)
+    if a is not None and b is not None:
+        return ast.Lit(a and b)
+    return ast.And(left, right)
+
+
+def or_(left: Expr, right: Expr) -> Expr:
+    """Rust's ``Expr::or``: ``||`` of two boolean literals is folded into one."""
+    a, b = _bool_lit(left), _bool_lit(right)
+    if a is not None and b is not None:
+        return ast.Lit(a or b)
+    return ast.Or(left, right)
+
+
 def _with_children(node: Expr, kids: list[Expr]) -> Expr:
     match node:
         case ast.Lit():
@@ -184,9 +204,9 @@ def _with_children(node: Expr, kids: list[Expr]) -> Expr:
         case ast.If():
             return ast.If(kids[0], kids[1], kids[2])
         case ast.And():
-            return ast.And(kids[0], kids[1])
+            return and_(kids[0], kids[1])
         case ast.Or():
-            return ast.Or(kids[0], kids[1])
+            return or_(kids[0], kids[1])
         case ast.Unary():
             return ast.Unary(node.op, kids[0])
         case ast.Binary():
@@ -261,20 +281,25 @@ class ResidualAttrs(Record):
 def residual_from_json(data: Any, expected: SchemaType | None = None, where: str = "value") -> PartialValue:
     """Decode a JSON value that may contain ``{"__extn": {"fn": "unknown", "arg": name}}``:
     a value, or the residual expression Rust's restricted evaluator makes of it."""
+    from .schema.types import RecordType, SetType
+
     try:
         return value_from_json(data, expected, where)
     except UnknownInValue:
         pass
+    if is_unknown_json(data):
+        return unknown(data["__extn"]["arg"])
     if type(data) is list:
-        items = [residual_from_json(v, None, where) for v in data]
+        element = expected.element if isinstance(expected, SetType) else None
+        items = [residual_from_json(v, element, where) for v in data]
         return ast.SetLit(tuple(_as_expr(item) for item in items))
-    assert type(data) is dict
-    if "__extn" in data:
-        call = data["__extn"]
-        if call.get("fn") == UNKNOWN and type(call.get("arg")) is str:
-            return unknown(call["arg"])
+    if type(data) is not dict or "__extn" in data or "__entity" in data:
         raise JsonValueError(f"in {where}: an unknown may not be an extension function's argument")
-    fields = {k: residual_from_json(v, None, f"{where}.{k}") for k, v in data.items()}
+    shape = expected.attributes if isinstance(expected, RecordType) else {}
+    fields = {
+        k: residual_from_json(v, shape[k].type if k in shape else None, f"{where}.{k}")
+        for k, v in data.items()
+    }
     return ast.RecordLit(tuple((k, _as_expr(fields[k])) for k in sorted(fields)))
 
 
@@ -712,11 +737,15 @@ def policy_condition(policy: Policy) -> Expr:
     an unconstrained scope being ``true`` and the conditions a right fold of ``&&``
     (``unless`` bodies negated). Template slots stay slots (filled in by evaluation)."""
     policy_ast = policy.ast
+    action = policy_ast.action
+    if action.op is ast.ScopeOp.IN and isinstance(action.entity, EntityUid):
+        # Rust's `ActionConstraint::In` holds a list: `action in A` is `action in [A]`
+        action = ast.ScopeConstraint(ast.ScopeOp.IN, ast.EntityList((action.entity,)), span=action.span)
     scope = [
         ast.scope_expr(var, constraint, {}) or ast.Lit(True)
         for var, constraint in (
             ("principal", policy_ast.principal),
-            ("action", policy_ast.action),
+            ("action", action),
             ("resource", policy_ast.resource),
         )
     ]
@@ -725,8 +754,8 @@ def policy_condition(policy: Policy) -> Expr:
     ]
     body: Expr = conditions[-1] if conditions else ast.Lit(True)
     for cond in reversed(conditions[:-1]):
-        body = ast.And(cond, body)
-    return ast.And(scope[0], ast.And(scope[1], ast.And(scope[2], body)))
+        body = and_(cond, body)
+    return and_(scope[0], and_(scope[1], and_(scope[2], body)))
 
 
 def _evaluate(policy: Policy, evaluator: _Evaluator) -> bool | Expr:
@@ -769,8 +798,8 @@ class ResidualPolicy(Policy):
             action=ast.ScopeConstraint(),
             resource=ast.ScopeConstraint(),
             conditions=(ast.Condition(True, residual),),
+            # (Rust's AST keeps `@key` as the value "", which its JSON writes as "")
             annotations=original.ast.annotations,
-            valueless=original.ast.valueless,
         )
         super().__init__(policy_ast, original.id)
         self.residual = residual

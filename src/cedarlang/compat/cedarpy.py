@@ -699,7 +699,7 @@ def is_authorized_partial(
 
 
 def _no_partial_decision(message: str) -> dict[str, Any]:
-    return {"decision": None, "diagnostics": {"errors": [message]}}
+    return {"decision": "NoDecision", "diagnostics": {"errors": [message]}}
 
 
 def _authorize_partial(

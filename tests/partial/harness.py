@@ -208,7 +208,20 @@ def compare(pc: PartialCase, stats: Counter[str]) -> list[str]:
 # Soundness: reauthorize with every unknown bound == full authorization
 
 
-BINDING_VALUES: tuple[Any, ...] = (0, 1, 7, -1, "a", "", True, False, [], [1, 2], {"n": 1})
+BINDING_VALUES: tuple[Any, ...] = (
+    0,
+    1,
+    7,
+    -1,
+    "a",
+    "",
+    True,
+    False,
+    [],
+    [1, 2],
+    {"n": 1},
+    {"__entity": {"type": "User", "id": "alice"}},
+)
 
 
 def _replace_unknowns(data: Any, values: dict[str, Any]) -> Any:
@@ -230,35 +243,28 @@ def soundness(pc: PartialCase, rng: random.Random, stats: Counter[str]) -> list[
         for link in pc.case.link_dicts():
             pset.link(link["template_id"], link["new_id"], link["values"])
         store = Entities.from_json(pc.entities_json())
-        request = PartialRequest(**{k: v for k, v in pc.request.items() if k in (*ROLES, "context")})
-    except CedarError:
+        request = PartialRequest(*(pc.request.get(k) for k in (*ROLES, "context")))
+    except (CedarError, TypeError):
         return []
     response = partially_authorize(request, pset, store, partial_entities=False)
     stats["cases"] += 1
-    if response.decision is not None:
-        stats["decided without bindings"] += 1
-    universe = [uid for uid in (pc.case.requests[0].get(r) for r in ROLES) if _uid_string(uid)]
+    stats["decided before binding" if response.decision is not None else "with nontrivial residuals"] += 1
+    uids = [u for r in pc.case.requests for u in map(_uid_string, (r.get(role) for role in ROLES)) if u]
     bindings: dict[str, Any] = {}
     for role in ROLES:
         if getattr(request, role) is None:
-            bindings[role] = (
-                _uid_string(rng.choice(universe))
-                if universe and rng.random() < 0.7
-                else _uid_string(pc.case.requests[0].get(role)) or 'User::"alice"'
-            )
-    json_values = {name: rng.choice(BINDING_VALUES) for name in UNKNOWN_NAMES}
-    bindings.update(json_values)
+            bindings[role] = rng.choice(uids) if uids else 'User::"alice"'
     if request.context is None:
-        context = pc.case.requests[0].get("context")
-        bindings["context"] = context if isinstance(context, dict) else {}
+        contexts = [r["context"] for r in pc.case.requests if isinstance(r.get("context"), dict)]
+        bindings["context"] = rng.choice(contexts) if contexts else {}
+    attr_values = {name: rng.choice(BINDING_VALUES) for name in UNKNOWN_NAMES}
     try:
         full_request = Request(
-            *(bindings.get(role) or pc.request[role] for role in ROLES),
+            *(bindings.get(role, pc.request.get(role)) for role in ROLES),
             bindings.get("context", pc.request.get("context")),
         )
-        full_store = Entities.from_json(json.dumps(_replace_unknowns(pc.entities, json_values)))
-        values = {k: (v if k in ROLES else ours_value(v)) for k, v in bindings.items()}
-        again = response.reauthorize(values)
+        full_store = Entities.from_json(json.dumps(_replace_unknowns(pc.entities, attr_values)))
+        again = response.reauthorize({**bindings, **attr_values}, full_store)
     except CedarError:
         stats["bindings rejected"] += 1
         return []
@@ -266,18 +272,11 @@ def soundness(pc: PartialCase, rng: random.Random, stats: Counter[str]) -> list[
     stats["checked"] += 1
     if again.decision != expected.decision:
         return [
-            f"reauthorize decided {again.decision}, full authorization {expected.decision} (bindings {bindings})"
+            f"reauthorize: {again.decision}, full authorization: {expected.decision} (bindings {bindings}, {attr_values})"
         ]
     if again.nontrivial_residuals:
         return [f"residuals left after binding every unknown: {again.nontrivial_residuals}"]
     return []
-
-
-def ours_value(data: Any) -> Any:
-    """A JSON value as a Cedar value (records stay records)."""
-    from cedarlang.cedar_json import value_from_json
-
-    return value_from_json(data)
 
 
 # --------------------------------------------------------------------------------------
@@ -312,10 +311,7 @@ def run(examples: int, seed_value: int, check: str = "compare", result: RunResul
         request = rng.choice(case.requests)
         entities, wire = add_unknowns(case.entities, request, rng)
         pc = PartialCase(case, entities, wire)
-        if check == "compare":
-            diffs = compare(pc, result.stats)
-        else:
-            diffs = soundness(pc, rng, result.stats)
+        diffs = compare(pc, result.stats) if check == "compare" else soundness(pc, rng, result.stats)
         if diffs:
             result.stats["mismatches"] += 1
             if len(result.failures) < 20:

@@ -34,6 +34,7 @@ from ..partial import PartialRequest, partially_authorize
 from ..policy import Policy, Template
 from ..policy import PolicySet as _CorePolicySet
 from ..schema import Schema as _CoreSchema
+from ..validator import Validator
 
 __all__ = [
     "AuthzResult",
@@ -801,12 +802,7 @@ def _validate(policies: str | PolicySet, schema: str | dict[str, Any] | Schema) 
     except ValueError as err:
         return failed(f"Schema parse error: {err}")
     assert core_schema is not None
-    import cedarlang
-
-    validator_class = getattr(cedarlang, "Validator", None)
-    if validator_class is None:
-        raise NotImplementedError("policy validation is not available in this version of cedarlang")
-    result = validator_class(core_schema).validate(pset)
+    result = Validator(core_schema).validate(pset)
     errors = [{"policy_id": e.policy_id, "error": getattr(e, "full_message", str(e))} for e in result.errors]
     ids = list(dict.fromkeys(e["policy_id"] for e in errors if e["policy_id"]))
     annotations = {}

@@ -339,7 +339,7 @@ class PartialRequest:
         principal_type: str | None = None,
         resource_type: str | None = None,
     ) -> None:
-        from .authorizer import _context, to_uid
+        from .authorizer import to_uid
 
         self.principal = None if principal is None else to_uid(principal, "principal")
         self.action = None if action is None else to_uid(action, "action")
@@ -352,12 +352,9 @@ class PartialRequest:
                 raise RequestError(f"the {role} is known, so it cannot also be given a type")
         self.principal_type = principal_type
         self.resource_type = resource_type
-        if context is None:
-            self.context: Record | None = None
-        elif self.action is not None:
-            self.context = _context(context, schema, self.action)
-        else:
-            self.context = _context(context, None, EntityUid("Action", ""))
+        self.context: Record | Expr | None = None
+        if context is not None:
+            self.context = _partial_context(context, schema, self.action)
         if schema is not None:
             _validate(schema, self)
 
@@ -365,7 +362,8 @@ class PartialRequest:
         def show(v: object) -> str:
             return "?" if v is None else str(v)
 
-        context = "?" if self.context is None else repr(dict(self.context))
+        ctx = self.context
+        context = "?" if ctx is None else repr(dict(ctx)) if isinstance(ctx, Record) else est.expr_text(ctx)
         return (
             f"PartialRequest(principal={show(self.principal)}, action={show(self.action)}, "
             f"resource={show(self.resource)}, context={context})"
@@ -374,11 +372,40 @@ class PartialRequest:
     def variable(self, name: str) -> PartialValue:
         """The value of ``principal``/``action``/``resource``/``context``, or its unknown."""
         if name == "context":
-            return unknown("context") if self.context is None else self.context
+            ctx = self.context
+            if ctx is None:
+                return unknown("context")
+            return ctx if isinstance(ctx, Record) else core_expr(ctx)
         value = getattr(self, name)
         if value is not None:
             return value
         return unknown(name, getattr(self, f"{name}_type", None))
+
+
+def _partial_context(context: Any, schema: Schema | None, action: EntityUid | None) -> Record | Expr:
+    """The context as :class:`~cedarlang.Request` reads it, or, if it holds unknowns
+    (``{"__extn": {"fn": "unknown", ...}}``), the residual record Rust makes of it."""
+    from .authorizer import _context
+    from .cedar_json import load_json_text
+
+    try:
+        return _context(context, schema if action is not None else None, action or EntityUid("Action", ""))
+    except RequestError:
+        data = context
+        if isinstance(context, (str, bytes)):
+            try:
+                data = load_json_text(context, "context", unique_keys=False)
+            except JsonValueError:
+                raise RequestError("context is not valid JSON") from None
+        if isinstance(data, Mapping):
+            expected = schema.context_type(action) if schema is not None and action is not None else None
+            try:
+                residual = residual_from_json(dict(data), expected, "context")
+            except JsonValueError:
+                residual = None
+            if isinstance(residual, ast.Node):
+                return cast(Expr, residual)
+        raise
 
 
 def _validate(schema: Schema, request: PartialRequest) -> None:
@@ -408,7 +435,7 @@ def _validate(schema: Schema, request: PartialRequest) -> None:
                 f"{role} type `{uid.type}` is not valid for `{action}`"
                 + (f": it applies to {', '.join(f'`{t}`' for t in allowed)}" if allowed else "")
             )
-    if request.context is not None:
+    if type(request.context) is Record:  # (a context with unknowns is not checked)
         validate_context(schema, action, request.context)
 
 
@@ -951,6 +978,8 @@ def _concretize(request: PartialRequest, values: Mapping[str, Value]) -> Partial
         if role != "action":
             setattr(new, f"{role}_type", None)
     new.context = request.context
+    if isinstance(request.context, ast.Node):  # Rust's `Context::substitute`
+        new.context = _Evaluator(request, {}, False, {}, values).eval(request.context)
     if "context" in values:
         value = values["context"]
         if type(value) is not Record:

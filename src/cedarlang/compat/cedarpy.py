@@ -23,14 +23,14 @@ from enum import Enum
 from typing import Any
 
 from .. import est
-from ..authorizer import Authorizer, Request
+from ..authorizer import AuthorizationError, Authorizer, Request
 from ..authorizer import Decision as CoreDecision
 from ..entities import Entities as _CoreEntities
 from ..entities import Entity, entity_from_json
 from ..errors import CedarError, DiagnosticError, ParseError
 from ..formatter import format_policies as _format
 from ..parser import parse_policies
-from ..partial import PartialRequest, partially_authorize
+from ..partial import PartialRequest, partial_evaluate, partially_authorize
 from ..policy import Policy, Template
 from ..policy import PolicySet as _CorePolicySet
 from ..schema import Schema as _CoreSchema
@@ -669,7 +669,7 @@ def _authorize_batch(
                 "diagnostics": {
                     "reason": reasons,
                     "id_annotations_by_reason": _id_annotations(pset, reasons),
-                    "errors": [str(e) for e in response.errors],
+                    "errors": [_error_text(e, request, pset, store) for e in response.errors],
                 },
                 "metrics": {
                     **metrics,
@@ -679,6 +679,26 @@ def _authorize_batch(
             }
         )
     return results
+
+
+def _error_text(
+    error: AuthorizationError, request: Request, pset: _CorePolicySet, store: _CoreEntities
+) -> str:
+    """An error as cedarpy words it. A policy that met an unknown (an entity attribute
+    ``{"__extn": {"fn": "unknown", ...}}``) is reported with its whole residual, as Rust
+    does (it authorizes by partial evaluation)."""
+    policy = pset.policy(error.policy_id)
+    if error.kind != "NonValue" or policy is None:
+        return str(error)
+    known = PartialRequest(request.principal, request.action, request.resource, request.context)
+    try:
+        residual = partial_evaluate(policy, known, store, partial_entities=False)
+    except CedarError:
+        return str(error)
+    if isinstance(residual, bool):
+        return str(error)
+    message = f"the expression contains unknown(s): `{est.expr_text(residual)}`"
+    return str(AuthorizationError(policy.id, message, error.kind))
 
 
 def is_authorized_partial(

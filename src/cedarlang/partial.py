@@ -435,8 +435,15 @@ def _validate(schema: Schema, request: PartialRequest) -> None:
                 f"{role} type `{uid.type}` is not valid for `{action}`"
                 + (f": it applies to {', '.join(f'`{t}`' for t in allowed)}" if allowed else "")
             )
-    if type(request.context) is Record:  # (a context with unknowns is not checked)
-        validate_context(schema, action, request.context)
+    context = request.context
+    if isinstance(context, Record):
+        validate_context(schema, action, context)
+    elif context is not None:
+        # Rust's `typecheck_partial_value`: a residual does not typecheck (TODO(#437) there)
+        raise RequestError(
+            f"context `{est.expr_text(context)}` is not valid for `{action}`: "
+            "a context with unknowns does not typecheck against the schema"
+        )
 
 
 # ---------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 The cases are the differential suite's (:mod:`tests.differential.strategies` and
 :mod:`tests.differential.schemacases`) with an *unknowns layer* on top
 (:func:`add_unknowns`): some of each request's principal, action, resource and context
-become unknown (``None`` or absent), some entity attribute values (or set elements,
-record fields) become ``{"__extn": {"fn": "unknown", "arg": "u1"}}``, and some entities
+become unknown (``None`` or absent), some entity attribute and context values (or set
+elements, record fields) become ``{"__extn": {"fn": "unknown", "arg": "u1"}}``, and some entities
 are dropped (in cedarpy's partial entity store a missing entity is unknown).
 
 :func:`compare` runs ``cedarpy.is_authorized_partial`` and
@@ -92,7 +92,11 @@ def add_unknowns(
         elif rng.random() < 0.5:
             wire[role] = None
     if "context" in request and rng.random() >= 0.3:
-        wire["context"] = request["context"]
+        context = copy.deepcopy(request["context"])
+        if isinstance(context, dict) and context and rng.random() < 0.15:
+            holder, key = rng.choice([site for k, v in context.items() for site in _sites(v, context, k)])
+            holder[key] = _unknown_json(rng)
+        wire["context"] = context
     elif rng.random() < 0.5:
         wire["context"] = None
     if rng.random() < 0.6:

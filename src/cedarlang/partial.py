@@ -288,7 +288,10 @@ def residual_from_json(data: Any, expected: SchemaType | None = None, where: str
     except UnknownInValue:
         pass
     if is_unknown_json(data):
-        return unknown(data["__extn"]["arg"])
+        name = data["__extn"].get("arg")
+        if type(name) is not str:
+            raise JsonValueError(f"in {where}: `unknown` needs a string argument (the unknown's name)")
+        return unknown(name)
     if type(data) is list:
         element = expected.element if isinstance(expected, SetType) else None
         items = [residual_from_json(v, element, where) for v in data]
@@ -401,8 +404,8 @@ def _partial_context(context: Any, schema: Schema | None, action: EntityUid | No
             expected = schema.context_type(action) if schema is not None and action is not None else None
             try:
                 residual = residual_from_json(dict(data), expected, "context")
-            except JsonValueError:
-                residual = None
+            except JsonValueError as err:
+                raise RequestError(str(err)) from None
             if isinstance(residual, ast.Node):
                 return cast(Expr, residual)
         raise

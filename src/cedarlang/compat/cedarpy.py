@@ -745,6 +745,7 @@ def _authorize_partial(
     except ValueError as err:
         return _no_partial_decision(f"failed to parse schema: {err}")
     metrics["parse_schema_duration_micros"] = _micros(start)
+    metrics["schema_pre_parsed"] = int(isinstance(schema, (Schema, _CoreSchema)))
     start = time.perf_counter()
     if isinstance(entities, Entities):
         store = entities._inner

@@ -265,7 +265,7 @@ def soundness(pc: PartialCase, rng: random.Random, stats: Counter[str]) -> list[
     try:
         full_request = Request(
             *(bindings.get(role, pc.request.get(role)) for role in ROLES),
-            bindings.get("context", pc.request.get("context")),
+            _replace_unknowns(bindings.get("context", pc.request.get("context")), attr_values),
         )
         full_store = Entities.from_json(json.dumps(_replace_unknowns(pc.entities, attr_values)))
         again = response.reauthorize({**bindings, **attr_values}, full_store)

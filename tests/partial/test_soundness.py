@@ -10,7 +10,7 @@ import pytest
 
 from .harness import describe, run
 
-EXAMPLES = int(os.environ.get("CEDAR_PARTIAL_SOUNDNESS_EXAMPLES", "2400"))
+EXAMPLES = int(os.environ.get("CEDAR_PARTIAL_SOUNDNESS_EXAMPLES", "2600"))
 SEED = int(os.environ.get("CEDAR_PARTIAL_SEED", "20261130"))
 
 

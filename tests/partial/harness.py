@@ -263,10 +263,10 @@ def soundness(pc: PartialCase, rng: random.Random, stats: Counter[str]) -> list[
         bindings["context"] = rng.choice(contexts) if contexts else {}
     attr_values = {name: rng.choice(BINDING_VALUES) for name in UNKNOWN_NAMES}
     try:
-        full_request = Request(
-            *(bindings.get(role, pc.request.get(role)) for role in ROLES),
-            _replace_unknowns(bindings.get("context", pc.request.get("context")), attr_values),
-        )
+        uid_parts: list[Any] = [bindings.get(role, pc.request.get(role)) for role in ROLES]
+        principal, action, resource = uid_parts
+        context = _replace_unknowns(bindings.get("context", pc.request.get("context")), attr_values)
+        full_request = Request(principal, action, resource, context)
         full_store = Entities.from_json(json.dumps(_replace_unknowns(pc.entities, attr_values)))
         again = response.reauthorize({**bindings, **attr_values}, full_store)
     except CedarError:

@@ -9,6 +9,7 @@ from .errors import EntitiesError, RequestError
 from .extensions import EXTENSION_TYPES
 from .lexical import is_action_type
 from .schema.types import (
+    Attribute,
     BoolType,
     EntityRefType,
     ExtensionType,
@@ -58,18 +59,15 @@ def type_mismatch(value: Value, expected: SchemaType, schema: Schema) -> str | N
 
 
 def record_mismatch(value: Record, expected: RecordType, schema: Schema) -> str | None:
+    if type(value) is not Record:
+        return _residual_record_mismatch(value, expected, schema)
     attributes = expected.attributes
-    # entity attributes with unknowns (partial evaluation): an unknown has any type
-    residual = type(value) is not Record
     for key, attr in attributes.items():
         if key not in value:
             if attr.required:
                 return f"required attribute `{key}` is missing"
             continue
-        item = dict.__getitem__(value, key) if residual else value[key]
-        if residual and isinstance(item, Node):
-            continue
-        problem = type_mismatch(item, attr.type, schema)
+        problem = type_mismatch(value[key], attr.type, schema)
         if problem:
             return f"attribute `{key}`: {problem}"
     if not expected.open:
@@ -77,6 +75,21 @@ def record_mismatch(value: Record, expected: RecordType, schema: Schema) -> str 
             if key not in attributes:
                 return f"attribute `{key}` is not declared in the schema"
     return None
+
+
+def _residual_record_mismatch(value: Record, expected: RecordType, schema: Schema) -> str | None:
+    """Entity attributes some of which are unknown (partial evaluation): an unknown may
+    stand for a value of any type, so it is checked only for being declared; the known
+    attributes are checked as usual."""
+    unknown = [k for k, v in dict.items(value) if isinstance(v, Node)]
+    attributes = expected.attributes
+    if not expected.open:
+        for key in unknown:
+            if key not in attributes:
+                return f"attribute `{key}` is not declared in the schema"
+    known = Record((k, v) for k, v in dict.items(value) if k not in unknown)
+    relaxed = {k: Attribute(a.type, required=False) if k in unknown else a for k, a in attributes.items()}
+    return record_mismatch(known, RecordType(relaxed, expected.open), schema)
 
 
 def _enum_problem(uid: EntityUid, schema: Schema) -> str | None:

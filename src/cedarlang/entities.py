@@ -60,7 +60,11 @@ class Entity:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "uid": self.uid.to_json(),
-            "attrs": {k: to_json(v) for k, v in self.attrs.items()},
+            "attrs": (
+                {k: to_json(v) for k, v in self.attrs.items()}
+                if type(self.attrs) is Record
+                else self.attrs.to_json()  # type: ignore[attr-defined]  # partial.ResidualAttrs
+            ),
             "parents": [p.to_json() for p in sorted(self.parents)],
         }
         if self.tags:

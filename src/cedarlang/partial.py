@@ -31,7 +31,7 @@ from .cedar_json import JsonValueError, UnknownInValue, is_unknown_json, value_f
 from .errors import CedarError, EvaluationError, RequestError
 from .extensions import FUNCTIONS, Datetime, Duration, IPAddr
 from .policy import Policy, PolicySet
-from .values import CedarSet, EntityUid, Record, Value
+from .values import CedarSet, EntityUid, Record, Value, to_json
 
 if TYPE_CHECKING:
     from .authorizer import AuthorizationError, Decision, UidLike
@@ -276,6 +276,55 @@ class ResidualAttrs(Record):
                 "NonValue", f"the expression contains unknown(s): `{est.expr_text(core_expr(residual))}`"
             )
         return value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Record) or len(self) != len(other):
+            return False
+        return all(k in other and _same(v, dict.__getitem__(other, k)) for k, v in dict.items(self))
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = Record.__hash__
+
+    def to_json(self) -> dict[str, Any]:
+        """The attributes in entity JSON, unknowns as ``{"__extn": {"fn": "unknown", ...}}``."""
+        return {k: residual_to_json(v) for k, v in dict.items(self)}
+
+
+def _same(a: PartialValue, b: PartialValue) -> bool:
+    if isinstance(a, ast.Node) or isinstance(b, ast.Node):
+        return bool(a == b)
+    return bool(type(a) is type(b) and a == b)
+
+
+def residual_to_json(value: PartialValue) -> Any:
+    """A value or a residual made of values and unknowns (an entity attribute) in Cedar JSON."""
+    if not isinstance(value, ast.Node):
+        return to_json(value)
+    name = unknown_name(cast(Expr, value))
+    if name is not None:
+        return {"__extn": {"fn": UNKNOWN, "arg": name}}
+    if isinstance(value, ast.SetLit):
+        return [residual_to_json(_literal(item)) for item in value.items]
+    if isinstance(value, ast.RecordLit):
+        return {k: residual_to_json(_literal(item)) for k, item in value.fields}
+    raise CedarError(f"not a value: {est.expr_text(cast(Expr, value))}")
+
+
+def _literal(expr: Expr) -> PartialValue:
+    """An expression of literals back to a value (residuals stay residuals)."""
+    if type(expr) is ast.Lit:
+        return expr.value
+    if isinstance(expr, ast.ExtCall) and unknown_name(expr) is None:
+        return ops.call_extension(expr.name, [_literal(arg) for arg in expr.args])
+    if isinstance(expr, (ast.SetLit, ast.RecordLit)) and not any(
+        unknown_name(node) is not None for node in ast.walk(expr)
+    ):
+        if isinstance(expr, ast.SetLit):
+            return CedarSet(_literal(item) for item in expr.items)
+        return Record((k, _literal(v)) for k, v in expr.fields)
+    return expr
 
 
 def residual_from_json(data: Any, expected: SchemaType | None = None, where: str = "value") -> PartialValue:

@@ -218,6 +218,151 @@ def test_reauthorize_binds_unknowns_by_name() -> None:
 
 
 def test_unknown_entity_attributes() -> None:
+    data = [
+        {
+            "uid": {"type": "User", "id": "u"},
+            "attrs": {
+                "level": {"__extn": {"fn": "unknown", "arg": "lvl"}},
+                "tags": [1, {"__extn": {"fn": "unknown", "arg": "t"}}],
+            },
+            "parents": [],
+        }
+    ]
+    store = Entities.from_json(data)
+    pset = PolicySet.from_str("permit(principal, action, resource) when { principal.level > 3 };")
+    response = partially_authorize(
+        PartialRequest('User::"u"', 'Action::"view"', 'Photo::"p"', {}), pset, store
+    )
+    assert response.decision is None
+    assert response.reauthorize({"lvl": 4}).decision is Decision.ALLOW
+    assert response.reauthorize({"lvl": 2}).decision is Decision.DENY
+    # the ordinary authorizer: a policy that meets an unknown errors (as Rust), `has` is fine
+    request = Request('User::"u"', 'Action::"view"', 'Photo::"p"')
+    for interpret in (False, True):
+        answer = Authorizer(interpret=interpret).is_authorized(request, pset, store)
+        assert answer.decision is Decision.DENY and [e.kind for e in answer.errors] == ["NonValue"]
+        has = PolicySet.from_str("permit(principal, action, resource) when { principal has level };")
+        assert Authorizer(interpret=interpret).is_authorized(request, has, store).allowed
+    # with a schema, unknowns are accepted wherever a value of any type may be
+    schema = Schema.from_str(
+        "entity User { level: Long, tags: Set<Long> }; action view appliesTo { principal: User, resource: User };"
+    )
+    assert EntityUid("User", "u") in Entities.from_json(data, schema=schema)  # (and the action)
+
+
+# -- bad input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"principal": 'User::"a" extra'}, "invalid principal"),
+        ({"principal": 'User::"a"', "principal_type": "User"}, "cannot also be given a type"),
+        ({"context": "[1]"}, "context must be a record"),
+        ({"context": {"a": {"__extn": {"fn": "unknown", "arg": 1}}}}, "string"),
+        ({"principal": 'Nope::"a"', "schema": SCHEMA}, "principal type `Nope` is not declared"),
+        ({"action": 'Action::"edit"', "schema": SCHEMA}, "not declared in the schema"),
+        (
+            {"action": 'Action::"view"', "resource": 'User::"a"', "schema": SCHEMA},
+            "resource type `User` is not valid",
+        ),
+        ({"action": 'Action::"view"', "context": {"mfa": 1}, "schema": SCHEMA}, "expected bool"),
+        ({"action": 'Action::"view"', "context": {}, "schema": SCHEMA}, "is not valid for"),
+        (
+            {
+                "action": 'Action::"view"',
+                "context": {"mfa": {"__extn": {"fn": "unknown", "arg": "m"}}},
+                "schema": SCHEMA,
+            },
+            "with unknowns does not typecheck",
+        ),
+    ],
+)
+def test_bad_partial_requests_raise_request_errors(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(CedarError, match=message):
+        PartialRequest(**kwargs)  # type: ignore[arg-type]
+
+
+def test_valid_partial_requests_with_a_schema() -> None:
+    PartialRequest(None, 'Action::"view"', None, {"mfa": True}, SCHEMA)
+    PartialRequest('User::"a"', None, 'Photo::"p"', None, SCHEMA)
+    # without an action the context is not checked (Rust)
+    PartialRequest(None, None, None, {"anything": 1}, SCHEMA)
+
+
+def test_unknowns_are_rejected_where_cedar_has_no_room_for_them() -> None:
+    with pytest.raises(RequestError):
+        Request('User::"a"', 'Action::"view"', 'Photo::"p"', {"x": {"__extn": {"fn": "unknown", "arg": "x"}}})
+    with pytest.raises(EntitiesError, match="argument"):
+        Entities.from_json(
+            [
+                {
+                    "uid": {"type": "User", "id": "u"},
+                    "attrs": {
+                        "d": {"__extn": {"fn": "decimal", "arg": {"__extn": {"fn": "unknown", "arg": "x"}}}}
+                    },
+                    "parents": [],
+                }
+            ]
+        )
+
+
+# -- deep input --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        " && ".join(["principal.a"] * 20_000),
+        "principal" + ".a" * 20_000 + " == 1",
+        "principal.n" + " + 1" * 20_000 + " == 1",
+        "if principal.a then " * 1000 + "true" + " else false" * 1000,
+    ],
+    ids=["&& chain", "attribute chain", "+ chain", "nested if"],
+)
+def test_deep_policies_partially_evaluate_without_crashing(body: str) -> None:
+    pset = PolicySet.from_str(f"permit(principal, action, resource) when {{ {body} }};")
+    response = partially_authorize(PartialRequest(None, 'Action::"view"', 'Photo::"p"', {}), pset, ENTITIES)
+    assert response.decision is None
+    residual = response.residuals["policy0"]
+    assert residual.to_json()["effect"] == "permit" and str(residual).startswith("permit(")
+
+
+# -- the CLI ---------------------------------------------------------------------------
+
+
+def test_cli_partially_authorize(tmp_path: Path) -> None:
+    (tmp_path / "p.cedar").write_text(POLICIES)
+    (tmp_path / "e.json").write_text(json.dumps(ENTITIES.to_json()))
+    (tmp_path / "c.json").write_text('{"blocked": false}')
+    base = ["partially-authorize", "-p", str(tmp_path / "p.cedar"), "--entities", str(tmp_path / "e.json")]
+    runner = CliRunner()
+    unknown_run = runner.invoke(main, [*base, "-a", 'Action::"view"', "-r", 'Photo::"p"'])
+    assert unknown_run.exit_code == 4, unknown_run.output
+    lines = unknown_run.output.splitlines()
+    assert lines[:3] == ["", "UNKNOWN", "All policy residuals:"] and len(lines) == 6
+    allow = runner.invoke(
+        main,
+        [
+            *base,
+            "-l",
+            'User::"alice"',
+            "-a",
+            'Action::"view"',
+            "-r",
+            'Photo::"p"',
+            "-c",
+            str(tmp_path / "c.json"),
+        ],
+    )
+    assert (allow.exit_code, allow.output) == (0, "\nALLOW\n")
+    deny = runner.invoke(main, [*base, "-l", 'User::"bob"', "-a", 'Action::"view"', "-r", 'Photo::"p"', "-t"])
+    assert deny.exit_code == 4 and "Authorization Time (micro seconds) : " in deny.output
+    bad = runner.invoke(main, [*base, "-l", "User::bob"])
+    assert bad.exit_code == 1 and "invalid principal" in bad.output
+
+
+def test_entities_with_unknown_attributes_round_trip_and_compare() -> None:
     attrs: dict[str, Any] = {
         "level": {"__extn": {"fn": "unknown", "arg": "lvl"}},
         "tags": [1, {"__extn": {"fn": "unknown", "arg": "t"}}],
@@ -231,8 +376,6 @@ def test_unknown_entity_attributes() -> None:
     store = Entities.from_json(data + data)  # the same entity twice is no duplicate
     assert store.to_json() == data
     assert Entities.from_json(store.to_json()).to_json() == data
-    other = [
-        {**data[0], "attrs": {**data[0]["attrs"], "level": {"__extn": {"fn": "unknown", "arg": "other"}}}}
-    ]
+    other = [{**data[0], "attrs": {**attrs, "level": {"__extn": {"fn": "unknown", "arg": "other"}}}}]
     with pytest.raises(EntitiesError, match="duplicate"):
         Entities.from_json(data + other)

@@ -442,13 +442,13 @@ def _partial_context(context: Any, schema: Schema | None, action: EntityUid | No
 
     try:
         return _context(context, schema if action is not None else None, action or EntityUid("Action", ""))
-    except RequestError:
+    except RequestError as original:
         data = context
         if isinstance(context, (str, bytes)):
             try:
                 data = load_json_text(context, "context", unique_keys=False)
             except JsonValueError:
-                raise RequestError("context is not valid JSON") from None
+                raise original from None
         if isinstance(data, Mapping):
             expected = schema.context_type(action) if schema is not None and action is not None else None
             try:
@@ -457,7 +457,7 @@ def _partial_context(context: Any, schema: Schema | None, action: EntityUid | No
                 raise RequestError(str(err)) from None
             if isinstance(residual, ast.Node):
                 return cast(Expr, residual)
-        raise
+        raise original from None
 
 
 def _validate(schema: Schema, request: PartialRequest) -> None:

@@ -600,7 +600,8 @@ class _Evaluator:
                     return ast.SetLit(tuple(_as_expr(item) for item in items))
                 return CedarSet(items)
             case ast.RecordLit():
-                fields = [(key, self.eval(value)) for key, value in expr.fields]
+                # in key order, as Rust's record literals (a `BTreeMap`) are evaluated
+                fields = [(key, self.eval(value)) for key, value in sorted(expr.fields, key=_key)]
                 if any(_is_residual(v) for _, v in fields):
                     return ast.RecordLit(tuple(sorted((k, _as_expr(v)) for k, v in fields)))
                 return Record(fields)
@@ -753,6 +754,10 @@ class _Evaluator:
                 return ops.get_tag(self.entities, uid, tag)
             return ops.has_tag(self.entities, uid, tag)
         return _BINARY[op](left, right)
+
+
+def _key(field: tuple[str, Expr]) -> str:
+    return field[0]
 
 
 def _different_entity_types(left: PartialValue, right: PartialValue) -> bool:

@@ -379,3 +379,14 @@ def test_entities_with_unknown_attributes_round_trip_and_compare() -> None:
     other = [{**data[0], "attrs": {**attrs, "level": {"__extn": {"fn": "unknown", "arg": "other"}}}}]
     with pytest.raises(EntitiesError, match="duplicate"):
         Entities.from_json(data + other)
+
+
+def test_record_literals_are_evaluated_in_key_order_as_in_rust() -> None:
+    # Rust keeps record literals in a BTreeMap: `a` is evaluated (and fails) before `b`
+    request = PartialRequest(ALICE, 'Action::"view"', 'Photo::"p"', {})
+    with pytest.raises(EvaluationError, match="attribute `nope`"):
+        partial_evaluate(
+            policy("permit(principal, action, resource) when { {b: principal.x, a: context.nope} };"),
+            request,
+            ENTITIES,
+        )

@@ -41,7 +41,9 @@ class Entity:
         )
         self.parents: frozenset[EntityUid] = frozenset(parents)
         self.ancestors: frozenset[EntityUid] = self.parents
-        self.tags: Record = tags if type(tags) is Record else Record(tags) if tags else _NO_TAGS
+        self.tags: Record = (
+            tags if type(tags) is Record or isinstance(tags, Record) else Record(tags) if tags else _NO_TAGS
+        )
 
     def __repr__(self) -> str:
         return f"Entity({self.uid!r})"
@@ -68,7 +70,11 @@ class Entity:
             "parents": [p.to_json() for p in sorted(self.parents)],
         }
         if self.tags:
-            data["tags"] = {k: to_json(v) for k, v in self.tags.items()}
+            data["tags"] = (
+                {k: to_json(v) for k, v in self.tags.items()}
+                if type(self.tags) is Record
+                else self.tags.to_json()  # type: ignore[attr-defined]  # partial.ResidualAttrs
+            )
         return data
 
 
@@ -306,7 +312,10 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
                 attrs = _untyped_record(attrs_json, interner) if attrs_json else _NO_ATTRS
             except UnknownInValue:
                 attrs = _residual_attrs(attrs_json, {})
-            tags = _untyped_record(tags_json) if tags_json else None
+            try:
+                tags = _untyped_record(tags_json) if tags_json else None
+            except UnknownInValue:
+                tags = _residual_attrs(tags_json or {}, {})
         else:
             decl = schema.entity_type(uid.type)
             shape = decl.shape.attributes if decl is not None else {}
@@ -318,9 +327,14 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
             except UnknownInValue:
                 attrs = _residual_attrs(attrs_json, {k: a.type for k, a in shape.items()})
             tag_type = decl.tags if decl is not None else None
-            tags = (
-                Record((k, value_from_json(v, tag_type)) for k, v in tags_json.items()) if tags_json else None
-            )
+            try:
+                tags = (
+                    Record((k, value_from_json(v, tag_type)) for k, v in tags_json.items())
+                    if tags_json
+                    else None
+                )
+            except UnknownInValue:
+                tags = _residual_attrs(tags_json or {}, {k: tag_type for k in tags_json or {}})
         parents = (
             interner.parents(frozenset([interner.uid(p, "parents") for p in parents_json]))
             if parents_json
@@ -337,7 +351,7 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
 
 
 def _residual_attrs(data: dict[str, Any], shape: dict[str, Any]) -> Record:
-    """Attributes where some are unknown (``{"__extn": {"fn": "unknown", ...}}``)."""
+    """Attributes (or tags) where some are unknown (``{"__extn": {"fn": "unknown", ...}}``)."""
     from .partial import residual_attrs
 
     return residual_attrs(data, shape)

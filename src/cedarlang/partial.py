@@ -751,6 +751,10 @@ class _Evaluator:
             if isinstance(entity, ast.Node):
                 return ast.Binary(op, entity, ast.Lit(tag))
             if op is BinaryOp.GET_TAG:
+                if entity is not None:
+                    value = dict.get(entity.tags, tag, _MISSING)
+                    if isinstance(value, ast.Node):  # an unknown tag, as it is (Rust's `get_tag`)
+                        return value
                 return ops.get_tag(self.entities, uid, tag)
             return ops.has_tag(self.entities, uid, tag)
         return _BINARY[op](left, right)

@@ -3,7 +3,7 @@
 The cases are the differential suite's (:mod:`tests.differential.strategies` and
 :mod:`tests.differential.schemacases`) with an *unknowns layer* on top
 (:func:`add_unknowns`): some of each request's principal, action, resource and context
-become unknown (``None`` or absent), some entity attribute and context values (or set
+become unknown (``None`` or absent), some entity attribute, tag and context values (or set
 elements, record fields) become ``{"__extn": {"fn": "unknown", "arg": "u1"}}``, and some entities
 are dropped (in cedarpy's partial entity store a missing entity is unknown).
 
@@ -100,10 +100,11 @@ def add_unknowns(
     if rng.random() < 0.6:
         sites: list[tuple[Any, Any]] = []
         for ent in entities:
-            attrs = ent.get("attrs") if isinstance(ent, dict) else None
-            if isinstance(attrs, dict):
-                for k, v in attrs.items():
-                    sites.extend(_sites(v, attrs, k))
+            for part in ("attrs", "tags"):
+                values = ent.get(part) if isinstance(ent, dict) else None
+                if isinstance(values, dict):
+                    for k, v in values.items():
+                        sites.extend(_sites(v, values, k))
         for holder, key in rng.sample(sites, min(len(sites), rng.randint(1, 3))):
             holder[key] = _unknown_json(rng)
     if entities and rng.random() < 0.2:

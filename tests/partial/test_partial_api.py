@@ -390,3 +390,29 @@ def test_record_literals_are_evaluated_in_key_order_as_in_rust() -> None:
             request,
             ENTITIES,
         )
+
+
+def test_unknown_entity_tags() -> None:
+    data = [
+        {
+            "uid": {"type": "User", "id": "u"},
+            "attrs": {},
+            "parents": [],
+            "tags": {"t": {"__extn": {"fn": "unknown", "arg": "tx"}}, "s": 1},
+        }
+    ]
+    store = Entities.from_json(data)
+    assert store.to_json() == data
+    pset = PolicySet.from_str('permit(principal, action, resource) when { principal.getTag("t") == 1 };')
+    response = partially_authorize(
+        PartialRequest('User::"u"', 'Action::"view"', 'Photo::"p"', {}), pset, store
+    )
+    assert response.decision is None and str(response.residuals["policy0"]).endswith(
+        '(((unknown("tx")) == 1)))) };'
+    )
+    answer = Authorizer().is_authorized(Request('User::"u"', 'Action::"view"', 'Photo::"p"'), pset, store)
+    assert [e.kind for e in answer.errors] == ["NonValue"]
+    schema = Schema.from_str(
+        "entity User tags Long; action view appliesTo { principal: User, resource: User };"
+    )
+    assert EntityUid("User", "u") in Entities.from_json(data, schema=schema)

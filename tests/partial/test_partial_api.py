@@ -407,8 +407,9 @@ def test_unknown_entity_tags() -> None:
     response = partially_authorize(
         PartialRequest('User::"u"', 'Action::"view"', 'Photo::"p"', {}), pset, store
     )
-    assert response.decision is None and str(response.residuals["policy0"]).endswith(
-        '(((unknown("tx")) == 1)))) };'
+    assert response.decision is None
+    assert str(response.residuals["policy0"]).endswith(
+        'when { true && (true && (true && ((unknown("tx")) == 1))) };'
     )
     answer = Authorizer().is_authorized(Request('User::"u"', 'Action::"view"', 'Photo::"p"'), pset, store)
     assert [e.kind for e in answer.errors] == ["NonValue"]

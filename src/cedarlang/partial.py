@@ -29,6 +29,7 @@ from ._limits import DEEP_FRAMES, recursion_headroom
 from .ast import BinaryOp, Expr, UnaryOp
 from .cedar_json import JsonValueError, UnknownInValue, is_unknown_json, value_from_json
 from .errors import CedarError, EvaluationError, RequestError
+from .evaluator import _BINARY, _MEMBER_TYPES, _METHODS, _UNARY, _is_member, _Member, _receiver
 from .extensions import FUNCTIONS, Datetime, Duration, IPAddr
 from .policy import Policy, PolicySet
 from .values import CedarSet, EntityUid, Record, Value, to_json
@@ -501,10 +502,6 @@ def _validate(schema: Schema, request: PartialRequest) -> None:
 # ---------------------------------------------------------------------------
 # The partial evaluator (Rust's `Evaluator::partial_interpret`)
 
-_Member = ast.GetAttr | ast.HasAttr | ast.Like | ast.Is | ast.Unary | ast.ExtCall | ast.Binary
-_METHODS: Final = frozenset(
-    {BinaryOp.CONTAINS, BinaryOp.CONTAINS_ALL, BinaryOp.CONTAINS_ANY, BinaryOp.GET_TAG, BinaryOp.HAS_TAG}
-)
 _MISSING: Final = object()
 
 
@@ -648,8 +645,7 @@ class _Evaluator:
     def member_chain(self, e: _Member) -> PartialValue:
         spine: list[_Member] = [e]
         node = _receiver(e)
-        while _is_member(node):
-            assert isinstance(node, _MEMBER_TYPES)
+        while isinstance(node, _MEMBER_TYPES) and _is_member(node):
             spine.append(node)
             node = _receiver(node)
         value = self.eval(node)
@@ -779,48 +775,6 @@ def _different_entity_types(left: PartialValue, right: PartialValue) -> bool:
         else:
             return False
     return types[0] != types[1]
-
-
-_UNARY: Final = {UnaryOp.NOT: ops.not_, UnaryOp.NEG: ops.neg, UnaryOp.IS_EMPTY: ops.is_empty}
-_BINARY: Final = {
-    BinaryOp.EQ: ops.eq,
-    BinaryOp.LT: ops.lt,
-    BinaryOp.LE: ops.le,
-    BinaryOp.ADD: ops.add,
-    BinaryOp.SUB: ops.sub,
-    BinaryOp.MUL: ops.mul,
-    BinaryOp.CONTAINS: ops.contains,
-    BinaryOp.CONTAINS_ALL: ops.contains_all,
-    BinaryOp.CONTAINS_ANY: ops.contains_any,
-}
-_MEMBER_TYPES: Final = (ast.GetAttr, ast.HasAttr, ast.Like, ast.Is, ast.Unary, ast.ExtCall, ast.Binary)
-
-
-def _is_member(e: Expr) -> bool:
-    match e:
-        case ast.GetAttr() | ast.HasAttr() | ast.Like() | ast.Is() | ast.Unary():
-            return True
-        case ast.Binary():
-            return e.op in _METHODS
-        case ast.ExtCall():
-            function = FUNCTIONS.get(e.name)
-            return bool(e.args) and function is not None and function.is_method
-        case _:
-            return False
-
-
-def _receiver(e: _Member) -> Expr:
-    match e:
-        case ast.GetAttr() | ast.HasAttr() | ast.Like() | ast.Is():
-            return e.expr
-        case ast.Unary():
-            return e.arg
-        case ast.Binary():
-            return e.left
-        case ast.ExtCall():
-            return e.args[0]
-        case _:
-            assert_never(e)
 
 
 # ---------------------------------------------------------------------------

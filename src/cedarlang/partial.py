@@ -739,6 +739,10 @@ class _Evaluator:
                 entity = self.deref(left)
                 if isinstance(entity, ast.Node):
                     return ast.Binary(BinaryOp.IN, entity, value_to_expr(right))
+                if type(right) is CedarSet and not all(type(v) is EntityUid for v in right):
+                    # the first non-entity in Rust's set order is the one reported
+                    for item in sorted(right, key=rust_order_key):
+                        ops.expect_entity(item)
             return ops.in_(self.entities, left, right)
         if op is BinaryOp.GET_TAG or op is BinaryOp.HAS_TAG:
             uid = ops.expect_entity(left)

@@ -417,3 +417,14 @@ def test_unknown_entity_tags() -> None:
         "entity User tags Long; action view appliesTo { principal: User, resource: User };"
     )
     assert EntityUid("User", "u") in Entities.from_json(data, schema=schema)
+
+
+def test_in_reports_the_first_non_entity_in_rusts_set_order() -> None:
+    request = PartialRequest(ALICE, 'Action::"view"', 'Photo::"p"', {})
+    for _ in range(20):  # (a set's iteration order varies with the hash seed)
+        with pytest.raises(EvaluationError, match="got long"):
+            partial_evaluate(
+                policy('permit(principal, action, resource) when { principal in [duration("1h"), 3] };'),
+                request,
+                ENTITIES,
+            )

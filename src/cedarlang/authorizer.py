@@ -23,6 +23,7 @@ from .policy import Policy, PolicySet
 from .values import EntityUid, Record
 
 if TYPE_CHECKING:
+    from .partial import PartialRequest, PartialResponse
     from .schema import Schema
 
 
@@ -286,6 +287,19 @@ class Authorizer:
         return query_actions(
             principal, resource, policies, entities, context=context, schema=schema, authorizer=self
         )
+
+    def is_authorized_partial(
+        self,
+        request: PartialRequest,
+        policies: PolicySet | Iterable[Policy],
+        entities: Entities,
+        *,
+        partial_entities: bool = True,
+    ) -> PartialResponse:
+        """Authorize a request with unknowns: see :func:`cedarlang.partial.partially_authorize`."""
+        from .partial import partially_authorize
+
+        return partially_authorize(request, policies, entities, partial_entities=partial_entities)
 
     def _interpreted(
         self, request: Request, policies: PolicySet | Iterable[Policy], entities: Entities

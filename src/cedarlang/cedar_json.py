@@ -29,6 +29,12 @@ from .source import Diagnostic, TextInput, decode_text
 from .values import EMPTY_SET, I64_MAX, I64_MIN, CedarSet, EntityUid, Record, Value
 
 
+class UnknownInValue(JsonValueError):
+    """``{"__extn": {"fn": "unknown", "arg": name}}``: an unknown (partial evaluation), not a
+    value. Entity loading catches it and keeps the attribute as a residual
+    (:func:`cedarlang.partial.residual_attrs`)."""
+
+
 def uid_from_json(data: Any, where: str = "entity uid") -> EntityUid:
     """``{"type": T, "id": I}`` or ``{"__entity": {...}}`` → :class:`EntityUid`.
 
@@ -197,6 +203,8 @@ def _call_from_json(call: dict[str, Any], where: str) -> Value:
         raise JsonValueError(f"in {where}: extension value needs a string `fn`: {_show(call)}")
     function = FUNCTIONS.get(name)
     if function is None:
+        if name == "unknown":
+            _reject_unknown({"__extn": call}, where)
         raise JsonValueError(f"in {where}: unknown extension function `{name}`")
     if "arg" in call:
         raw_args = [call["arg"]]
@@ -218,17 +226,24 @@ def _call_from_json(call: dict[str, Any], where: str) -> Value:
 def _typed_value(data: Any, expected: SchemaType, where: str) -> Value:
     t = type(expected)
     if isinstance(expected, EntityRefType):
-        return _implicit_uid(data, where)
+        try:
+            return _implicit_uid(data, where)
+        except JsonValueError:
+            _reject_unknown(data, where)
+            raise
     if isinstance(expected, ExtensionType):
         return _typed_extension(data, expected, where)
     if isinstance(expected, SetType):
         if type(data) is not list:
+            _reject_unknown(data, where)
             raise _mismatch(where, "a set", data)
         element = expected.element
         return CedarSet(_typed_value(v, element, where) for v in data)
     if isinstance(expected, RecordType):
         if type(data) is not dict:
             raise _mismatch(where, "a record", data)
+        if "__extn" in data:
+            _reject_unknown(data, where)
         attributes = expected.attributes
         out = Record()
         for key, raw in data.items():
@@ -243,6 +258,19 @@ def _typed_value(data: Any, expected: SchemaType, where: str) -> Value:
     ):
         raise _mismatch(where, t.__name__.removesuffix("Type").lower(), data)
     return value
+
+
+def is_unknown_json(data: Any) -> bool:
+    """Whether ``data`` is ``{"__extn": {"fn": "unknown", "arg": name}}`` (an unknown)."""
+    if type(data) is not dict or len(data) != 1:
+        return False
+    call = data.get("__extn")
+    return type(call) is dict and call.get("fn") == "unknown"
+
+
+def _reject_unknown(data: Any, where: str) -> None:
+    if is_unknown_json(data):
+        raise UnknownInValue(f"in {where}: an unknown (`unknown`) is allowed only in entity attributes")
 
 
 def _implicit_uid(data: Any, where: str) -> EntityUid:

@@ -1,8 +1,9 @@
 """``cedar``: the command-line interface, modelled on Rust's ``cedar`` CLI.
 
-Commands: ``authorize``, ``evaluate``, ``validate``, ``check-parse``, ``format``, ``link``,
-``translate-policy``, ``translate-schema`` and ``run-tests``. Exit codes follow Rust's:
-0 success (ALLOW), 1 failure, 2 DENY, 3 validation failure.
+Commands: ``authorize``, ``partially-authorize``, ``evaluate``, ``validate``, ``check-parse``,
+``format``, ``link``, ``translate-policy``, ``translate-schema`` and ``run-tests``. Exit codes
+follow Rust's: 0 success (ALLOW), 1 failure, 2 DENY, 3 validation failure, 4 UNKNOWN (a
+partial authorization the unknowns leave open).
 
 Output is coloured on a terminal (with ``rich``, if installed) and plain when piped;
 ``--error-format plain`` (or ``NO_COLOR``) turns colour off, ``--error-format json``
@@ -25,7 +26,7 @@ from typing import Any, NoReturn
 import click
 
 from . import est
-from .authorizer import Authorizer, Request, to_uid
+from .authorizer import Authorizer, Decision, Request, to_uid
 from .entities import Entities
 from .errors import CedarError, DiagnosticError, EvaluationError
 from .evaluator import Interpreter
@@ -42,6 +43,7 @@ SUCCESS = 0
 FAILURE = 1
 AUTHORIZE_DENY = 2
 VALIDATION_FAILURE = 3
+UNKNOWN = 4  # `partially-authorize`: the unknowns leave the decision open
 
 
 class CliFailure(Exception):
@@ -201,7 +203,7 @@ class RequestParts:
     principal: EntityUid | None = None
     action: EntityUid | None = None
     resource: EntityUid | None = None
-    context: Any = field(default_factory=dict)
+    context: Any = None  # none given: empty (unknown for `partially-authorize`)
 
 
 def _request_parts(
@@ -219,7 +221,7 @@ def _request_parts(
         data = _load_json(request_json, "request-json")
         if not isinstance(data, dict):
             raise CliFailure(f"request-json file `{request_json}` must hold a JSON object")
-        parts = RequestParts(context=data.get("context", {}))
+        parts = RequestParts(context=data.get("context"))
         for role in ("principal", "action", "resource"):
             if data.get(role) is not None:
                 setattr(parts, role, to_uid(data[role], role))
@@ -402,6 +404,77 @@ def authorize(
             out.echo()
             out.echo(f"Authorization Time (micro seconds) : {int(elapsed * 1_000_000)}")
         return SUCCESS if response.allowed else AUTHORIZE_DENY
+
+    _run(ctx, body)
+
+
+@main.command("partially-authorize")
+@click.option("-l", "--principal", help='Principal of the request, e.g. User::"alice" (default: unknown).')
+@click.option("-a", "--action", help='Action of the request, e.g. Action::"view" (default: unknown).')
+@click.option("-r", "--resource", help='Resource of the request, e.g. File::"a.txt" (default: unknown).')
+@click.option(
+    "-c", "--context", "context_file", metavar="FILE", help="JSON file with the context (default: unknown)."
+)
+@click.option(
+    "--request-json",
+    metavar="FILE",
+    help="JSON file with the request; a missing principal, action, resource or context is unknown.",
+)
+@_policies_option
+@_policy_format_option
+@click.option("-k", "--template-linked", "links_file", metavar="FILE", help="JSON file of template links.")
+@click.option("-s", "--schema", "schema_file", metavar="FILE", help="Schema file (Cedar or JSON syntax).")
+@_schema_format_option
+@click.option("--entities", "entities_file", metavar="FILE", required=True, help="Entities JSON file.")
+@click.option("-t", "--timing", is_flag=True, help="Report how long authorization took.")
+@click.pass_context
+def partially_authorize(
+    ctx: click.Context,
+    principal: str | None,
+    action: str | None,
+    resource: str | None,
+    context_file: str | None,
+    request_json: str | None,
+    policies_file: str | None,
+    policy_format: str,
+    links_file: str | None,
+    schema_file: str | None,
+    schema_format: str | None,
+    entities_file: str,
+    timing: bool,
+) -> None:
+    """Authorize a request whose principal, action, resource or context may be unknown:
+    prints ALLOW or DENY (exit 0 or 2) if the unknowns cannot change the decision, else
+    UNKNOWN and the residual policies (exit 4)."""
+    from .partial import PartialRequest
+    from .partial import partially_authorize as authorize_partially
+
+    def body(out: Output) -> int:
+        out.echo()
+        pset = _load_policies(policies_file, _norm_format(policy_format) or "cedar")
+        _add_links(pset, links_file)
+        schema = _load_schema(schema_file, _norm_format(schema_format)) if schema_file else None
+        entities_text, _ = _read(entities_file, "entities")
+        entities = Entities.from_json(entities_text, schema=schema)
+        parts = _request_parts(principal, action, resource, context_file, request_json)
+        request = PartialRequest(parts.principal, parts.action, parts.resource, parts.context, schema)
+        start = time.perf_counter()
+        response = authorize_partially(request, pset, entities, partial_entities=False)
+        elapsed = time.perf_counter() - start
+        if timing:
+            out.echo(f"Authorization Time (micro seconds) : {int(elapsed * 1_000_000)}")
+        if response.decision is Decision.ALLOW:
+            out.echo("ALLOW", "bold green")
+            return SUCCESS
+        if response.decision is Decision.DENY:
+            out.echo("DENY", "bold red")
+            return AUTHORIZE_DENY
+        out.echo("UNKNOWN", "bold yellow")
+        out.echo("All policy residuals:")
+        residuals = response.residuals
+        for policy_id in response.nontrivial_residuals:
+            out.echo(str(residuals[policy_id]))
+        return UNKNOWN
 
     _run(ctx, body)
 

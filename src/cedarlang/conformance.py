@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .ast import Node
 from .errors import EntitiesError, RequestError
 from .extensions import EXTENSION_TYPES
 from .lexical import is_action_type
 from .schema.types import (
+    Attribute,
     BoolType,
     EntityRefType,
     ExtensionType,
@@ -36,7 +38,7 @@ def type_mismatch(value: Value, expected: SchemaType, schema: Schema) -> str | N
         case EntityRefType(name=name):
             if type(value) is not EntityUid or value.type != name:
                 return f"expected an entity of type `{name}`, got {type_name(value)}"
-            return _enum_problem(value, schema)
+            return enum_problem(value, schema)
         case ExtensionType(name=name):
             if type(value) is not EXTENSION_TYPES.get(name):
                 return f"expected {name}, got {type_name(value)}"
@@ -57,6 +59,8 @@ def type_mismatch(value: Value, expected: SchemaType, schema: Schema) -> str | N
 
 
 def record_mismatch(value: Record, expected: RecordType, schema: Schema) -> str | None:
+    if type(value) is not Record:
+        return _residual_record_mismatch(value, expected, schema)
     attributes = expected.attributes
     for key, attr in attributes.items():
         if key not in value:
@@ -73,7 +77,22 @@ def record_mismatch(value: Record, expected: RecordType, schema: Schema) -> str 
     return None
 
 
-def _enum_problem(uid: EntityUid, schema: Schema) -> str | None:
+def _residual_record_mismatch(value: Record, expected: RecordType, schema: Schema) -> str | None:
+    """Entity attributes some of which are unknown (partial evaluation): an unknown may
+    stand for a value of any type, so it is checked only for being declared; the known
+    attributes are checked as usual."""
+    unknown = [k for k, v in dict.items(value) if isinstance(v, Node)]
+    attributes = expected.attributes
+    if not expected.open:
+        for key in unknown:
+            if key not in attributes:
+                return f"attribute `{key}` is not declared in the schema"
+    known = Record((k, v) for k, v in dict.items(value) if k not in unknown)
+    relaxed = {k: Attribute(a.type, required=False) if k in unknown else a for k, a in attributes.items()}
+    return record_mismatch(known, RecordType(relaxed, expected.open), schema)
+
+
+def enum_problem(uid: EntityUid, schema: Schema) -> str | None:
     decl = schema.entity_type(uid.type)
     if decl is not None and decl.enum is not None and uid.id not in decl.enum:
         choices = ", ".join(f'"{c}"' for c in decl.enum)
@@ -106,7 +125,7 @@ def validate_request_scope(
                 f"{role} type `{entity_type}` is not valid for `{action}`"
                 + (f": it applies to {', '.join(f'`{t}`' for t in allowed)}" if allowed else "")
             )
-        problem = None if isinstance(uid, str) else _enum_problem(uid, schema)
+        problem = None if isinstance(uid, str) else enum_problem(uid, schema)
         if problem:
             raise RequestError(f"{role}: {problem}")
 
@@ -129,7 +148,7 @@ def validate_entity(entity: Entity, schema: Schema) -> None:
     decl = schema.entity_type(uid.type)
     if decl is None:
         raise EntitiesError(f"entity `{uid}` has type `{uid.type}`, which is not declared in the schema")
-    problem = _enum_problem(uid, schema)
+    problem = enum_problem(uid, schema)
     if problem:
         raise EntitiesError(problem)
     problem = record_mismatch(entity.attrs, decl.shape, schema)
@@ -139,7 +158,10 @@ def validate_entity(entity: Entity, schema: Schema) -> None:
         if decl.tags is None:
             first = next(iter(entity.tags))
             raise EntitiesError(f"entity `{uid}` has tag `{first}`, but its type allows no tags")
-        for key, value in entity.tags.items():
+        residual = type(entity.tags) is not Record  # some tags unknown: they have any type
+        for key, value in dict.items(entity.tags):
+            if residual and isinstance(value, Node):
+                continue
             problem = type_mismatch(value, decl.tags, schema)
             if problem:
                 raise EntitiesError(f"entity `{uid}`, tag `{key}`: {problem}")

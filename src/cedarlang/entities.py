@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._limits import gc_paused
-from .cedar_json import JsonValueError, load_json_text, uid_from_json, value_from_json
+from .cedar_json import JsonValueError, UnknownInValue, load_json_text, uid_from_json, value_from_json
 from .errors import EntitiesError
 from .lexical import is_action_type
 from .values import I64_MAX, I64_MIN, EntityUid, Record, Value, to_json
@@ -36,10 +36,14 @@ class Entity:
         tags: Mapping[str, Value] | None = None,
     ) -> None:
         self.uid = uid
-        self.attrs: Record = attrs if type(attrs) is Record else Record(attrs or {})
+        self.attrs: Record = (
+            attrs if type(attrs) is Record or isinstance(attrs, Record) else Record(attrs or {})
+        )
         self.parents: frozenset[EntityUid] = frozenset(parents)
         self.ancestors: frozenset[EntityUid] = self.parents
-        self.tags: Record = tags if type(tags) is Record else Record(tags) if tags else _NO_TAGS
+        self.tags: Record = (
+            tags if type(tags) is Record or isinstance(tags, Record) else Record(tags) if tags else _NO_TAGS
+        )
 
     def __repr__(self) -> str:
         return f"Entity({self.uid!r})"
@@ -58,11 +62,19 @@ class Entity:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "uid": self.uid.to_json(),
-            "attrs": {k: to_json(v) for k, v in self.attrs.items()},
+            "attrs": (
+                {k: to_json(v) for k, v in self.attrs.items()}
+                if type(self.attrs) is Record
+                else self.attrs.to_json()  # type: ignore[attr-defined]  # partial.ResidualAttrs
+            ),
             "parents": [p.to_json() for p in sorted(self.parents)],
         }
         if self.tags:
-            data["tags"] = {k: to_json(v) for k, v in self.tags.items()}
+            data["tags"] = (
+                {k: to_json(v) for k, v in self.tags.items()}
+                if type(self.tags) is Record
+                else self.tags.to_json()  # type: ignore[attr-defined]  # partial.ResidualAttrs
+            )
         return data
 
 
@@ -332,18 +344,33 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
         raise EntitiesError(f"in entity `{uid}`: `tags` must be an object")
     try:
         if schema is None:
-            attrs = _untyped_record(attrs_json, interner) if attrs_json else _NO_ATTRS
-            tags = _untyped_record(tags_json) if tags_json else None
+            try:
+                attrs = _untyped_record(attrs_json, interner) if attrs_json else _NO_ATTRS
+            except UnknownInValue:
+                attrs = _residual_attrs(attrs_json, {})
+            try:
+                tags = _untyped_record(tags_json) if tags_json else None
+            except UnknownInValue:
+                tags = _residual_attrs(tags_json or {}, {})
         else:
             decl = schema.entity_type(uid.type)
             shape = decl.shape.attributes if decl is not None else {}
-            attrs = Record(
-                (k, value_from_json(v, shape[k].type if k in shape else None)) for k, v in attrs_json.items()
-            )
+            try:
+                attrs = Record(
+                    (k, value_from_json(v, shape[k].type if k in shape else None))
+                    for k, v in attrs_json.items()
+                )
+            except UnknownInValue:
+                attrs = _residual_attrs(attrs_json, {k: a.type for k, a in shape.items()})
             tag_type = decl.tags if decl is not None else None
-            tags = (
-                Record((k, value_from_json(v, tag_type)) for k, v in tags_json.items()) if tags_json else None
-            )
+            try:
+                tags = (
+                    Record((k, value_from_json(v, tag_type)) for k, v in tags_json.items())
+                    if tags_json
+                    else None
+                )
+            except UnknownInValue:
+                tags = _residual_attrs(tags_json or {}, {k: tag_type for k in tags_json or {}})
         parents = (
             interner.parents(frozenset([interner.uid(p, "parents") for p in parents_json]))
             if parents_json
@@ -357,6 +384,13 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
             if not is_action_type(parent.type):
                 raise EntitiesError(f"action `{uid}` has parent `{parent}`, which is not an action")
     return Entity(uid, attrs, parents, tags)
+
+
+def _residual_attrs(data: dict[str, Any], shape: dict[str, Any]) -> Record:
+    """Attributes (or tags) where some are unknown (``{"__extn": {"fn": "unknown", ...}}``)."""
+    from .partial import residual_attrs
+
+    return residual_attrs(data, shape)
 
 
 def _untyped_record(data: dict[str, Any], interner: Interner | None = None) -> Record:

@@ -33,22 +33,22 @@ UNARY_OPS: dict[UnaryOp, Callable[[Value], Value]] = {
 
 
 _ARITHMETIC = frozenset({BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL})
-_METHODS = frozenset(
+METHOD_OPS = frozenset(
     {BinaryOp.CONTAINS, BinaryOp.CONTAINS_ALL, BinaryOp.CONTAINS_ANY, BinaryOp.GET_TAG, BinaryOp.HAS_TAG}
 )
 
-_Member = ast.GetAttr | ast.HasAttr | ast.Like | ast.Is | ast.Unary | ast.Binary | ast.ExtCall
+Member = ast.GetAttr | ast.HasAttr | ast.Like | ast.Is | ast.Unary | ast.Binary | ast.ExtCall
 """A node whose receiver is evaluated first: ``r.a``, ``r has a``, ``r like p``, ``r is T``,
 ``r.isEmpty()``, ``r.contains(x)`` (and the other method operators), ``r.ext(...)``."""
-_MEMBER_TYPES = (ast.GetAttr, ast.HasAttr, ast.Like, ast.Is, ast.Unary, ast.Binary, ast.ExtCall)
+MEMBER_TYPES = (ast.GetAttr, ast.HasAttr, ast.Like, ast.Is, ast.Unary, ast.Binary, ast.ExtCall)
 
 
-def _is_member(e: _Member) -> bool:
+def is_member(e: Member) -> bool:
     match e:
         case ast.Unary():
             return e.op is UnaryOp.IS_EMPTY
         case ast.Binary():
-            return e.op in _METHODS
+            return e.op in METHOD_OPS
         case ast.ExtCall():
             function = FUNCTIONS.get(e.name)
             return bool(e.args) and function is not None and function.is_method
@@ -56,7 +56,7 @@ def _is_member(e: _Member) -> bool:
             return True
 
 
-def _receiver(e: _Member) -> Expr:
+def receiver_of(e: Member) -> Expr:
     match e:
         case ast.GetAttr() | ast.HasAttr() | ast.Like() | ast.Is():
             return e.expr
@@ -116,7 +116,7 @@ class Interpreter:
                     return self._member_chain(expr)
                 return UNARY_OPS[expr.op](self._eval(expr.arg))
             case ast.Binary():
-                if expr.op in _METHODS:
+                if expr.op in METHOD_OPS:
                     return self._member_chain(expr)
                 if expr.op in _ARITHMETIC:
                     return self._arithmetic(expr)
@@ -128,26 +128,26 @@ class Interpreter:
             case ast.RecordLit():
                 return Record((key, self._eval(value)) for key, value in expr.fields)
             case ast.ExtCall():
-                if _is_member(expr):
+                if is_member(expr):
                     return self._member_chain(expr)
                 return ops.call_extension(expr.name, [self._eval(arg) for arg in expr.args])
             case _:
                 assert_never(expr)
 
-    def _member_chain(self, e: _Member) -> Value:
+    def _member_chain(self, e: Member) -> Value:
         """``r.a.b.contains(x).c ...``: the innermost receiver, then each step outward in a
         loop (receivers first, as in the recursive order), so long chains need no recursion."""
-        spine: list[_Member] = [e]
-        node = _receiver(e)
-        while isinstance(node, _MEMBER_TYPES) and _is_member(node):
+        spine: list[Member] = [e]
+        node = receiver_of(e)
+        while isinstance(node, MEMBER_TYPES) and is_member(node):
             spine.append(node)
-            node = _receiver(node)
+            node = receiver_of(node)
         value = self._eval(node)
         for step in reversed(spine):
             value = self._member_step(step, value)
         return value
 
-    def _member_step(self, e: _Member, receiver: Value) -> Value:
+    def _member_step(self, e: Member, receiver: Value) -> Value:
         match e:
             case ast.GetAttr():
                 return ops.get_attr(self.entities, receiver, e.attr)

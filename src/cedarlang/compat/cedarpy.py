@@ -10,8 +10,8 @@ result types :class:`Decision`, :class:`AuthzResult`, :class:`Diagnostics`,
 
 Results are plain dictionaries underneath (``AuthzResult._authz_resp``,
 ``ValidationResult._result``) exactly as cedarpy builds them. Error and diagnostic
-*texts* are cedarlang's (they follow Rust's wording where cedarlang does). Partial
-evaluation (``is_authorized_partial``) is not available.
+*texts* are cedarlang's (they follow Rust's wording where cedarlang does).
+:func:`is_authorized_partial` (partial evaluation) returns :class:`PartialAuthzResult`.
 """
 
 from __future__ import annotations
@@ -23,21 +23,26 @@ from enum import Enum
 from typing import Any
 
 from .. import est
-from ..authorizer import Authorizer, Request
+from ..authorizer import AuthorizationError, Authorizer, Request
+from ..authorizer import Decision as CoreDecision
 from ..entities import Entities as _CoreEntities
 from ..entities import Entity, entity_from_json
 from ..errors import CedarError, DiagnosticError, ParseError
 from ..formatter import format_policies as _format
 from ..parser import parse_policies
+from ..partial import PartialRequest, partial_evaluate, partially_authorize
 from ..policy import Policy, Template
 from ..policy import PolicySet as _CorePolicySet
 from ..schema import Schema as _CoreSchema
+from ..validator import Validator
 
 __all__ = [
     "AuthzResult",
     "Decision",
     "Diagnostics",
     "Entities",
+    "PartialAuthzResult",
+    "PartialDiagnostics",
     "PolicySet",
     "Schema",
     "ValidationError",
@@ -417,6 +422,76 @@ class AuthzResult:
         return getattr(self, __name)
 
 
+class PartialDiagnostics(_DiagnosticsBase):
+    """Diagnostics of a partial decision: ``reasons`` (the policies certainly satisfied),
+    ``errors``, ``id_annotations_by_reason`` (every policy with an ``@id``), and
+    ``may_be_determining``, ``must_be_determining``, ``nontrivial_residuals``,
+    ``unknown_entities``."""
+
+    @property
+    def may_be_determining(self) -> list[str]:
+        found: list[str] = self._diagnostics.get("may_be_determining", [])
+        return found
+
+    @property
+    def must_be_determining(self) -> list[str]:
+        found: list[str] = self._diagnostics.get("must_be_determining", [])
+        return found
+
+    @property
+    def nontrivial_residuals(self) -> list[str]:
+        found: list[str] = self._diagnostics.get("nontrivial_residuals", [])
+        return found
+
+    @property
+    def unknown_entities(self) -> list[str]:
+        found: list[str] = self._diagnostics.get("unknown_entities", [])
+        return found
+
+
+class PartialAuthzResult:
+    """The result of :func:`is_authorized_partial` (cedarpy's shape): ``decision`` is
+    ``NoDecision`` when the unknowns leave it open; ``residuals`` maps every policy id to
+    its residual policy in Cedar's JSON policy format."""
+
+    def __init__(self, authz_resp: dict[str, Any]) -> None:
+        self._authz_resp = authz_resp
+        self._diagnostics = PartialDiagnostics(authz_resp.get("diagnostics", {}))
+
+    @property
+    def decision(self) -> Decision:
+        found = self._authz_resp.get("decision")
+        if found is None or found == "NoDecision":
+            return Decision.NoDecision
+        return Decision[found]
+
+    @property
+    def allowed(self) -> bool:
+        return Decision.Allow == self.decision
+
+    @property
+    def correlation_id(self) -> str | None:
+        found: str | None = self._authz_resp.get("correlation_id")
+        return found
+
+    @property
+    def diagnostics(self) -> PartialDiagnostics:
+        return self._diagnostics
+
+    @property
+    def residuals(self) -> dict[str, Any]:
+        found: dict[str, Any] = self._authz_resp.get("residuals", {})
+        return found
+
+    @property
+    def metrics(self) -> dict[str, int]:
+        found: dict[str, int] = self._authz_resp.get("metrics", {})
+        return found
+
+    def __getitem__(self, __name: str) -> Any:
+        return getattr(self, __name)
+
+
 class ValidationError:
     """One validation error: ``policy_id`` (empty for parse errors) and ``error``."""
 
@@ -594,7 +669,7 @@ def _authorize_batch(
                 "diagnostics": {
                     "reason": reasons,
                     "id_annotations_by_reason": _id_annotations(pset, reasons),
-                    "errors": [str(e) for e in response.errors],
+                    "errors": [_error_text(e, request, pset, store) for e in response.errors],
                 },
                 "metrics": {
                     **metrics,
@@ -606,15 +681,115 @@ def _authorize_batch(
     return results
 
 
+def _error_text(
+    error: AuthorizationError, request: Request, pset: _CorePolicySet, store: _CoreEntities
+) -> str:
+    """An error as cedarpy words it. A policy that met an unknown (an entity attribute
+    ``{"__extn": {"fn": "unknown", ...}}``) is reported with its whole residual, as Rust
+    does (it authorizes by partial evaluation)."""
+    policy = pset.policy(error.policy_id)
+    if error.kind != "NonValue" or policy is None:
+        return str(error)
+    known = PartialRequest(request.principal, request.action, request.resource, request.context)
+    try:
+        residual = partial_evaluate(policy, known, store, partial_entities=False)
+    except CedarError:
+        return str(error)
+    if isinstance(residual, bool):
+        return str(error)
+    message = f"the expression contains unknown(s): `{est.expr_text(residual)}`"
+    return str(AuthorizationError(policy.id, message, error.kind))
+
+
 def is_authorized_partial(
     request: dict[str, Any],
     policies: PoliciesArg,
     entities: EntitiesArg,
     schema: SchemaArg = None,
     verbose: bool = False,
-) -> Any:
-    """Not available: cedarlang has no partial evaluator."""
-    raise NotImplementedError("is_authorized_partial (partial evaluation) is not supported by cedarlang")
+) -> PartialAuthzResult:
+    """Partially evaluate a request: ``principal``, ``action``, ``resource`` or ``context``
+    that are ``None`` or absent are unknown (an absent context too, unlike
+    :func:`is_authorized`). Entities missing from ``entities`` are unknown, and entity
+    attributes may be ``{"__extn": {"fn": "unknown", "arg": name}}``."""
+    if verbose:
+        print(f"policies: {policies}")
+        print(f"entities: {entities}")
+        print(f"schema: {'<none>' if schema is None else schema}")
+    return PartialAuthzResult(_authorize_partial(request, policies, entities, schema))
+
+
+def _no_partial_decision(message: str) -> dict[str, Any]:
+    return {"decision": "NoDecision", "diagnostics": {"errors": [message]}}
+
+
+def _authorize_partial(
+    req: dict[str, Any], policies: PoliciesArg, entities: EntitiesArg, schema: SchemaArg
+) -> dict[str, Any]:
+    metrics: dict[str, int] = {}
+    start = time.perf_counter()
+    if isinstance(policies, PolicySet):
+        pset = policies._inner
+    elif isinstance(policies, _CorePolicySet):
+        pset = policies
+    else:
+        try:
+            pset = _CorePolicySet.from_str(policies)
+        except CedarError as err:
+            return _no_partial_decision(f"policy parse errors:\n{_message(err)}")
+    metrics["parse_policies_duration_micros"] = _micros(start)
+    metrics["policies_pre_parsed"] = int(not isinstance(policies, str))
+    start = time.perf_counter()
+    try:
+        core_schema = _load_schema(schema)
+    except ValueError as err:
+        return _no_partial_decision(f"failed to parse schema: {err}")
+    metrics["parse_schema_duration_micros"] = _micros(start)
+    metrics["schema_pre_parsed"] = int(isinstance(schema, (Schema, _CoreSchema)))
+    start = time.perf_counter()
+    if isinstance(entities, Entities):
+        store = entities._inner
+    elif isinstance(entities, _CoreEntities):
+        store = entities
+    else:
+        try:
+            store = _build_entities(_parse_entity_list(entities, core_schema), core_schema)
+        except ValueError as err:
+            text = entities if isinstance(entities, str) else json.dumps(entities)
+            return _no_partial_decision(f"failed to parse entities from:\n{text}: {err}")
+    metrics["load_entities_duration_micros"] = _micros(start)
+    metrics["entities_pre_parsed"] = int(not isinstance(entities, (str, list)))
+
+    start = time.perf_counter()
+    try:
+        request = PartialRequest(
+            req.get("principal"), req.get("action"), req.get("resource"), req.get("context"), core_schema
+        )
+    except CedarError as err:
+        return _no_partial_decision(f"failed to build request: {_message(err)}")
+    metrics["build_request_duration_micros"] = _micros(start)
+    start = time.perf_counter()
+    response = partially_authorize(request, pset, store)
+    metrics["authz_duration_micros"] = _micros(start)
+
+    decision = response.decision
+    residuals = response.residuals
+    satisfied = response.satisfied
+    return {
+        "decision": None if decision is None else ("Allow" if decision is CoreDecision.ALLOW else "Deny"),
+        "correlation_id": req.get("correlation_id"),
+        "diagnostics": {
+            "reason": satisfied,
+            "id_annotations_by_reason": _id_annotations(pset, list(residuals)),
+            "errors": [str(e) for e in response.errored],
+            "may_be_determining": response.may_be_determining,
+            "must_be_determining": response.must_be_determining,
+            "nontrivial_residuals": response.nontrivial_residuals,
+            "unknown_entities": sorted(str(uid) for uid in response.unknown_entities),
+        },
+        "residuals": {pid: policy.to_json() for pid, policy in residuals.items()},
+        "metrics": metrics,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -648,12 +823,7 @@ def _validate(policies: str | PolicySet, schema: str | dict[str, Any] | Schema) 
     except ValueError as err:
         return failed(f"Schema parse error: {err}")
     assert core_schema is not None
-    import cedarlang
-
-    validator_class = getattr(cedarlang, "Validator", None)
-    if validator_class is None:
-        raise NotImplementedError("policy validation is not available in this version of cedarlang")
-    result = validator_class(core_schema).validate(pset)
+    result = Validator(core_schema).validate(pset)
     errors = [{"policy_id": e.policy_id, "error": getattr(e, "full_message", str(e))} for e in result.errors]
     ids = list(dict.fromkeys(e["policy_id"] for e in errors if e["policy_id"]))
     annotations = {}

@@ -787,11 +787,29 @@ def _different_entity_types(left: PartialValue, right: PartialValue) -> bool:
 # One policy
 
 
+_CONDITIONS: dict[int, tuple[ast.PolicyAst, Expr]] = {}
+"""``policy_condition`` by policy AST (template links share their template's AST):
+kept with the AST itself, so an id is never reused while its entry lives."""
+_CONDITIONS_MAX: Final = 4096
+
+
 def policy_condition(policy: Policy) -> Expr:
     """Rust's ``Policy::condition()``: ``principal && (action && (resource && conditions))``,
     an unconstrained scope being ``true`` and the conditions a right fold of ``&&``
-    (``unless`` bodies negated). Template slots stay slots (filled in by evaluation)."""
+    (``unless`` bodies negated). Template slots stay slots (filled in by evaluation).
+    Built once per policy AST (the expression is immutable, so it is shared)."""
     policy_ast = policy.ast
+    cached = _CONDITIONS.get(id(policy_ast))
+    if cached is not None and cached[0] is policy_ast:
+        return cached[1]
+    condition = _build_condition(policy_ast)
+    if len(_CONDITIONS) >= _CONDITIONS_MAX:
+        _CONDITIONS.clear()
+    _CONDITIONS[id(policy_ast)] = (policy_ast, condition)
+    return condition
+
+
+def _build_condition(policy_ast: ast.PolicyAst) -> Expr:
     action = policy_ast.action
     if action.op is ast.ScopeOp.IN and isinstance(action.entity, EntityUid):
         # Rust's `ActionConstraint::In` holds a list: `action in A` is `action in [A]`

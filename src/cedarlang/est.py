@@ -105,9 +105,9 @@ def _json_node(e: Expr) -> tuple[Json, list[_Hole]]:
         case ast.Slot():
             return {"Slot": e.name}, []
         case ast.And():
-            is_in = _is_in(e)
-            if is_in is not None:
-                test, member = is_in
+            collapsed = _is_in(e)
+            if collapsed is not None:
+                test, member = collapsed
                 body: Json = {"left": None, "entity_type": test.entity_type, "in": None}
                 return {"is": body}, [(test.expr, body, "left"), (member.right, body, "in")]
             body = {"left": None, "right": None}
@@ -303,8 +303,25 @@ _Piece = str | Expr
 
 
 def _operand(e: Expr) -> list[_Piece]:
-    """An operand: bare for literals, variables, slots, sets and records; else parenthesised."""
+    """An operand as cedarpy 4.12 prints it: bare for literals, variables, slots, sets and
+    records; else parenthesised."""
     if isinstance(e, (ast.Lit, ast.Var, ast.Slot, ast.SetLit, ast.RecordLit)):
+        return [e]
+    return ["(", e, ")"]
+
+
+_BARE: Final = (ast.Lit, ast.Var, ast.Slot, ast.SetLit, ast.RecordLit, ast.GetAttr, ast.ExtCall)
+
+
+def _operand_bare_members(e: Expr) -> list[_Piece]:
+    """An operand as the newer Rust ``Display`` prints it (``maybe_with_parens`` in
+    cedar-policy-core/src/est/expr.rs): attribute accesses, method-style and extension calls
+    print bare too."""
+    if isinstance(e, _BARE):
+        return [e]
+    if isinstance(e, ast.Unary) and e.op is UnaryOp.IS_EMPTY:
+        return [e]
+    if isinstance(e, ast.Binary) and e.op in _METHOD_OPS:
         return [e]
     return ["(", e, ")"]
 
@@ -318,8 +335,11 @@ def _joined(items: tuple[Expr, ...] | list[Expr]) -> list[_Piece]:
     return out
 
 
-def _text_pieces(e: Expr) -> list[_Piece]:
-    """How Rust prints ``e`` (``Display`` of an EST expression), one level deep."""
+def _text_pieces(
+    e: Expr, _operand: Callable[[Expr], list[_Piece]] = _operand, is_in: bool = True
+) -> list[_Piece]:
+    """How Rust prints ``e`` (``Display`` of an EST expression), one level deep; ``_operand``
+    decides the parentheses, ``is_in`` whether ``x is T && x in y`` prints as ``x is T in y``."""
     match e:
         case ast.Lit():
             return [literal_text(e.value)]
@@ -332,9 +352,9 @@ def _text_pieces(e: Expr) -> list[_Piece]:
                 return ["-(", e.arg, ")"]
             return [*_operand(e.arg), ".isEmpty()"]
         case ast.And():
-            is_in = _is_in(e)
-            if is_in is not None:
-                test, member = is_in
+            collapsed = _is_in(e) if is_in else None
+            if collapsed is not None:
+                test, member = collapsed
                 return [*_operand(test.expr), f" is {test.entity_type} in ", *_operand(member.right)]
             return [*_operand(e.left), " && ", *_operand(e.right)]
         case ast.Or():
@@ -375,8 +395,12 @@ _METHOD_OPS: Final = frozenset(
 )
 
 
-def expr_text(expr: Expr) -> str:
-    """An expression as Cedar text, printed the way Rust prints a JSON policy (iterative)."""
+def expr_text(expr: Expr, *, bare_members: bool = False) -> str:
+    """An expression as Cedar text, printed the way Rust prints a JSON policy (iterative).
+
+    ``bare_members``: the newer Rust ``Display`` (TPE residuals): attribute accesses and
+    method calls unparenthesised, ``is ... in`` left as its ``&&``."""
+    operand = _operand_bare_members if bare_members else _operand
     out: list[str] = []
     work: list[_Piece] = [expr]
     while work:
@@ -384,7 +408,7 @@ def expr_text(expr: Expr) -> str:
         if isinstance(item, str):
             out.append(item)
         else:
-            work += reversed(_text_pieces(item))
+            work += reversed(_text_pieces(item, operand, not bare_members))
     return "".join(out)
 
 

@@ -24,12 +24,9 @@ from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from typing import Any, Final, assert_never
 
-from .. import ast
+from .. import ast, est
 from .._limits import recursion_headroom
 from ..ast import BinaryOp, Expr, UnaryOp
-from ..est import is_attribute_ident, literal_text, pattern_text  # Rust's EST printing of leaves
-from ..extensions import FUNCTIONS
-from ..lexical import quote
 from ..validator.types import FALSE, TRUE, Type
 from ..values import CedarSet, EntityUid, Record, Value, to_cedar
 
@@ -310,94 +307,9 @@ def _to_expr(r: Residual) -> Expr:
     raise AssertionError(r.kind)
 
 
-# Rust's EST ``Display`` (cedar-policy-core/src/est/expr.rs, ``maybe_with_parens``): operands
-# that are values, variables, slots, sets, records, attribute accesses, method-style calls and
-# extension calls print bare; every other operand is parenthesised.
-_BARE: Final = (ast.Lit, ast.Var, ast.Slot, ast.SetLit, ast.RecordLit, ast.GetAttr, ast.ExtCall)
-_METHOD_OPS: Final = frozenset(
-    {BinaryOp.CONTAINS, BinaryOp.CONTAINS_ALL, BinaryOp.CONTAINS_ANY, BinaryOp.GET_TAG, BinaryOp.HAS_TAG}
-)
-
-_Piece = str | Expr
-
-
-def _operand(e: Expr) -> list[_Piece]:
-    if isinstance(e, _BARE):
-        return [e]
-    if isinstance(e, ast.Unary) and e.op is UnaryOp.IS_EMPTY:
-        return [e]
-    if isinstance(e, ast.Binary) and e.op in _METHOD_OPS:
-        return [e]
-    return ["(", e, ")"]
-
-
-def _joined(items: tuple[Expr, ...]) -> list[_Piece]:
-    out: list[_Piece] = []
-    for i, item in enumerate(items):
-        if i:
-            out.append(", ")
-        out.append(item)
-    return out
-
-
-def _pieces(e: Expr) -> list[_Piece]:
-    match e:
-        case ast.Lit():
-            return [literal_text(e.value)]
-        case ast.Var() | ast.Slot():
-            return [e.name]
-        case ast.Unary():
-            if e.op is UnaryOp.NOT:
-                return ["!", *_operand(e.arg)]
-            if e.op is UnaryOp.NEG:
-                return ["-(", e.arg, ")"]
-            return [*_operand(e.arg), ".isEmpty()"]
-        case ast.And():
-            return [*_operand(e.left), " && ", *_operand(e.right)]
-        case ast.Or():
-            return [*_operand(e.left), " || ", *_operand(e.right)]
-        case ast.Binary():
-            if e.op in _METHOD_OPS:
-                return [*_operand(e.left), f".{e.op.value}(", e.right, ")"]
-            return [*_operand(e.left), f" {e.op.value} ", *_operand(e.right)]
-        case ast.If():
-            return ["if ", *_operand(e.cond), " then ", *_operand(e.then), " else ", *_operand(e.else_)]
-        case ast.GetAttr():
-            return [*_operand(e.expr), f".{e.attr}" if is_attribute_ident(e.attr) else f"[{quote(e.attr)}]"]
-        case ast.HasAttr():
-            return [*_operand(e.expr), f" has {e.attr if is_attribute_ident(e.attr) else quote(e.attr)}"]
-        case ast.Like():
-            return [*_operand(e.expr), f" like {pattern_text(e.pattern)}"]
-        case ast.Is():
-            return [*_operand(e.expr), f" is {e.entity_type}"]
-        case ast.SetLit():
-            return ["[", *_joined(e.items), "]"]
-        case ast.RecordLit():
-            out: list[_Piece] = ["{"]
-            for i, (key, value) in enumerate(sorted(e.fields, key=lambda kv: kv[0])):
-                out += [", " if i else "", f"{key if is_attribute_ident(key) else quote(key)}: ", value]
-            out.append("}")
-            return out
-        case ast.ExtCall():
-            function = FUNCTIONS.get(e.name)
-            if function is not None and function.is_method and e.args:
-                return [*_operand(e.args[0]), f".{e.name}(", *_joined(e.args[1:]), ")"]
-            return [f"{e.name}(", *_joined(e.args), ")"]
-        case _:
-            assert_never(e)
-
-
 def expr_text(expr: Expr) -> str:
-    """An expression as Rust 4.12 prints it (iterative)."""
-    out: list[str] = []
-    work: list[_Piece] = [expr]
-    while work:
-        item = work.pop()
-        if isinstance(item, str):
-            out.append(item)
-        else:
-            work += reversed(_pieces(item))
-    return "".join(out)
+    """An expression as Rust 4.12 prints it (attribute accesses and method calls bare)."""
+    return est.expr_text(expr, bare_members=True)
 
 
 def residual_text(r: Residual) -> str:

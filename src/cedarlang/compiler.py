@@ -183,7 +183,10 @@ class _CodeGen:
                 items = ", ".join(self.gen(item) for item in e.items)
                 return f"_set(({items},))" if items else "_set(())"
             case ast.RecordLit():
-                fields = ", ".join(f"({self.constant(k)}, {self.gen(v)})" for k, v in e.fields)
+                # fields are evaluated in key order, as Rust's BTreeMap does (which error is
+                # reported when two fields fail depends on it)
+                ordered = sorted(e.fields, key=lambda field: field[0])
+                fields = ", ".join(f"({self.constant(k)}, {self.gen(v)})" for k, v in ordered)
                 return f"_record(({fields},))" if fields else "_record()"
             case ast.ExtCall():
                 return self.call(e)

@@ -70,6 +70,10 @@ def receiver_of(e: Member) -> Expr:
             assert_never(e)
 
 
+def _field_key(field: tuple[str, Expr]) -> str:
+    return field[0]
+
+
 class Interpreter:
     """Evaluates expressions against one request and an entity store."""
 
@@ -126,7 +130,8 @@ class Interpreter:
             case ast.SetLit():
                 return CedarSet([self._eval(item) for item in expr.items])
             case ast.RecordLit():
-                return Record((key, self._eval(value)) for key, value in expr.fields)
+                # key order, as Rust's BTreeMap (which error is reported when two fields fail)
+                return Record((key, self._eval(value)) for key, value in sorted(expr.fields, key=_field_key))
             case ast.ExtCall():
                 if is_member(expr):
                     return self._member_chain(expr)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from .errors import EvaluationError, ExtensionError
-from .extensions import FUNCTIONS, Datetime, Duration
+from .extensions import FUNCTIONS, Datetime, Duration, IPAddr
 from .values import I64_MAX, I64_MIN, CedarSet, EntityUid, Record, Value, type_name
 
 
@@ -173,6 +173,34 @@ def ge(a: Value, b: Value) -> bool:
     return bool(a >= b)
 
 
+def rust_order_key(value: Value) -> tuple[Any, ...]:
+    """A key sorting values in Rust's ``Ord`` for ``Value`` (the order of a ``BTreeSet``):
+    literals (bool < long < string < entity) < sets < records < extension values."""
+    t = type(value)
+    if t is bool:
+        return (0, 0, int(value))
+    if t is int:
+        return (0, 1, value)
+    if t is str:
+        return (0, 2, value)
+    if t is EntityUid:
+        parts = value.type.split("::")
+        return (0, 3, parts[-1], tuple(parts[:-1]), value.id)
+    if t is CedarSet:
+        return (1, tuple(sorted(rust_order_key(v) for v in value)))
+    if t is Record:
+        return (2, tuple((k, rust_order_key(value[k])) for k in sorted(value)))
+    if t is IPAddr:
+        inner: tuple[Any, ...] = (0 if value.is_v4 else 1, value.addr, value.prefix)
+    elif t is Datetime:
+        inner = (value.epoch,)
+    elif t is Duration:
+        inner = (value.ms,)
+    else:
+        inner = (value.value,)
+    return (3, value.cedar_type, inner)
+
+
 def in_(entities: EntityStore, a: Value, b: Value) -> bool:
     if type(a) is not EntityUid:
         raise type_error(_ANY_ENTITY, a, _IN_HELP.get(type(b)))
@@ -184,7 +212,10 @@ def in_(entities: EntityStore, a: Value, b: Value) -> bool:
         entity = entities.get(uid)
         return entity is not None and b in entity.ancestors
     if tb is CedarSet:
-        targets = [expect_entity(v) for v in b]
+        targets = list(b)
+        if not all(type(t) is EntityUid for t in targets):
+            for v in sorted(targets, key=rust_order_key):  # the first in Rust's set order
+                expect_entity(v)
         if uid in b:
             return True
         entity = entities.get(uid)

@@ -30,7 +30,7 @@ from .ast import BinaryOp, Expr, UnaryOp
 from .cedar_json import JsonValueError, UnknownInValue, is_unknown_json, value_from_json
 from .errors import CedarError, EvaluationError, RequestError
 from .evaluator import BINARY_OPS, MEMBER_TYPES, METHOD_OPS, UNARY_OPS, Member, is_member, receiver_of
-from .extensions import FUNCTIONS, Datetime, Duration, IPAddr
+from .extensions import FUNCTIONS, Datetime
 from .policy import Policy, PolicySet
 from .values import CedarSet, EntityUid, Record, Value, to_json
 
@@ -111,34 +111,6 @@ def _copy_unknown(expr: ast.ExtCall) -> ast.ExtCall:
 # Values as expressions (Rust's `impl From<Value> for Expr`)
 
 
-def rust_order_key(value: Value) -> tuple[Any, ...]:
-    """A key sorting values in Rust's ``Ord`` for ``Value`` (the order of a ``BTreeSet``):
-    literals (bool < long < string < entity) < sets < records < extension values."""
-    t = type(value)
-    if t is bool:
-        return (0, 0, int(value))
-    if t is int:
-        return (0, 1, value)
-    if t is str:
-        return (0, 2, value)
-    if t is EntityUid:
-        parts = value.type.split("::")
-        return (0, 3, parts[-1], tuple(parts[:-1]), value.id)
-    if t is CedarSet:
-        return (1, tuple(sorted(rust_order_key(v) for v in value)))
-    if t is Record:
-        return (2, tuple((k, rust_order_key(value[k])) for k in sorted(value)))
-    if t is IPAddr:
-        inner: tuple[Any, ...] = (0 if value.is_v4 else 1, value.addr, value.prefix)
-    elif t is Datetime:
-        inner = (value.epoch,)
-    elif t is Duration:
-        inner = (value.ms,)
-    else:
-        inner = (value.value,)
-    return (3, value.cedar_type, inner)
-
-
 def _ext_expr(value: Value) -> Expr:
     if type(value) is Datetime:
         if value.source is not None:
@@ -155,7 +127,7 @@ def value_to_expr(value: Value) -> Expr:
     if t is bool or t is int or t is str or t is EntityUid:
         return ast.Lit(value)
     if t is CedarSet:
-        items = sorted(value, key=rust_order_key)
+        items = sorted(value, key=ops.rust_order_key)
         return ast.SetLit(tuple(value_to_expr(v) for v in items))
     if t is Record:
         return ast.RecordLit(tuple((k, value_to_expr(value[k])) for k in sorted(value)))
@@ -741,10 +713,6 @@ class _Evaluator:
                 entity = self.deref(left)
                 if isinstance(entity, ast.Node):
                     return ast.Binary(BinaryOp.IN, entity, value_to_expr(right))
-                if type(right) is CedarSet and not all(type(v) is EntityUid for v in right):
-                    # the first non-entity in Rust's set order is the one reported
-                    for item in sorted(right, key=rust_order_key):
-                        ops.expect_entity(item)
             return ops.in_(self.entities, left, right)
         if op is BinaryOp.GET_TAG or op is BinaryOp.HAS_TAG:
             uid = ops.expect_entity(left)

@@ -24,10 +24,11 @@ CASES = [
 @pytest.mark.parametrize("policy", CASES)
 @pytest.mark.parametrize("interpret", [False, True], ids=["compiled", "interpreted"])
 def test_the_error_reported_is_rusts(policy: str, interpret: bool) -> None:
-    request = {"principal": 'User::"a"', "action": 'Action::"v"', "resource": 'R::"r"', "context": {}}
+    principal, action, resource = 'User::"a"', 'Action::"v"', 'R::"r"'
+    request = {"principal": principal, "action": action, "resource": resource, "context": {}}
     rust = cedarpy.is_authorized(request, policy, ENTITIES).diagnostics.errors
     ours = Authorizer(interpret=interpret).is_authorized(
-        Request(request["principal"], request["action"], request["resource"], {}),
+        Request(principal, action, resource, {}),
         PolicySet.from_str(policy),
         Entities.from_json(ENTITIES),
     )

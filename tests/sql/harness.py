@@ -16,9 +16,10 @@ import itertools
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -178,81 +179,94 @@ def _brute(
     return sorted(out)
 
 
-def check_case(case: Case, outcome: Outcome, engine: sa.Engine) -> None:
-    stats = outcome.stats
-    stats["cases"] += 1
+def parse_case(case: Case) -> tuple[cedarlang.Schema, cedarlang.PolicySet, cedarlang.Entities] | None:
+    """The case's schema, policies and entities (``None`` when one of them is rejected)."""
     try:
         schema = cedarlang.Schema.from_json(case.schema_json() or "{}")
         ps = cedarlang.PolicySet.from_str(case.policy_text())
         entities = cedarlang.Entities.from_json(case.entities_json(), schema=schema)
     except cedarlang.CedarError:
+        return None
+    return schema, ps, entities
+
+
+QueryCase = tuple[dict[str, Any], str, str, list[str] | str, Callable[[], AuthorizedQuery]]
+"""(request, unknown, entity type, brute-force answer, build the query: may raise CedarError)."""
+
+
+def case_queries(
+    case: Case,
+    mapping: Mapping,
+    ps: cedarlang.PolicySet,
+    entities: cedarlang.Entities,
+    schema: cedarlang.Schema,
+    dialect: str,
+) -> Iterator[QueryCase]:
+    """Each request of the case as a resource query and a principal query."""
+    for r in case.requests:
+        try:
+            p, a, res = (to_uid(r[k]) for k in ("principal", "action", "resource"))
+        except cedarlang.CedarError:
+            continue
+        context = r.get("context") or {}
+        options: dict[str, Any] = {"dialect": dialect, "context": context, "schema": schema}
+        yield (
+            r,
+            "resource",
+            res.type,
+            _brute("resource", res.type, {"principal": p, "action": a}, context, ps, entities, schema),
+            partial(AuthorizedQuery.resources, mapping, p, a, res.type, ps, entities, **options),
+        )
+        yield (
+            r,
+            "principal",
+            p.type,
+            _brute("principal", p.type, {"action": a, "resource": res}, context, ps, entities, schema),
+            partial(AuthorizedQuery.principals, mapping, a, res, p.type, ps, entities, **options),
+        )
+
+
+def check_case(case: Case, outcome: Outcome, engine: sa.Engine) -> None:
+    stats = outcome.stats
+    stats["cases"] += 1
+    parsed = parse_case(case)
+    if parsed is None:
         stats["cases rejected"] += 1
         return
+    schema, ps, entities = parsed
     closure = next(_cases) % 2 == 0  # membership as a closure table, or edges (recursive CTE)
     metadata = sa.MetaData()
     prefix = f"c{next(_counter)}"
     mapping = build_tables(schema, metadata, prefix, closure)
-    dialect = engine.dialect.name
     with engine.connect() as connection, connection.begin() as transaction:
         # the tables live in one transaction that is rolled back (DDL included): cheap cleanup
         metadata.create_all(connection, checkfirst=False)
         try:
             load_rows(mapping, entities, connection)
-            for r in case.requests:
+            for r, unknown, entity_type, want, make_query in case_queries(
+                case, mapping, ps, entities, schema, engine.dialect.name
+            ):
                 try:
-                    p, a, res = (to_uid(r[k]) for k in ("principal", "action", "resource"))
-                except cedarlang.CedarError:
-                    continue
-                context = r.get("context") or {}
-                for unknown, entity_type, known in (
-                    ("resource", res.type, {"principal": p, "action": a}),
-                    ("principal", p.type, {"action": a, "resource": res}),
-                ):
-                    want = _brute(unknown, entity_type, known, context, ps, entities, schema)
-                    try:
-                        if unknown == "resource":
-                            query = AuthorizedQuery.resources(
-                                mapping,
-                                p,
-                                a,
-                                entity_type,
-                                ps,
-                                entities,
-                                dialect=dialect,
-                                context=context,
-                                schema=schema,
-                            )
-                        else:
-                            query = AuthorizedQuery.principals(
-                                mapping,
-                                a,
-                                res,
-                                entity_type,
-                                ps,
-                                entities,
-                                dialect=dialect,
-                                context=context,
-                                schema=schema,
-                            )
-                        got: list[str] | str = _paged(query, connection)
-                        exact = query.filter.exact
-                    except cedarlang.CedarError as err:
-                        got, exact = f"rejected: {type(err).__name__}", True
-                    stats["queries"] += 1
-                    stats["closure table" if closure else "edges (recursive CTE)"] += 1
-                    stats["exact filters" if exact else "filters checked in Python"] += 1
-                    if isinstance(want, list) and want:
-                        stats["nonempty answers"] += 1
-                    if isinstance(want, str):
-                        stats["rejected queries"] += 1
-                        if isinstance(got, str) or not _candidates(entities, entity_type):
-                            continue
-                    if got != want:
-                        stats["mismatches"] += 1
-                        if len(outcome.mismatches) < 5:
-                            outcome.mismatches.append(
-                                f"{unknown} query {r}\n  sql:   {got}\n  brute: {want}\n  case: {case!r}"
-                            )
+                    query = make_query()
+                    got: list[str] | str = _paged(query, connection)
+                    exact = query.filter.exact
+                except cedarlang.CedarError as err:
+                    got, exact = f"rejected: {type(err).__name__}", True
+                stats["queries"] += 1
+                stats["closure table" if closure else "edges (recursive CTE)"] += 1
+                stats["exact filters" if exact else "filters checked in Python"] += 1
+                if isinstance(want, list) and want:
+                    stats["nonempty answers"] += 1
+                if isinstance(want, str):
+                    stats["rejected queries"] += 1
+                    if isinstance(got, str) or not _candidates(entities, entity_type):
+                        continue
+                if got != want:
+                    stats["mismatches"] += 1
+                    if len(outcome.mismatches) < 5:
+                        outcome.mismatches.append(
+                            f"{unknown} query {r}\n  sql:   {got}\n  brute: {want}\n  case: {case!r}"
+                        )
         finally:
             transaction.rollback()
 

@@ -19,11 +19,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 import cedarlang
-from cedarlang.authorizer import to_uid
-from cedarlang_sql import AuthorizedQuery, InexactFilterError, Mapping
+from cedarlang_sql import InexactFilterError, Mapping
 from tests.differential.strategies import Case
 
-from .harness import PROFILE, Outcome, _brute, build_tables, load_rows, summary
+from .harness import PROFILE, Outcome, build_tables, case_queries, load_rows, parse_case, summary
 
 TOTAL = int(os.environ.get("CEDAR_SQL_EXAMPLES", "2000"))
 SEED = int(os.environ.get("CEDAR_SQL_SEED", "20261130"))
@@ -79,13 +78,11 @@ def check_case(case: Case, outcome: Outcome, engine: sa.Engine) -> None:
 
     stats = outcome.stats
     stats["cases"] += 1
-    try:
-        schema = cedarlang.Schema.from_json(case.schema_json() or "{}")
-        ps = cedarlang.PolicySet.from_str(case.policy_text())
-        entities = cedarlang.Entities.from_json(case.entities_json(), schema=schema)
-    except cedarlang.CedarError:
+    parsed = parse_case(case)
+    if parsed is None:
         stats["cases rejected"] += 1
         return
+    schema, ps, entities = parsed
     metadata = sa.MetaData()
     mapping = build_tables(schema, metadata, f"d{next(_names)}", closure=next(_cases) % 2 == 0)
     with engine.begin() as connection:
@@ -93,69 +90,32 @@ def check_case(case: Case, outcome: Outcome, engine: sa.Engine) -> None:
         load_rows(mapping, entities, connection)
     models = _models(mapping)
     try:
-        for r in case.requests:
+        for r, unknown, entity_type, want, make_query in case_queries(
+            case, mapping, ps, entities, schema, "sqlite"
+        ):
+            model = models[entity_type]
             try:
-                p, a, res = (to_uid(r[k]) for k in ("principal", "action", "resource"))
-            except cedarlang.CedarError:
-                continue
-            context = r.get("context") or {}
-            for unknown, entity_type, known in (
-                ("resource", res.type, {"principal": p, "action": a}),
-                ("principal", p.type, {"action": a, "resource": res}),
-            ):
-                want = _brute(unknown, entity_type, known, context, ps, entities, schema)
-                model = models[entity_type]
-                try:
-                    if unknown == "resource":
-                        query = AuthorizedQuery.resources(
-                            mapping,
-                            p,
-                            a,
-                            entity_type,
-                            ps,
-                            entities,
-                            dialect="sqlite",
-                            context=context,
-                            schema=schema,
-                        )
-                    else:
-                        query = AuthorizedQuery.principals(
-                            mapping,
-                            a,
-                            res,
-                            entity_type,
-                            ps,
-                            entities,
-                            dialect="sqlite",
-                            context=context,
-                            schema=schema,
-                        )
-                    got: list[str] | str = sorted(
-                        authorized_queryset(query, model).values_list("pk", flat=True)
+                query = make_query()
+                got: list[str] | str = sorted(authorized_queryset(query, model).values_list("pk", flat=True))
+                if query.filter.exact:
+                    stats["exact filters (Q objects)"] += 1
+                    exact_rows = model.objects.filter(authorized_q(query, model)).values_list("pk", flat=True)
+                    assert sorted(exact_rows) == got
+                else:
+                    stats["filters checked in Python"] += 1
+                    with pytest.raises(InexactFilterError):
+                        authorized_q(query, model)
+            except cedarlang.CedarError as err:
+                got = f"rejected: {type(err).__name__}"
+            stats["queries"] += 1
+            if isinstance(want, list) and want:
+                stats["nonempty answers"] += 1
+            if got != want:
+                stats["mismatches"] += 1
+                if len(outcome.mismatches) < 5:
+                    outcome.mismatches.append(
+                        f"{unknown} query {r}\n  django: {got}\n  brute:  {want}\n  case: {case!r}"
                     )
-                    if query.filter.exact:
-                        stats["exact filters (Q objects)"] += 1
-                        assert (
-                            sorted(
-                                model.objects.filter(authorized_q(query, model)).values_list("pk", flat=True)
-                            )
-                            == got
-                        )
-                    else:
-                        stats["filters checked in Python"] += 1
-                        with pytest.raises(InexactFilterError):
-                            authorized_q(query, model)
-                except cedarlang.CedarError as err:
-                    got = f"rejected: {type(err).__name__}"
-                stats["queries"] += 1
-                if isinstance(want, list) and want:
-                    stats["nonempty answers"] += 1
-                if got != want:
-                    stats["mismatches"] += 1
-                    if len(outcome.mismatches) < 5:
-                        outcome.mismatches.append(
-                            f"{unknown} query {r}\n  django: {got}\n  brute:  {want}\n  case: {case!r}"
-                        )
     finally:
         with engine.begin() as connection:
             metadata.drop_all(connection, checkfirst=False)

@@ -53,14 +53,6 @@ class Filter:
     """The ids of the policies translated (those the scope index says can apply)."""
 
 
-def _ancestry(entities: Entities) -> Any:
-    def ancestry(uid: EntityUid) -> list[EntityUid]:
-        entity = entities.get(uid)
-        return [uid, *sorted(entity.ancestors)] if entity is not None else [uid]
-
-    return ancestry
-
-
 def authorized_filter(
     mapping: Mapping,
     policies: PolicySet | Iterable[Policy],
@@ -78,7 +70,7 @@ def authorized_filter(
     row = table.core.alias("cedar_row")
     interpreter = reader_interpreter(unknown, entity_type, known, context, entities)
     translator = Translator(
-        ConditionReader(unknown, interpreter), mapping, entity_type, row, _ancestry(entities), dialect, schema
+        ConditionReader(unknown, interpreter), mapping, entity_type, row, entities, dialect, schema
     )
     permitted: Any = False
     forbidden: Any = False

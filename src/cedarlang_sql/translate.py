@@ -30,9 +30,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from cedarlang import Schema, ast
+from cedarlang import Entities, Schema, ast
 from cedarlang.ast import BinaryOp, Expr, UnaryOp
-from cedarlang.query import ConditionReader, entity_targets
+from cedarlang.query import ConditionReader, entity_targets, store_index
 from cedarlang.values import CedarSet, EntityUid, Value
 
 from .errors import SqlValueError
@@ -157,7 +157,7 @@ class Translator(ConditionReader):
         mapping: Mapping,
         entity_type: str,
         row: sa.FromClause,
-        known_ancestry: Any,
+        entities: Entities,
         dialect: str,
         schema: Schema | None = None,
     ) -> None:
@@ -167,7 +167,7 @@ class Translator(ConditionReader):
         self.mapping = mapping
         self.entity_type = entity_type
         self.row = row
-        self.ancestry = known_ancestry  # uid -> the uid and its ancestors (known entities)
+        self.index = store_index(entities)  # the known side's entities (ancestors of a known uid)
         self.dialect = dialect
 
     # -- values --------------------------------------------------------------------
@@ -490,14 +490,15 @@ class Translator(ConditionReader):
             container: SqlValue = b[1]
             if type(a[1]) is not EntityUid:
                 return ERROR
-            if container.kind == "entityset" and container.members is not None:
-                assert container.entity_type is not None
-                ids = [self.param(u.id) for u in self.ancestry(a[1]) if u.type == container.entity_type]
+            in_set = container.kind == "entityset" and container.members is not None
+            if not (in_set or container.kind == "entity") or container.entity_type is None:
+                return UNKNOWN
+            # `a in c` holds where c is a or one of its ancestors (of c's entity type)
+            ancestry = sorted(self.index.ancestry(a[1]))
+            ids = [self.param(u.id) for u in ancestry if u.type == container.entity_type]
+            if in_set:
                 inside = self._has_member(container, ids)
                 return Cond(inside, sa.not_(inside))
-            if container.kind != "entity" or container.entity_type is None:
-                return UNKNOWN
-            ids = [self.param(u.id) for u in self.ancestry(a[1]) if u.type == container.entity_type]
             if not ids:
                 return self._nonnull(container, False)
             inside = container.expr.in_(ids)

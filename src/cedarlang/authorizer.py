@@ -178,22 +178,7 @@ class Authorizer:
     ) -> Response:
         if self.interpret:
             return self._interpreted(request, policies, entities)
-        return self.decide_uids(
-            request.principal, request.action, request.resource, request.context, policies, entities
-        )
-
-    def decide_uids(
-        self,
-        p: EntityUid,
-        a: EntityUid,
-        r: EntityUid,
-        c: Record,
-        policies: PolicySet | Iterable[Policy],
-        entities: Entities,
-    ) -> Response:
-        """``is_authorized`` on an already-checked principal, action, resource and context."""
-        if self.interpret:
-            return self._interpreted(Request.checked(p, a, r, c), policies, entities)
+        p, a, r, c = request.principal, request.action, request.resource, request.context
         if isinstance(policies, PolicySet):
             candidates = policies.index().candidates(p, a, r, entities)
         else:
@@ -210,6 +195,19 @@ class Authorizer:
             except RecursionError:
                 errors.append(AuthorizationError(policy_id, "recursion limit reached", "RecursionLimit"))
         return _decide(permits, forbids, errors)
+
+    def decide_uids(
+        self,
+        p: EntityUid,
+        a: EntityUid,
+        r: EntityUid,
+        c: Record,
+        policies: PolicySet | Iterable[Policy],
+        entities: Entities,
+    ) -> Response:
+        """``is_authorized`` on an already-checked principal, action, resource and context
+        (the request is not checked again; the request path itself stays one call deep)."""
+        return self.is_authorized(Request.checked(p, a, r, c), policies, entities)
 
     def is_authorized_batch(
         self, requests: Iterable[Request], policies: PolicySet | Iterable[Policy], entities: Entities

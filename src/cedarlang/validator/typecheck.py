@@ -1,4 +1,4 @@
-"""The strict-mode typechecker (a port of Rust's ``validator/typecheck.rs``).
+"""The typechecker (a port of Rust's ``validator/typecheck.rs``), strict or permissive.
 
 A policy is typechecked once per request environment. Each check of an expression returns
 an *answer* ``(ok, type, capability)``:
@@ -11,6 +11,13 @@ an *answer* ``(ok, type, capability)``:
 Like Rust, sub-expressions are still checked after a failure (so that every error is
 reported), except where the singleton types ``True`` / ``False`` short-circuit ``&&``,
 ``||`` and ``if``.
+
+Permissive mode (Rust's ``ValidationMode::Permissive``) differs from strict mode exactly where
+Rust tests ``mode.is_strict()``: least upper bounds and subtyping use the permissive rules
+(different entity types join into a union, records join on their common attributes), the
+operands of ``==``, ``contains``, ``containsAll`` and ``containsAny`` need no common type,
+empty set literals are allowed (``Set<Never>``), and extension constructors may be called with
+non-literal arguments.
 """
 
 from __future__ import annotations
@@ -189,8 +196,17 @@ class ExprKeys:
 class PolicyCheck:
     """Shared state for typechecking one policy (or template) in all its environments."""
 
-    def __init__(self, info: SchemaInfo, policy_id: str, source: Source | None, fallback_span: Span | None):
+    def __init__(
+        self,
+        info: SchemaInfo,
+        policy_id: str,
+        source: Source | None,
+        fallback_span: Span | None,
+        strict: bool = True,
+    ):
         self.info = info
+        #: Strict mode (else permissive).
+        self.strict = strict
         self.policy_id = policy_id
         self.source = source
         self.fallback_span = fallback_span
@@ -261,6 +277,7 @@ class EnvChecker:
     def __init__(self, pc: PolicyCheck, env: RequestEnv) -> None:
         self.pc = pc
         self.info = pc.info
+        self.strict = pc.strict
         self.env = env
         self.key = pc.keys.key
         #: Types computed for expression nodes (for attribute-access messages).
@@ -298,7 +315,7 @@ class EnvChecker:
             return None
         known = [t for t in types if t is not None]
         try:
-            return reduce_lub(known, True)
+            return reduce_lub(known, self.strict)
         except LubError as err:
             self.incompatible(e.span, known, err, context)
             return None
@@ -624,12 +641,12 @@ class EnvChecker:
     def strict_equality(
         self, e: Expr, result: Type, lhs: Type | None, rhs: Type | None, context: str
     ) -> bool:
-        """Rust's ``enforce_strict_equality``: the operand types must have a LUB."""
-        if result in (TRUE, FALSE):
+        """Rust's ``enforce_strict_equality``: the operand types must have a LUB (strict mode)."""
+        if not self.strict or result in (TRUE, FALSE):
             return True
         if lhs is not None and rhs is not None:
             try:
-                least_upper_bound(lhs, rhs, True)
+                least_upper_bound(lhs, rhs, self.strict)
             except LubError as err:
                 self.incompatible(e.span, (lhs, rhs), err, context)
                 return False
@@ -854,7 +871,7 @@ class EnvChecker:
                 )
                 return (False, None, EMPTY)
             try:
-                lub = reduce_lub(tags, True)
+                lub = reduce_lub(tags, self.strict)
             except LubError as err:
                 self.incompatible(e.span, tags, err, "getTag")
                 return (False, None, EMPTY)
@@ -877,7 +894,7 @@ class EnvChecker:
         answers = [self.check(prior, item) for item in e.items]
         all_ok = all(a[0] for a in answers)
         lub = self.lub_or_error(e, [a[1] for a in answers], "set")
-        if not e.items:
+        if not e.items and self.strict:
             self.error("EmptySetForbidden", "empty set literals are forbidden in policies", e.span)
             return (False, None, EMPTY)
         if lub is None:
@@ -926,7 +943,7 @@ class EnvChecker:
                         err.help or default_help,
                     )
                     failed = True
-            if not all(isinstance(a, ast.Lit) for a in args):
+            if self.strict and not all(isinstance(a, ast.Lit) for a in args):
                 self.error(
                     "NonLitExtConstructor",
                     "extension constructors may not be called with non-literal expressions",

@@ -1,4 +1,4 @@
-"""The policy validator: Rust's ``Validator::validate`` in strict mode.
+"""The policy validator: Rust's ``Validator::validate`` / ``validate_with_level``.
 
 For every static policy and template:
 
@@ -12,11 +12,15 @@ For every static policy and template:
 
 Template-linked policies are validated through their templates, plus checks of the slot values
 (their entity types, and the action application with the slots filled in).
+
+``mode="permissive"`` selects Rust's permissive typechecking (see :mod:`.typecheck`);
+``level=N`` adds Rust's level validation (RFC 76, see :mod:`.levels`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Final, Literal
 
 from .. import ast
 from .._limits import recursion_headroom
@@ -27,12 +31,17 @@ from ..schema.resolve import uid_str
 from ..source import Source, Span
 from ..values import EntityUid
 from .diagnostics import ValidationDiagnostic, ValidationResult, fuzzy_search, make
+from .levels import LevelChecker
 from .schema_info import RequestEnv, SchemaInfo, is_action_type
 from .str_checks import check_ident, check_string, expr_texts
 from .typecheck import EMPTY, EnvChecker, PolicyCheck
 from .types import BOOL, FALSE
 
-__all__ = ["Validator", "policy_condition"]
+__all__ = ["VALIDATION_MODES", "ValidationMode", "Validator", "policy_condition"]
+
+#: Rust's ``ValidationMode`` values (``partial`` is an experimental Rust feature not offered here).
+ValidationMode = Literal["strict", "permissive"]
+VALIDATION_MODES: Final[tuple[ValidationMode, ...]] = ("strict", "permissive")
 
 _FRAMES_PER_LEVEL = 8
 _MIN_FRAMES = 20_000
@@ -106,13 +115,34 @@ def _narrow(source: Source | None, span: Span | None, needle: str) -> Span | Non
     return Span(index, index + len(needle))
 
 
+def _check_options(mode: str, level: int | None) -> bool:
+    """Validate the ``mode`` / ``level`` arguments; returns "is strict"."""
+    if mode not in VALIDATION_MODES:
+        raise ValueError(f"unknown validation mode {mode!r} (expected 'strict' or 'permissive')")
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int) or level < 0):
+        raise ValueError(f"the validation level must be a non-negative integer, not {level!r}")
+    return mode == "strict"
+
+
 class Validator:
-    """Validates policy sets against a schema, like Rust's strict-mode ``Validator``.
+    """Validates policy sets against a schema, like Rust's ``Validator``.
+
+    ``mode`` is ``"strict"`` (the default) or ``"permissive"``; ``level`` (default: none)
+    also checks that no policy dereferences entities more than ``level`` hops from the
+    request (Rust's ``validate_with_level``).
 
     >>> from cedarlang import PolicySet, Schema
-    >>> schema = Schema.from_str('entity User; action view appliesTo { principal: User, resource: User };')
-    >>> Validator(schema).validate(PolicySet.from_str('permit(principal, action, resource);')).passed
+    >>> schema = Schema.from_str(
+    ...     "entity User { manager: User, active: Bool };"
+    ...     "action view appliesTo { principal: User, resource: User };")
+    >>> policies = PolicySet.from_str(
+    ...     "permit(principal, action, resource) when { principal.manager.active };")
+    >>> Validator(schema).validate(policies).passed
     True
+    >>> Validator(schema).validate(policies, level=2).passed
+    True
+    >>> print(Validator(schema).validate(policies, level=1).errors[0].message)
+    this policy requires level 2, which exceeds the maximum allowed level (1)
     """
 
     def __init__(self, schema: Schema) -> None:
@@ -121,8 +151,11 @@ class Validator:
 
     # -- public API ---------------------------------------------------------------------
 
-    def validate(self, policies: PolicySet) -> ValidationResult:
+    def validate(
+        self, policies: PolicySet, mode: ValidationMode = "strict", level: int | None = None
+    ) -> ValidationResult:
         """Validate every static policy, template and template-linked policy."""
+        strict = _check_options(mode, level)
         errors: list[ValidationDiagnostic] = []
         warnings: list[ValidationDiagnostic] = []
         templates: list[tuple[str, PolicyAst]] = [
@@ -130,7 +163,7 @@ class Validator:
         ]
         templates += [(t.id, t.ast) for t in policies.templates()]
         for pid, pa in templates:
-            errs, warns = self.validate_policy_ast(pid, pa)
+            errs, warns = self._validate_policy_ast(pid, pa, strict, level)
             errors += errs
             warnings += warns
         for p in policies.policies():
@@ -140,20 +173,36 @@ class Validator:
             warnings += _confusable_checks(pid, pa)
         return ValidationResult(errors, warnings)
 
-    def validate_policy(self, policy: Policy | Template) -> ValidationResult:
+    def validate_with_level(
+        self, policies: PolicySet, max_deref_level: int, mode: ValidationMode = "strict"
+    ) -> ValidationResult:
+        """Rust's ``Validator::validate_with_level``: :meth:`validate` with ``level``."""
+        return self.validate(policies, mode, max_deref_level)
+
+    def validate_policy(
+        self, policy: Policy | Template, mode: ValidationMode = "strict", level: int | None = None
+    ) -> ValidationResult:
         """Validate one static policy or template on its own."""
-        errors, warnings = self.validate_policy_ast(policy.id, policy.ast)
+        strict = _check_options(mode, level)
+        errors, warnings = self._validate_policy_ast(policy.id, policy.ast, strict, level)
         return ValidationResult(errors, warnings + _confusable_checks(policy.id, policy.ast))
 
     def validate_policy_ast(
-        self, policy_id: str, pa: PolicyAst
+        self, policy_id: str, pa: PolicyAst, mode: ValidationMode = "strict", level: int | None = None
     ) -> tuple[list[ValidationDiagnostic], list[ValidationDiagnostic]]:
         """Errors and warnings (except confusable-text warnings) for one policy or template."""
+        return self._validate_policy_ast(policy_id, pa, _check_options(mode, level), level)
+
+    def _validate_policy_ast(
+        self, policy_id: str, pa: PolicyAst, strict: bool, level: int | None
+    ) -> tuple[list[ValidationDiagnostic], list[ValidationDiagnostic]]:
         errors = self.literal_errors(policy_id, pa)
         errors += self._action_application(policy_id, pa, pa.principal, pa.action, pa.resource)
-        type_errors, impossible = self._typecheck(policy_id, pa)
+        type_errors, impossible, level_errors = self._typecheck(policy_id, pa, strict, level)
         errors += type_errors
-        errors.sort(key=lambda d: d.span.start if d.span is not None else -1)
+        errors.sort(key=_span_start)
+        # Rust reports the level errors after all the others.
+        errors += sorted(level_errors, key=_span_start)
         warnings = []
         if impossible:
             warnings.append(
@@ -204,18 +253,27 @@ class Validator:
             return out
         return list(self.info.entity_types)
 
-    def _typecheck(self, policy_id: str, pa: PolicyAst) -> tuple[list[ValidationDiagnostic], bool]:
+    def _typecheck(
+        self, policy_id: str, pa: PolicyAst, strict: bool, level: int | None
+    ) -> tuple[list[ValidationDiagnostic], bool, list[ValidationDiagnostic]]:
+        """Type errors, "typed False in every environment", and level errors."""
         cond = policy_condition(pa)
-        pc = PolicyCheck(self.info, policy_id, pa.source, pa.span)
+        pc = PolicyCheck(self.info, policy_id, pa.source, pa.span, strict)
+        levels = LevelChecker(pc, level) if level is not None else None
         all_false = True
         depth = expression_depth(cond)
         with recursion_headroom(max(_MIN_FRAMES, depth * _FRAMES_PER_LEVEL + 1000)):
             for env in self.request_envs(pa):
                 checker = EnvChecker(pc, env)
-                _, ty, _ = checker.expect(EMPTY, cond, [BOOL])
-                if ty != FALSE:
+                ok, ty, _ = checker.expect(EMPTY, cond, [BOOL])
+                is_false = ty == FALSE
+                if not is_false:
                     all_false = False
-        return list(pc.errors), all_false
+                # Rust level-checks the environments where the policy typechecks or is
+                # typed `False` (`PolicyCheck::Success` / `Irrelevant`).
+                if levels is not None and (ok or is_false):
+                    levels.check_env(cond, env.action, checker.types)
+        return list(pc.errors), all_false, list(levels.errors) if levels is not None else []
 
     # -- entity types, actions, enums ---------------------------------------------------
 
@@ -412,6 +470,10 @@ class Validator:
         return errors
 
 
+def _span_start(d: ValidationDiagnostic) -> int:
+    return d.span.start if d.span is not None else -1
+
+
 def _escape(text: str) -> str:
     from ..schema._names import escape_debug
 
@@ -440,11 +502,16 @@ def _confusable_checks(policy_id: str, pa: PolicyAst) -> list[ValidationDiagnost
     return out
 
 
-def validate(schema: Schema, policies: PolicySet | Iterable[Policy]) -> ValidationResult:
-    """Shorthand for ``Validator(schema).validate(policies)``."""
+def validate(
+    schema: Schema,
+    policies: PolicySet | Iterable[Policy],
+    mode: ValidationMode = "strict",
+    level: int | None = None,
+) -> ValidationResult:
+    """Shorthand for ``Validator(schema).validate(policies, mode, level)``."""
     if not isinstance(policies, PolicySet):
         pset = PolicySet()
         for p in policies:
             pset.add(p)
         policies = pset
-    return Validator(schema).validate(policies)
+    return Validator(schema).validate(policies, mode, level)

@@ -1,4 +1,4 @@
-"""Policy validation against a schema (Cedar's strict-mode validator).
+"""Policy validation against a schema (Cedar's validator: strict or permissive, with levels).
 
 >>> from cedarlang import PolicySet, Schema, Validator
 >>> schema = Schema.from_str('''
@@ -14,14 +14,19 @@ False
 """
 
 from .diagnostics import ERROR_KINDS, WARNING_KINDS, ValidationDiagnostic, ValidationResult
-from .validator import Validator, policy_condition, validate
+from .slicing import entities_for_request, slice_entities
+from .validator import VALIDATION_MODES, ValidationMode, Validator, policy_condition, validate
 
 __all__ = [
     "ERROR_KINDS",
+    "VALIDATION_MODES",
     "WARNING_KINDS",
     "ValidationDiagnostic",
+    "ValidationMode",
     "ValidationResult",
     "Validator",
+    "entities_for_request",
     "policy_condition",
+    "slice_entities",
     "validate",
 ]

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import SchemaError
@@ -20,9 +20,9 @@ from ..values import EntityUid
 from .cedar_syntax import parse_cedar_schema
 from .fragment import Fragment
 from .json_syntax import fragment_to_json, parse_json_schema
-from .model import ActionDecl, EntityTypeDecl
+from .model import ActionDecl, EntityTypeDecl, RequestEnv
 from .printer import fragment_to_cedar
-from .resolve import resolve
+from .resolve import fragment_with_resolved_types, merge_fragments, resolve
 from .types import (
     BOOL,
     EMPTY_RECORD,
@@ -53,11 +53,13 @@ __all__ = [
     "Fragment",
     "LongType",
     "RecordType",
+    "RequestEnv",
     "Schema",
     "SchemaError",
     "SchemaType",
     "SetType",
     "StringType",
+    "schema_str_to_json_with_resolved_types",
 ]
 
 
@@ -119,15 +121,33 @@ class Schema:
     @classmethod
     def from_str_or_json(cls, data: Mapping[str, Any] | TextInput, name: str = "<schema>") -> Schema:
         """JSON if ``data`` is a mapping or text starting with ``{``; Cedar syntax otherwise."""
-        if isinstance(data, bytes | bytearray | memoryview):
-            data = decode_text(data, "schema", SchemaError)
-        if not isinstance(data, str) or data.lstrip().startswith("{"):
-            return cls.from_json(data, name)
-        return cls.from_str(data, name)
+        try:
+            return cls(_fragment_of(data, name))
+        except RecursionError:
+            raise _too_deep() from None
 
     @classmethod
     def from_fragment(cls, fragment: Fragment) -> Schema:
         return cls(fragment)
+
+    @classmethod
+    def from_schema_fragments(cls, fragments: Iterable[Fragment | Mapping[str, Any] | TextInput]) -> Schema:
+        """One schema from several fragments (Rust's ``Schema::from_schema_fragments``).
+
+        Each fragment is a :class:`Fragment`, JSON (a mapping, or text starting with ``{``) or
+        Cedar schema text; a fragment may use types that another declares, and a namespace
+        may be spread over several fragments, but each type and action is declared once.
+
+        >>> s = Schema.from_schema_fragments([
+        ...     "entity User in [Team]; action view appliesTo { principal: User, resource: Team };",
+        ...     '{"": {"entityTypes": {"Team": {}}, "actions": {}}}'])
+        >>> sorted(s.entity_types)
+        ['Team', 'User']
+        """
+        try:
+            return cls(merge_fragments(_fragment_of(f) for f in fragments))
+        except RecursionError:
+            raise _too_deep() from None
 
     # ------------------------------------------------------------------ printing
     @property
@@ -141,6 +161,18 @@ class Schema:
 
     def to_json_str(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_json(), indent=indent, ensure_ascii=False)
+
+    def to_json_with_resolved_types(self) -> dict[str, Any]:
+        """The JSON schema format with every type reference resolved (Rust's
+        ``schema_str_to_json_with_resolved_types``, ``cedar translate-schema --direction
+        cedar-to-json-with-resolved-types``): no ``EntityOrCommon`` types remain, names are
+        fully qualified.
+
+        >>> s = Schema.from_str('namespace NS { type T = Long; entity User { a: T, b: User, c: String }; }')
+        >>> s.to_json_with_resolved_types()['NS']['entityTypes']['User']['shape']['attributes']
+        {'a': {'type': 'NS::T'}, 'b': {'type': 'Entity', 'name': 'NS::User'}, 'c': {'type': 'String'}}
+        """
+        return fragment_to_json(fragment_with_resolved_types(self._fragment)[0])
 
     def to_cedarschema(self) -> str:
         """The Cedar schema syntax (raises :class:`SchemaError` if it cannot express the schema,
@@ -179,6 +211,64 @@ class Schema:
     def is_action_entity_type(self, name: str) -> bool:
         """Is ``name`` an action entity type (``Action`` / ``NS::Action``)?"""
         return is_action_type(name)
+
+    def request_envs(self) -> list[RequestEnv]:
+        """Every request environment the schema allows (Rust's ``Schema::request_envs``): for
+        each action, each principal type and resource type of its ``appliesTo``."""
+        return [
+            RequestEnv(p, uid, r)
+            for uid, decl in self.actions.items()
+            for p in decl.principal_types
+            for r in decl.resource_types
+        ]
+
+    def actions_for_principal_and_resource(self, principal_type: str, resource_type: str) -> list[EntityUid]:
+        """The actions whose ``appliesTo`` admits this principal type and resource type."""
+        return [
+            uid
+            for uid, decl in self.actions.items()
+            if principal_type in decl.principal_types and resource_type in decl.resource_types
+        ]
+
+    def ancestors(self, entity_type: str) -> frozenset[str] | None:
+        """Rust's ``Schema::ancestors``: :meth:`entity_type_ancestors`, or ``None`` for an
+        undeclared entity type."""
+        if entity_type not in self.entity_types:
+            return None
+        return self.entity_type_ancestors(entity_type)
+
+    # -- annotations: Rust's `SchemaFragment::*_annotation(s)` (also on :class:`Fragment`, with
+    #    Rust's `(namespace, name)` arguments); here names are fully qualified
+    def entity_type_annotations(self, name: str) -> Mapping[str, str] | None:
+        """The annotations of an entity type (``NS::User``; ``None`` if it is not declared;
+        a value-less annotation reads ``""``)."""
+        return self._fragment.entity_type_annotations(*_split_name(name))
+
+    def entity_type_annotation(self, name: str, key: str) -> str | None:
+        return self._fragment.entity_type_annotation(*_split_name(name), key)
+
+    def action_annotations(self, uid: EntityUid) -> Mapping[str, str] | None:
+        """The annotations of an action (``None`` if it is not declared)."""
+        namespace, base = _split_name(uid.type)
+        return self._fragment.action_annotations(namespace, uid.id) if base == "Action" else None
+
+    def action_annotation(self, uid: EntityUid, key: str) -> str | None:
+        annotations = self.action_annotations(uid)
+        return None if annotations is None else annotations.get(key)
+
+    def namespace_annotations(self, namespace: str) -> Mapping[str, str] | None:
+        """The annotations of a (non-empty) namespace, ``None`` if there is no such namespace."""
+        return self._fragment.namespace_annotations(namespace)
+
+    def namespace_annotation(self, namespace: str, key: str) -> str | None:
+        return self._fragment.namespace_annotation(namespace, key)
+
+    def common_type_annotations(self, name: str) -> Mapping[str, str] | None:
+        """The annotations of a common type (``NS::T``), ``None`` if it is not declared."""
+        return self._fragment.common_type_annotations(*_split_name(name))
+
+    def common_type_annotation(self, name: str, key: str) -> str | None:
+        return self._fragment.common_type_annotation(*_split_name(name), key)
 
     def action_groups(self) -> frozenset[EntityUid]:
         """Actions that some other action is a member of."""
@@ -229,6 +319,38 @@ class Schema:
 
     def __repr__(self) -> str:
         return f"<Schema: {len(self.entity_types)} entity types, {len(self.actions)} actions>"
+
+
+def schema_str_to_json_with_resolved_types(
+    text: TextInput, name: str = "<schema>"
+) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """Rust's ``schema_str_to_json_with_resolved_types``: a Cedar-syntax schema as JSON with
+    every type reference resolved (see :meth:`Schema.to_json_with_resolved_types`), and the
+    warnings. Only names are checked (an undeclared type raises :class:`SchemaError`), not
+    the rest of what makes a valid :class:`Schema`.
+    """
+    try:
+        fragment, warnings = fragment_with_resolved_types(parse_cedar_schema(text, name))
+    except RecursionError:
+        raise _too_deep() from None
+    return fragment_to_json(fragment), warnings
+
+
+def _split_name(name: str) -> tuple[str | None, str]:
+    """``"NS::User"`` -> ``("NS", "User")``; ``"User"`` -> ``(None, "User")``."""
+    namespace, _, base = name.rpartition("::")
+    return namespace or None, base
+
+
+def _fragment_of(data: Fragment | Mapping[str, Any] | TextInput, name: str = "<schema>") -> Fragment:
+    """A fragment from JSON (a mapping, or text starting with ``{``) or Cedar schema text."""
+    if isinstance(data, Fragment):
+        return data
+    if isinstance(data, bytes | bytearray | memoryview):
+        data = decode_text(data, "schema", SchemaError)
+    if not isinstance(data, str) or data.lstrip().startswith("{"):
+        return parse_json_schema(dict(data) if isinstance(data, Mapping) else data, name)
+    return parse_cedar_schema(data, name)
 
 
 def _too_deep() -> SchemaError:

@@ -146,7 +146,52 @@ class NamespaceRaw:
 
 @dataclass(slots=True)
 class Fragment:
-    """A whole schema, as written. ``source`` is set for Cedar-syntax input."""
+    """A whole schema, as written. ``source`` is set for Cedar-syntax input.
+
+    The annotation accessors are Rust's ``SchemaFragment`` ones: ``namespace`` ``None`` is the
+    empty namespace, names are unqualified, a value-less annotation reads ``""``, and ``None``
+    means the namespace, declaration or key does not exist.
+    """
 
     namespaces: dict[str | None, NamespaceRaw] = field(default_factory=dict)
     source: Source | None = field(default=None, compare=False, repr=False)
+
+    def namespace_annotations(self, namespace: str) -> dict[str, str] | None:
+        """The annotations of a namespace (the empty namespace has none)."""
+        ns = self.namespaces.get(namespace) if namespace else None
+        return None if ns is None else _values(ns.annotations)
+
+    def namespace_annotation(self, namespace: str, key: str) -> str | None:
+        return _get(self.namespace_annotations(namespace), key)
+
+    def common_type_annotations(self, namespace: str | None, name: str) -> dict[str, str] | None:
+        ns = self.namespaces.get(namespace)
+        ct = None if ns is None else ns.common_types.get(name)
+        return None if ct is None else _values(ct.annotations)
+
+    def common_type_annotation(self, namespace: str | None, name: str, key: str) -> str | None:
+        return _get(self.common_type_annotations(namespace, name), key)
+
+    def entity_type_annotations(self, namespace: str | None, name: str) -> dict[str, str] | None:
+        ns = self.namespaces.get(namespace)
+        et = None if ns is None else ns.entity_types.get(name)
+        return None if et is None else _values(et.annotations)
+
+    def entity_type_annotation(self, namespace: str | None, name: str, key: str) -> str | None:
+        return _get(self.entity_type_annotations(namespace, name), key)
+
+    def action_annotations(self, namespace: str | None, action_id: str) -> dict[str, str] | None:
+        ns = self.namespaces.get(namespace)
+        action = None if ns is None else ns.actions.get(action_id)
+        return None if action is None else _values(action.annotations)
+
+    def action_annotation(self, namespace: str | None, action_id: str, key: str) -> str | None:
+        return _get(self.action_annotations(namespace, action_id), key)
+
+
+def _values(annotations: Annotations) -> dict[str, str]:
+    return {k: "" if v is None else v for k, v in annotations.items()}
+
+
+def _get(annotations: dict[str, str] | None, key: str) -> str | None:
+    return None if annotations is None else annotations.get(key)

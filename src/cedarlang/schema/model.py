@@ -45,3 +45,13 @@ class ActionDecl:
     context: RecordType = EMPTY_RECORD
     has_applies_to: bool = False
     annotations: Mapping[str, str] = field(default_factory=_no_annotations)
+
+
+@dataclass(frozen=True)
+class RequestEnv:
+    """A request environment the schema allows (Rust's ``RequestEnv``): a principal type, an
+    action and a resource type from the action's ``appliesTo``."""
+
+    principal: str
+    action: EntityUid
+    resource: str

@@ -30,8 +30,10 @@ from .fragment import (
     ActionRaw,
     ActionRefRaw,
     Annotations,
+    ApplySpecRaw,
     AttrRaw,
     CommonRefRaw,
+    CommonTypeRaw,
     EntityOrCommonRaw,
     EntityRaw,
     EntityTypeRaw,
@@ -621,3 +623,114 @@ def _dependency_order(deps: Mapping[str, list[str]]) -> tuple[list[str], set[str
 def resolve(fragment: Fragment) -> Resolved:
     """Resolve ``fragment`` into entity type and action declarations (raises :class:`SchemaError`)."""
     return _Resolver(fragment).run()
+
+
+def fragment_with_resolved_types(fragment: Fragment) -> tuple[Fragment, list[Diagnostic]]:
+    """Rust's ``Fragment::to_internal_name_fragment_with_resolved_types``: ``fragment`` with
+    every type reference fully qualified and every ``EntityOrCommon`` reference (a bare name
+    in the Cedar syntax) resolved to an entity type (``{"type": "Entity", "name": ...}``) or
+    a common type (``{"type": <name>}``; the builtin ``String``, ``decimal``, ... are common
+    types by that name unless an entity type shadows them). Entity type parents, ``appliesTo``
+    lists and action groups (``{"id", "type"}``) are qualified too.
+
+    Like Rust, only the names are checked: a name that resolves to nothing raises
+    :class:`SchemaError`, but the schema-wide checks of :class:`~cedarlang.Schema` (RFC 70
+    shadowing, cycles, ...) are not made. Returns the fragment and the warnings (a declaration
+    shadowing a builtin type name).
+    """
+    resolver = _Resolver(fragment)
+    resolver.collect()
+    resolver.add_aliases()
+
+    def qualified(ty: RawType, ns: str | None) -> RawType:
+        try:
+            return resolver.qualify_type(ty, ns)
+        except _Undefined as e:
+            resolver.unresolved.extend(e.items)
+            resolver.report_unresolved()
+            raise AssertionError("unreachable") from None
+
+    def names(raws: list[RawName], ns: str | None) -> list[RawName]:
+        found, failed = resolver.resolve_names(raws, ns)
+        if failed:
+            resolver.unresolved.extend(failed)
+            resolver.report_unresolved()
+        return [RawName(n, r.span) for n, r in zip(found, raws, strict=True)]
+
+    out = Fragment(source=fragment.source)
+    for ns in resolver.namespaces:
+        nsn = ns.name
+        new_ns = NamespaceRaw(nsn, annotations=dict(ns.annotations), span=ns.span)
+        for name, ct in ns.common_types.items():
+            new_ns.common_types[name] = CommonTypeRaw(qualified(ct.type, nsn), dict(ct.annotations), ct.span)
+        for name, et in ns.entity_types.items():
+            new_ns.entity_types[name] = EntityTypeRaw(
+                member_of_types=names(et.member_of_types, nsn),
+                shape=qualified(et.shape, nsn),
+                tags=None if et.tags is None else qualified(et.tags, nsn),
+                enum=None if et.enum is None else list(et.enum),
+                annotations=dict(et.annotations),
+                span=et.span,
+            )
+        for name, action in ns.actions.items():
+            spec = action.applies_to
+            new_spec = None
+            if spec is not None:
+                new_spec = ApplySpecRaw(
+                    names(spec.principal_types, nsn),
+                    names(spec.resource_types, nsn),
+                    qualified(spec.context, nsn),
+                )
+            member_of = None
+            if action.member_of is not None:
+                member_of = []
+                for ref in action.member_of:
+                    parent = resolver.resolve_action_ref(ref, nsn)
+                    if parent is None:
+                        resolver.fail(
+                            f"undeclared action: {uid_str(EntityUid(ref.type or 'Action', ref.id))}",
+                            ref.span,
+                            "any actions appearing as parents need to be declared as actions",
+                        )
+                    member_of.append(ActionRefRaw(parent.id, parent.type, ref.span))
+            new_ns.actions[name] = ActionRaw(
+                new_spec, member_of, dict(action.annotations), action.has_attributes, action.span
+            )
+        out.namespaces[nsn] = new_ns
+    return out, resolver.warnings()
+
+
+def merge_fragments(fragments: Iterable[Fragment]) -> Fragment:
+    """One fragment holding the declarations of all ``fragments`` (Rust's
+    ``ValidatorSchema::from_schema_fragments``): a namespace may be spread over several
+    fragments, but a common type, entity type or action may be declared only once
+    (``duplicate common type `NS::T```, ``duplicate entity type ...``, ``duplicate action ...``).
+    Namespace annotations are merged (the first value of a key wins). Source spans are kept
+    only when every fragment comes from the same source.
+    """
+    merged = Fragment()
+    sources = []
+    for fragment in fragments:
+        sources.append(fragment.source)
+        for key, ns in fragment.namespaces.items():
+            target = merged.namespaces.get(key)
+            if target is None:
+                target = merged.namespaces[key] = NamespaceRaw(key, span=ns.span)
+            for name, ct in ns.common_types.items():
+                if name in target.common_types:
+                    raise SchemaError([Diagnostic(f"duplicate common type `{qualify(name, key)}`")])
+                target.common_types[name] = ct
+            for name, et in ns.entity_types.items():
+                if name in target.entity_types:
+                    raise SchemaError([Diagnostic(f"duplicate entity type `{qualify(name, key)}`")])
+                target.entity_types[name] = et
+            for name, action in ns.actions.items():
+                if name in target.actions:
+                    uid = EntityUid(qualify("Action", key), name)
+                    raise SchemaError([Diagnostic(f"duplicate action `{uid_str(uid)}`")])
+                target.actions[name] = action
+            for k, v in ns.annotations.items():
+                target.annotations.setdefault(k, v)
+    if len({id(s) for s in sources}) == 1:
+        merged.source = sources[0]
+    return merged

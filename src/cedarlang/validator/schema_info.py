@@ -96,10 +96,10 @@ class SchemaInfo:
             for d in descendants:
                 edges.add((d.type, uid.type))
         info.action_type_edges = frozenset(edges)
-        for ainfo in info.actions.values():
-            for p in ainfo.principals:
-                for r in ainfo.resources:
-                    info.envs.append(RequestEnv(p, ainfo.uid, r, ainfo.context))
+        for env in schema.request_envs():
+            info.envs.append(
+                RequestEnv(env.principal, env.action, env.resource, info.actions[env.action].context)
+            )
         info.all_tag_types = tuple(e.tags for e in info.entity_types.values() if e.tags is not None)
         return info
 

@@ -547,6 +547,20 @@ def evaluate(
 @click.option("-s", "--schema", "schema_file", metavar="FILE", required=True, help="Schema file.")
 @_schema_format_option
 @click.option("--deny-warnings", is_flag=True, help="Fail validation on warnings too.")
+@click.option(
+    "--validation-mode",
+    type=click.Choice(["strict", "permissive", "partial"]),
+    default="strict",
+    show_default=True,
+    help="Validate in this mode (`partial` is an experimental Rust feature, not available).",
+)
+@click.option(
+    "--level",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Also check that no policy reads entities more than N hops from the request (RFC 76).",
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -556,15 +570,23 @@ def validate(
     schema_file: str,
     schema_format: str | None,
     deny_warnings: bool,
+    validation_mode: str,
+    level: int | None,
 ) -> None:
     """Validate policies against a schema (exit 3 if validation fails)."""
 
     def body(out: Output) -> int:
+        if validation_mode == "partial":
+            # what the Rust CLI says when built without the experimental feature
+            raise CliFailure(
+                "arguments include the experimental option `--validation-mode partial`, but this "
+                "executable was not built with `partial-validate` experimental feature enabled"
+            )
         validator_class = _validator_class()
         schema = _load_schema(schema_file, _norm_format(schema_format))
         pset = _load_policies(policies_file, _norm_format(policy_format) or "cedar")
         _add_links(pset, links_file)
-        result = validator_class(schema).validate(pset)
+        result = validator_class(schema).validate(pset, mode=validation_mode, level=level)
         for diagnostic in [*result.errors, *result.warnings]:
             click.echo(diagnostic.render(color=out.color))
             click.echo()
@@ -711,7 +733,14 @@ _SCHEMA_DIRECTIONS = {
     "natural-to-json": "cedar-to-json",
     "json-to-cedar": "json-to-cedar",
     "json-to-natural": "json-to-cedar",
+    "cedar-to-json-with-resolved-types": "cedar-to-json-with-resolved-types",
 }
+
+
+def _schema_warnings(out: Output, warnings: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
+    """Schema warnings go to stderr, as the Rust CLI prints them."""
+    for warning in warnings:
+        out.echo(warning.render(color=out.err_color), err=True)
 
 
 @main.command("translate-schema")
@@ -719,7 +748,8 @@ _SCHEMA_DIRECTIONS = {
     "--direction",
     type=click.Choice(list(_SCHEMA_DIRECTIONS)),
     required=True,
-    help="cedar-to-json or json-to-cedar.",
+    help="cedar-to-json, json-to-cedar, or cedar-to-json-with-resolved-types (every type "
+    "reference resolved to an entity or common type; every referenced type must be defined).",
 )
 @click.option("-s", "--schema", "schema_file", metavar="FILE", help="Schema file (default: standard input).")
 @click.pass_context
@@ -728,8 +758,17 @@ def translate_schema(ctx: click.Context, direction: str, schema_file: str | None
 
     def body(out: Output) -> int:
         text, name = _read(schema_file, "schema")
-        if _SCHEMA_DIRECTIONS[direction] == "cedar-to-json":
-            click.echo(Schema.from_str(text, name).to_json_str(indent=2))
+        target = _SCHEMA_DIRECTIONS[direction]
+        if target == "cedar-to-json":
+            schema = Schema.from_str(text, name)
+            _schema_warnings(out, schema.warnings)
+            click.echo(schema.to_json_str(indent=2))
+        elif target == "cedar-to-json-with-resolved-types":
+            from .schema import schema_str_to_json_with_resolved_types
+
+            data, warnings = schema_str_to_json_with_resolved_types(text, name)
+            _schema_warnings(out, warnings)
+            click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         else:
             click.echo(Schema.from_json(text, name).to_cedarschema(), nl=False)
         return SUCCESS

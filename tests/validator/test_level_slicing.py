@@ -22,7 +22,7 @@ from cedarlang.validator import Validator, entities_for_request, slice_entities
 
 from .level_cases import SCHEMA, LevelCase, level_case
 
-CASES = 2000
+CASES = 2100
 SEED = 20261201
 MAX_LEVEL = 8
 
@@ -81,7 +81,7 @@ def test_sliced_entities_decide_like_all_entities() -> None:
                 )
                 stats["changed below the level"] += below != expected
     assert not failures, f"{len(failures)} failures; {stats}\n" + "\n".join(failures[:3])
-    assert stats["cases"] >= CASES * 0.9, stats
+    assert stats["cases"] >= 2000, stats  # cases with at least one policy some level accepts
     assert stats["requests"] >= 2000, stats
     for level in range(5):
         assert stats[f"level {level}"] >= CASES // 100, stats

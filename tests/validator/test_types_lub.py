@@ -5,7 +5,8 @@ cedar-policy/cedar ``cedar-policy-core/src/validator/types.rs`` (4.12.0; extract
 mechanically, with the Rust test function's name). Rust's helper is mirrored: the LUB (or the
 ``LubHelp`` of its absence) must be the expected one; both types must be subtypes of an
 existing LUB; a strict LUB must also be the permissive one, and a permissive failure must
-also fail in strict mode.
+also fail in strict mode. The seven ``assert_entity_lub`` calls (an entity LUB's attributes,
+read from a schema) are below.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from typing import Any
 
 import pytest
 
+from cedarlang import Schema
+from cedarlang.validator.schema_info import RequestEnv, SchemaInfo
+from cedarlang.validator.typecheck import EnvChecker, PolicyCheck
 from cedarlang.validator.types import (
     ANY_ENTITY,
     ANY_SET,
@@ -35,6 +39,7 @@ from cedarlang.validator.types import (
     is_subtype,
     least_upper_bound,
 )
+from cedarlang.values import EntityUid
 
 DATA = json.loads((Path(__file__).parent / "data" / "rust_type_lub.json").read_text())
 CASES: list[dict[str, Any]] = DATA["cases"]
@@ -97,3 +102,106 @@ def test_rust_least_upper_bound(case: dict[str, Any]) -> None:
             assert _lub(lhs, rhs, False) == expected
     elif not strict:  # no permissive LUB: no strict one either
         assert _lub(lhs, rhs, True) == expected
+
+
+# -- entity LUBs and their attributes (types.rs `assert_entity_lub`, seven calls) ------------
+
+SIMPLE_SCHEMA: dict[str, Any] = {"": {"entityTypes": {"foo": {}, "bar": {}}, "actions": {}}}
+ATTR_SCHEMA = {
+    "": {
+        "entityTypes": {
+            "foo": {},
+            "bar": {},
+            "baz": {
+                "shape": {
+                    "type": "Record",
+                    "attributes": {
+                        "a": {"type": "Long"},
+                        "b": {"type": "String"},
+                        "c": {"type": "Entity", "name": "foo"},
+                    },
+                }
+            },
+            "buz": {
+                "shape": {
+                    "type": "Record",
+                    "attributes": {
+                        "a": {"type": "Long"},
+                        "b": {"type": "Long"},
+                        "c": {"type": "Entity", "name": "bar"},
+                    },
+                }
+            },
+        },
+        "actions": {},
+    }
+}
+REC_SCHEMA = {
+    "": {
+        "entityTypes": {
+            "biz": {"shape": {"type": "Record", "attributes": {"c": {"type": "Entity", "name": "biz"}}}},
+            "fiz": {"shape": {"type": "Record", "attributes": {"c": {"type": "Entity", "name": "fiz"}}}},
+        },
+        "actions": {},
+    }
+}
+
+
+def _entity(*names: str) -> EntityType:
+    return EntityType(frozenset(names))
+
+
+#: (Rust test, schema, mode, lhs, rhs, LUB names, LUB attributes (all required))
+ENTITY_LUB_CASES: list[tuple[str, dict[str, Any], str, str, str, set[str], dict[str, Type]]] = [
+    ("test_entity_lub", SIMPLE_SCHEMA, "permissive", "foo", "bar", {"foo", "bar"}, {}),
+    ("test_entity_lub", SIMPLE_SCHEMA, "strict", "foo", "foo", {"foo"}, {}),
+    (
+        "test_entity_lub_with_attributes",
+        ATTR_SCHEMA,
+        "strict",
+        "baz",
+        "baz",
+        {"baz"},
+        {"a": LONG, "b": STRING, "c": _entity("foo")},
+    ),
+    ("test_entity_lub_with_attributes", ATTR_SCHEMA, "permissive", "baz", "foo", {"baz", "foo"}, {}),
+    (
+        "test_entity_lub_with_attributes",
+        ATTR_SCHEMA,
+        "permissive",
+        "baz",
+        "buz",
+        {"baz", "buz"},
+        {"a": LONG, "c": _entity("foo", "bar")},
+    ),
+    ("test_with_recursive_types", REC_SCHEMA, "strict", "biz", "biz", {"biz"}, {"c": _entity("biz")}),
+    (
+        "test_with_recursive_types",
+        REC_SCHEMA,
+        "permissive",
+        "biz",
+        "fiz",
+        {"biz", "fiz"},
+        {"c": _entity("biz", "fiz")},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "case", ENTITY_LUB_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(ENTITY_LUB_CASES)]
+)
+def test_rust_entity_lub(case: tuple[str, dict[str, Any], str, str, str, set[str], dict[str, Type]]) -> None:
+    _, schema, mode, lhs_name, rhs_name, names, attrs = case
+    modes = [True, False] if mode == "strict" else [False]  # a strict LUB is also the permissive one
+    lhs, rhs = _entity(lhs_name), _entity(rhs_name)
+    info = SchemaInfo.build(Schema.from_json(schema))
+    for strict in modes:
+        lub = least_upper_bound(lhs, rhs, strict)
+        assert lub == EntityType(frozenset(names))
+        assert is_subtype(lhs, lub, strict) and is_subtype(rhs, lub, strict)
+        checker = EnvChecker(
+            PolicyCheck(info, "p", None, None, strict),
+            RequestEnv("foo", EntityUid("Action", "a"), "foo", RecordType({})),
+        )
+        assert isinstance(lub, EntityType)
+        assert checker.lub_attrs(lub) == {k: AttrType(t, True) for k, t in attrs.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import ast
 from ._limits import gc_paused
@@ -17,6 +17,9 @@ from .index import PolicyIndex
 from .parser import parse_entity_uid, parse_policies
 from .source import TextInput
 from .values import EntityUid
+
+if TYPE_CHECKING:
+    from . import pst
 
 SlotValues = Mapping[str, EntityUid]
 _INDEX_LOCK = threading.Lock()
@@ -57,7 +60,13 @@ class _Parsed:
         return f"<{type(self).__name__} {self.id}>"
 
     def __str__(self) -> str:
-        return self.ast.text or repr(self)
+        """The policy's source text; Cedar text rendered from the tree for a policy built
+        another way (JSON, PST)."""
+        if self.ast.text is not None:
+            return self.ast.text
+        from .est import policy_to_cedar
+
+        return policy_to_cedar(self.ast)
 
 
 class Template(_Parsed):
@@ -238,6 +247,22 @@ class PolicySet:
             if not parsed.slots:
                 self.add(Policy(parsed, pid))
         return self
+
+    # -- the policy syntax tree (cedarlang.pst) --------------------------------
+
+    def to_pst(self) -> pst.PolicySet:
+        """This set as policy syntax tree nodes (Rust's ``PolicySet::to_pst``; cedarpy's
+        ``PolicySet.to_pst``)."""
+        from . import pst
+
+        return pst.to_pst(self)
+
+    @classmethod
+    def from_pst(cls, node: pst.PolicySet) -> PolicySet:
+        """A policy set from policy syntax tree nodes (the inverse of :meth:`to_pst`)."""
+        from . import pst
+
+        return pst.from_pst(node)
 
     # -- queries ---------------------------------------------------------------
 

@@ -244,9 +244,16 @@ def _build_request(parts: RequestParts, schema: Schema | None, validate: bool) -
     if missing:
         raise CliFailure(f"the request needs a {', '.join(missing)} (--{missing[0]} or --request-json)")
     assert parts.principal and parts.action and parts.resource
-    return Request(
-        parts.principal, parts.action, parts.resource, parts.context, schema=schema if validate else None
-    )
+    if validate or schema is None:
+        return Request(parts.principal, parts.action, parts.resource, parts.context, schema=schema)
+    # `--request-validation false` skips the scope checks, but as in Rust the context is
+    # still read and checked with the schema (`Context::from_json_value(.., Some(schema))`)
+    from .authorizer import build_context
+    from .conformance import validate_context
+
+    context = build_context(parts.context, schema, parts.action)
+    validate_context(schema, parts.action, context)
+    return Request.checked(parts.principal, parts.action, parts.resource, context)
 
 
 def _validator_class() -> Any:
@@ -330,7 +337,7 @@ def _request_options(f: Any) -> Any:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="cedarlang", prog_name="cedar")
+@click.version_option(None, "-V", "--version", package_name="cedarlang", prog_name="cedar")
 @click.option(
     "-f",
     "--error-format",

@@ -40,7 +40,7 @@ ENTITIES: list[dict[str, Any]] = [
 ]
 
 
-def run(*args: str | Path, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+def run(*args: object, input: str | None = None, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args], input=input, env=env)
 
 

@@ -392,8 +392,8 @@ def test_example_gives_equal_results(name: str) -> None:
     assert ours == theirs
 
 
-def _public(module: ModuleType) -> set[str]:
-    return {name for name in dir(module) if not name.startswith("__")}
+def _public(namespace: object) -> set[str]:
+    return {name for name in dir(namespace) if not name.startswith("__")}
 
 
 def test_every_cedarpy_name_exists_in_compat() -> None:

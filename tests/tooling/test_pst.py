@@ -157,7 +157,7 @@ def test_entity_uids_and_node_strings() -> None:
 def test_frozen_map_is_immutable() -> None:
     frozen = pst.FrozenMap({"a": 1})
     with pytest.raises(TypeError):
-        frozen["b"] = 2  # type: ignore[index]
+        frozen["b"] = 2
     with pytest.raises(TypeError):
         frozen.update(b=2)
     assert frozen == {"a": 1} and hash(frozen) == hash(pst.FrozenMap({"a": 1}))
@@ -174,7 +174,7 @@ def test_frozen_map_is_immutable() -> None:
         (static(pst.BoolLit(True), effect="allow"), "permit or forbid"),
         (static(pst.Like(pst.StringLit("a"), (pst.Char("ab"),))), "pattern element"),
         (static(pst.BoolLit(True), principal=pst.ScopeEq(pst.Slot("principal"))), "slot"),
-        (static(pst.BoolLit(True), action=pst.ScopeEq(uid("Action", "a"))), "action constraint"),  # type: ignore[arg-type]
+        (static(pst.BoolLit(True), action=pst.ScopeEq(uid("Action", "a"))), "action constraint"),
         (
             static(pst.GetAttr(pst.Var("context"), "a"), pid="p").__class__(
                 {}, {"q": static(pst.BoolLit(True)).static_policies["p"]}, ()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from cedarlang import Entities, Entity, EntityUid, Schema
@@ -33,13 +34,14 @@ def test_identical_content_compares_equal() -> None:
 
 def test_any_difference_compares_unequal() -> None:
     base = Entities.from_json(DATA)
-    for change in (
+    changes: list[Callable[[list[dict[str, Any]]], object]] = [
         lambda d: d[0]["attrs"].update(age=4),
         lambda d: d[3]["tags"].update(k="w"),
         lambda d: d[1].update(parents=[]),  # alice's ancestors change too
         lambda d: d.pop(),
         lambda d: d.append({"uid": {"type": "X", "id": "x"}, "attrs": {}, "parents": []}),
-    ):
+    ]
+    for change in changes:
         data = [
             {**e, "attrs": dict(e["attrs"]), **({"tags": dict(e["tags"])} if "tags" in e else {})}
             for e in DATA
@@ -76,7 +78,7 @@ def test_schema_actions_take_part() -> None:
 
 def test_ancestors() -> None:
     entities = Entities.from_json(DATA)
-    assert entities.ancestors(uid("User", "alice")) == {uid("Group", "staff"), uid("Group", "all")}
+    assert entities.ancestors(uid("User", "alice")) == frozenset({uid("Group", "staff"), uid("Group", "all")})
     assert entities.ancestors(uid("Group", "all")) == frozenset()
     assert entities.ancestors(uid("User", "nobody")) is None
 

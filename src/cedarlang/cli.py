@@ -176,9 +176,10 @@ def _load_schema(path: str, schema_format: str | None) -> Schema:
     return Schema.from_str(text, name)
 
 
-def _add_links(pset: PolicySet, path: str | None) -> None:
-    """Apply the links of a ``--template-linked`` file (missing or empty: none)."""
-    for link in _read_links(path):
+def _add_links(pset: PolicySet, path: str | None, *, allow_missing: bool = False) -> None:
+    """Apply the links of a ``--template-linked`` file (empty: none). A missing file is an
+    error, as in Rust, except for ``link`` (``allow_missing``), which creates it."""
+    for link in _read_links(path, allow_missing=allow_missing):
         try:
             pset.link(link["template_id"], link["link_id"], link["args"])
         except (KeyError, TypeError):
@@ -187,8 +188,8 @@ def _add_links(pset: PolicySet, path: str | None) -> None:
             ) from None
 
 
-def _read_links(path: str | None) -> list[dict[str, Any]]:
-    if path is None or not Path(path).exists():
+def _read_links(path: str | None, *, allow_missing: bool = False) -> list[dict[str, Any]]:
+    if path is None or (allow_missing and not Path(path).exists()):
         return []
     text, _ = _read(path, "template-linked")
     if not text.strip():
@@ -804,8 +805,8 @@ def link(
             if key not in ("?principal", "?resource"):
                 raise CliFailure(f"invalid slot `{key}`: expected ?principal or ?resource")
         pset = _load_policies(policies_file, _norm_format(policy_format) or "cedar")
-        existing = _read_links(links_file)
-        _add_links(pset, links_file)
+        existing = _read_links(links_file, allow_missing=True)
+        _add_links(pset, links_file, allow_missing=True)
         linked = pset.link(template_id, new_id, args)
         out.echo(f"Template-linked policy added: {est.policy_to_cedar(linked)}")
         if links_file is not None:

@@ -185,6 +185,19 @@ def test_authorize_template_linked_by_id(files: dict[str, Path]) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "  bob-views" in result.stdout.splitlines()
+    missing = run(
+        "authorize",
+        "-p",
+        files["policies"],
+        "-k",
+        files["links"].with_name("nope.json"),
+        "--entities",
+        files["entities"],
+        *request(),
+    )
+    assert (
+        missing.exit_code == 1 and "nope.json" in missing.stderr
+    )  # as in Rust: a missing links file is an error
 
 
 def test_authorize_verbose_and_timing(files: dict[str, Path]) -> None:

@@ -72,3 +72,8 @@ from .est import PolicyJsonError, policy_set_from_json, policy_set_to_json
 from .formatter import format_policies
 
 __all__ += ["PolicyJsonError", "format_policies", "policy_set_from_json", "policy_set_to_json"]
+
+LANG_VERSION = (4, 5, 0)
+"""The Cedar language version implemented (Rust's ``get_lang_version()``, cedar-policy 4.12)."""
+
+__all__ += ["LANG_VERSION"]

@@ -1,7 +1,9 @@
 """``cedar``: the command-line interface, modelled on Rust's ``cedar`` CLI.
 
 Commands: ``authorize``, ``partially-authorize``, ``evaluate``, ``validate``, ``check-parse``,
-``format``, ``link``, ``translate-policy``, ``translate-schema`` and ``run-tests``. Exit codes
+``format``, ``link``, ``translate-policy``, ``translate-schema``, ``visualize``, ``new``,
+``run-tests``, ``language-version`` and ``license`` (docs/cli-parity.md maps Rust's flags).
+In Cedar syntax, a policy's ``@id`` annotation is its id, as in Rust's CLI. Exit codes
 follow Rust's: 0 success (ALLOW), 1 failure, 2 DENY, 3 validation failure, 4 UNKNOWN (a
 partial authorization the unknowns leave open).
 
@@ -158,10 +160,12 @@ def _load_json(path: str, what: str) -> Any:
 
 
 def _load_policies(path: str | None, policy_format: str) -> PolicySet:
+    """A policy file; in Cedar syntax, a policy or template with an ``@id`` annotation takes
+    it as its id (Rust's ``rename_from_id_annotation``), in JSON the ids are the keys."""
     text, name = _read(path, "policies")
     if policy_format == "json":
         return est.policy_set_from_json(text)
-    return PolicySet.from_str(text, name)
+    return PolicySet.from_str(text, name, ids_from_annotation=True)
 
 
 def _load_schema(path: str, schema_format: str | None) -> Schema:
@@ -172,9 +176,10 @@ def _load_schema(path: str, schema_format: str | None) -> Schema:
     return Schema.from_str(text, name)
 
 
-def _add_links(pset: PolicySet, path: str | None) -> None:
-    """Apply the links of a ``--template-linked`` file (missing or empty: none)."""
-    for link in _read_links(path):
+def _add_links(pset: PolicySet, path: str | None, *, allow_missing: bool = False) -> None:
+    """Apply the links of a ``--template-linked`` file (empty: none). A missing file is an
+    error, as in Rust, except for ``link`` (``allow_missing``), which creates it."""
+    for link in _read_links(path, allow_missing=allow_missing):
         try:
             pset.link(link["template_id"], link["link_id"], link["args"])
         except (KeyError, TypeError):
@@ -183,8 +188,8 @@ def _add_links(pset: PolicySet, path: str | None) -> None:
             ) from None
 
 
-def _read_links(path: str | None) -> list[dict[str, Any]]:
-    if path is None or not Path(path).exists():
+def _read_links(path: str | None, *, allow_missing: bool = False) -> list[dict[str, Any]]:
+    if path is None or (allow_missing and not Path(path).exists()):
         return []
     text, _ = _read(path, "template-linked")
     if not text.strip():
@@ -240,9 +245,16 @@ def _build_request(parts: RequestParts, schema: Schema | None, validate: bool) -
     if missing:
         raise CliFailure(f"the request needs a {', '.join(missing)} (--{missing[0]} or --request-json)")
     assert parts.principal and parts.action and parts.resource
-    return Request(
-        parts.principal, parts.action, parts.resource, parts.context, schema=schema if validate else None
-    )
+    if validate or schema is None:
+        return Request(parts.principal, parts.action, parts.resource, parts.context, schema=schema)
+    # `--request-validation false` skips the scope checks, but as in Rust the context is
+    # still read and checked with the schema (`Context::from_json_value(.., Some(schema))`)
+    from .authorizer import build_context
+    from .conformance import validate_context
+
+    context = build_context(parts.context, schema, parts.action)
+    validate_context(schema, parts.action, context)
+    return Request.checked(parts.principal, parts.action, parts.resource, context)
 
 
 def _validator_class() -> Any:
@@ -326,7 +338,7 @@ def _request_options(f: Any) -> Any:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="cedarlang", prog_name="cedar")
+@click.version_option(None, "-V", "--version", package_name="cedarlang", prog_name="cedar")
 @click.option(
     "-f",
     "--error-format",
@@ -603,15 +615,139 @@ def validate(
 @main.command("check-parse")
 @_policies_option
 @_policy_format_option
+@click.option("-k", "--template-linked", "links_file", metavar="FILE", help="JSON file of template links.")
+@click.option("--expression", help="A Cedar expression to check.")
+@click.option("-s", "--schema", "schema_file", metavar="FILE", help="Schema file to check.")
+@_schema_format_option
+@click.option("--entities", "entities_file", metavar="FILE", help="Entities JSON file to check.")
 @click.pass_context
-def check_parse(ctx: click.Context, policies_file: str | None, policy_format: str) -> None:
-    """Check that policies parse (exit 0) or report the errors (exit 1)."""
+def check_parse(
+    ctx: click.Context,
+    policies_file: str | None,
+    policy_format: str,
+    links_file: str | None,
+    expression: str | None,
+    schema_file: str | None,
+    schema_format: str | None,
+    entities_file: str | None,
+) -> None:
+    """Check that policies, an expression, a schema and/or entities parse (exit 0) or
+    report every error (exit 1). With none of them, reads policies from standard input."""
 
     def body(out: Output) -> int:
-        _load_policies(policies_file, _norm_format(policy_format) or "cedar")
+        fmt = _norm_format(policy_format) or "cedar"
+        if policies_file is None and expression is None and schema_file is None and entities_file is None:
+            _add_links(_load_policies(None, fmt), links_file)
+            return SUCCESS
+        code = SUCCESS
+        schema: Schema | None = None
+        checks: list[Any] = []
+        if policies_file is not None:
+            checks.append(lambda: _add_links(_load_policies(policies_file, fmt), links_file))
+        if expression is not None:
+            checks.append(lambda: parse_expression(expression, "<expression>"))
+        for check in checks:
+            try:
+                check()
+            except (CedarError, CliFailure) as err:
+                out.error(err.error if isinstance(err, CliFailure) else err)
+                code = FAILURE
+        if schema_file is not None:
+            try:
+                schema = _load_schema(schema_file, _norm_format(schema_format))
+            except (CedarError, CliFailure) as err:
+                out.error(err.error if isinstance(err, CliFailure) else err)
+                code = FAILURE
+        if entities_file is not None:
+            try:
+                Entities.from_json(_read(entities_file, "entities")[0], schema=schema)
+            except (CedarError, CliFailure) as err:
+                out.error(err.error if isinstance(err, CliFailure) else err)
+                code = FAILURE
+        return code
+
+    _run(ctx, body)
+
+
+# ---------------------------------------------------------------------------
+# `cedar visualize`, `cedar new`, `cedar language-version`, `cedar license`
+
+
+@main.command()
+@click.option("--entities", "entities_file", metavar="FILE", required=True, help="Entities JSON file.")
+@click.pass_context
+def visualize(ctx: click.Context, entities_file: str) -> None:
+    """Print the entities as a Graphviz DOT graph (Rust's ``to_dot_str``)."""
+
+    def body(out: Output) -> int:
+        click.echo(Entities.from_json(_read(entities_file, "entities")[0]).to_dot())
         return SUCCESS
 
     _run(ctx, body)
+
+
+# Rust's `cedar new` writes these three files (cedar-policy-cli/src/command/new.rs)
+_NEW_SCHEMA: dict[str, Any] = {
+    "": {
+        "entityTypes": {
+            "A": {"memberOfTypes": ["B"]},
+            "B": {"memberOfTypes": []},
+            "C": {"memberOfTypes": []},
+        },
+        "actions": {"action": {"appliesTo": {"resourceTypes": ["C"], "principalTypes": ["A", "B"]}}},
+    }
+}
+_NEW_POLICY = """permit (
+  principal in A::"a",
+  action == Action::"action",
+  resource == C::"c"
+) when { true };
+"""
+_NEW_ENTITIES: list[dict[str, Any]] = [
+    {"uid": {"type": "A", "id": "a"}, "attrs": {}, "parents": [{"type": "B", "id": "b"}]},
+    {"uid": {"type": "B", "id": "b"}, "attrs": {}, "parents": []},
+    {"uid": {"type": "C", "id": "c"}, "attrs": {}, "parents": []},
+]
+
+
+@main.command()
+@click.option("-n", "--name", required=True, metavar="DIR", help="Directory of the new project.")
+@click.pass_context
+def new(ctx: click.Context, name: str) -> None:
+    """Create a Cedar project: DIR with a schema, a policy and entities."""
+
+    def body(out: Output) -> int:
+        directory = Path.cwd() / name
+        try:
+            directory.mkdir()
+            (directory / "schema.cedarschema.json").write_text(
+                json.dumps(_NEW_SCHEMA, indent=2), encoding="utf-8"
+            )
+            (directory / "policy.cedar").write_text(_NEW_POLICY, encoding="utf-8")
+            (directory / "entities.json").write_text(json.dumps(_NEW_ENTITIES, indent=2), encoding="utf-8")
+        except OSError as err:
+            raise CliFailure(f"cannot create the project `{name}`: {err.strerror or err}") from None
+        return SUCCESS
+
+    _run(ctx, body)
+
+
+@main.command("language-version")
+def language_version() -> None:
+    """Print the Cedar language version."""
+    from . import LANG_VERSION
+
+    click.echo(f"Cedar language version: {LANG_VERSION[0]}.{LANG_VERSION[1]}")
+
+
+@main.command("license")
+def license_command() -> None:
+    """Print the license."""
+    click.echo(
+        "cedarlang is licensed under the Apache License, Version 2.0.\n"
+        "See https://www.apache.org/licenses/LICENSE-2.0 for the full text.\n\n"
+        "It has no required third-party dependencies; the optional extras keep their own licenses."
+    )
 
 
 @main.command("format")
@@ -658,9 +794,9 @@ def format_command(
 @_policies_option
 @_policy_format_option
 @click.option(
-    "-k", "--template-linked", "links_file", metavar="FILE", required=True, help="Links file to update."
+    "-k", "--template-linked", "links_file", metavar="FILE", help="Links file to read and update (optional)."
 )
-@click.option("--template-id", required=True, help="Id of the template to link.")
+@click.option("--template-id", required=True, help="Id of the template to link (its @id, if it has one).")
 @click.option("-n", "--new-id", required=True, help="Id of the new template-linked policy.")
 @click.option(
     "-a",
@@ -673,12 +809,12 @@ def link(
     ctx: click.Context,
     policies_file: str | None,
     policy_format: str,
-    links_file: str,
+    links_file: str | None,
     template_id: str,
     new_id: str,
     arguments: str,
 ) -> None:
-    """Link a template and record the link in the --template-linked file."""
+    """Link a template and record the link in the --template-linked file (if given)."""
 
     def body(out: Output) -> int:
         try:
@@ -691,12 +827,13 @@ def link(
             if key not in ("?principal", "?resource"):
                 raise CliFailure(f"invalid slot `{key}`: expected ?principal or ?resource")
         pset = _load_policies(policies_file, _norm_format(policy_format) or "cedar")
-        existing = _read_links(links_file)
-        _add_links(pset, links_file)
+        existing = _read_links(links_file, allow_missing=True)
+        _add_links(pset, links_file, allow_missing=True)
         linked = pset.link(template_id, new_id, args)
-        out.echo(f"Template Linked Policy Added: {est.policy_to_cedar(linked)}")
-        existing.append({"template_id": template_id, "link_id": new_id, "args": args})
-        Path(links_file).write_text(json.dumps(existing, ensure_ascii=False), encoding="utf-8")
+        out.echo(f"Template-linked policy added: {est.policy_to_cedar(linked)}")
+        if links_file is not None:
+            existing.append({"template_id": template_id, "link_id": new_id, "args": args})
+            Path(links_file).write_text(json.dumps(existing, ensure_ascii=False), encoding="utf-8")
         return SUCCESS
 
     _run(ctx, body)
@@ -883,10 +1020,21 @@ def _run_cli_tests(
     if not isinstance(tests, list):
         raise CliFailure(f"tests file `{tests_file}` must hold a JSON list")
     base = Path(tests_file).parent
+    # with a schema, Rust's run-tests first validates the policy set (strict, no warnings)
+    invalid = None
+    if schema is not None:
+        result = _validator_class()(schema).validate(pset)
+        if not result.passed or result.warnings:
+            invalid = "; ".join(d.message for d in [*result.errors, *result.warnings])
     out.echo(f"running {len(tests)} test(s)")
     for test in tests:
         name = test.get("name", "(unnamed)") if isinstance(test, dict) else "(unnamed)"
         out.echo(f"  test {name} ... ", nl=False)
+        if invalid is not None:
+            tally.failed += 1
+            out.echo("error", "red", nl=False)
+            out.echo(f": policy set validation failed: {invalid}")
+            continue
         try:
             req = test["request"]
             request = Request(
@@ -938,6 +1086,9 @@ def _run_cli_tests(
 )
 @_policies_option
 @_policy_format_option
+@click.option(
+    "-k", "--template-linked", "links_file", metavar="FILE", help="JSON file of template links (for --tests)."
+)
 @click.option("-s", "--schema", "schema_file", metavar="FILE", help="Schema for --tests.")
 @_schema_format_option
 @click.option("--check-validation", is_flag=True, help="Also check each file's `shouldValidate`.")
@@ -949,6 +1100,7 @@ def run_tests(
     tests_file: str | None,
     policies_file: str | None,
     policy_format: str,
+    links_file: str | None,
     schema_file: str | None,
     schema_format: str | None,
     check_validation: bool,
@@ -970,6 +1122,7 @@ def run_tests(
             out.echo(f"... and {len(tally.messages) - 20} more (use --verbose to see all)")
         if tests_file is not None:
             pset = _load_policies(policies_file, _norm_format(policy_format) or "cedar")
+            _add_links(pset, links_file)
             schema = _load_schema(schema_file, _norm_format(schema_format)) if schema_file else None
             _run_cli_tests(tests_file, pset, schema, out, tally)
         style = "bold green" if tally.failed == 0 else "bold red"

@@ -282,6 +282,48 @@ class Entities:
         if done != len(affected):
             raise EntitiesError("entity hierarchy has a cycle")
 
+    # -- equality, ancestors, DOT (Rust's `Entities::deep_eq`, `ancestors`, `to_dot_str`) ---
+    #
+    # Equality is by content and the hash by identity: stores are mutable (so they cannot
+    # hash by content) and caches key on the store object (`query.StoreIndex`); the
+    # identity hashes of two live stores differ, so no cache ever conflates equal stores.
+
+    def __eq__(self, other: object) -> bool:
+        """Equal stores hold the same uids, and under each uid an entity with equal
+        attributes, tags and ancestors (the transitive closure, not the direct parents:
+        Rust's ``Entities::deep_eq``; Rust's ``==`` compares only the uids)."""
+        if not isinstance(other, Entities):
+            return NotImplemented
+        if self is other:
+            return True
+        if len(self._entities) != len(other._entities):
+            return False
+        theirs = other._entities
+        for uid, entity in self._entities.items():
+            match = theirs.get(uid)
+            if (
+                match is None
+                or entity.attrs != match.attrs
+                or entity.tags != match.tags
+                or entity.ancestors != match.ancestors
+            ):
+                return False
+        return True
+
+    __hash__ = object.__hash__
+
+    def ancestors(self, uid: EntityUid) -> frozenset[EntityUid] | None:
+        """Every ancestor of ``uid`` (direct or not), or ``None`` if there is no such
+        entity (Rust's ``Entities::ancestors``)."""
+        entity = self._entities.get(uid)
+        return None if entity is None else entity.ancestors
+
+    def to_dot(self) -> str:
+        """The entity graph in Graphviz DOT (Rust's ``Entities::to_dot_str``; ``cedar visualize``)."""
+        from .dot import entities_to_dot
+
+        return entities_to_dot(self._entities.values())
+
 
 class Interner:
     """Shares equal values across one load: uids, parent sets and short strings.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import ast
 from ._limits import gc_paused
@@ -17,6 +17,9 @@ from .index import PolicyIndex
 from .parser import parse_entity_uid, parse_policies
 from .source import TextInput
 from .values import EntityUid
+
+if TYPE_CHECKING:
+    from . import pst
 
 SlotValues = Mapping[str, EntityUid]
 _INDEX_LOCK = threading.Lock()
@@ -57,7 +60,13 @@ class _Parsed:
         return f"<{type(self).__name__} {self.id}>"
 
     def __str__(self) -> str:
-        return self.ast.text or repr(self)
+        """The policy's source text; Cedar text rendered from the tree for a policy built
+        another way (JSON, PST)."""
+        if self.ast.text is not None:
+            return self.ast.text
+        from .est import policy_to_cedar
+
+        return policy_to_cedar(self.ast)
 
 
 class Template(_Parsed):
@@ -85,6 +94,12 @@ class Template(_Parsed):
     @property
     def slots(self) -> tuple[str, ...]:
         return self.ast.slots
+
+    def new_id(self, template_id: str) -> Template:
+        """This template under another id (Rust's ``Template::new_id``); this one is unchanged."""
+        template = Template(self.ast, template_id)
+        template._compiled = self._compiled  # (the id only names the compiled code)
+        return template
 
 
 class Policy(_Parsed):
@@ -142,6 +157,19 @@ class Policy(_Parsed):
     def is_template_linked(self) -> bool:
         return self.template_id is not None
 
+    def new_id(self, policy_id: str) -> Policy:
+        """This policy under another id (Rust's ``Policy::new_id``): a template-linked
+        policy keeps its template and slot values. This one is unchanged."""
+        return Policy(self.ast, policy_id, self.template_id, self.slot_values, self._compiled)
+
+    def _same_as(self, other: Policy) -> bool:
+        """Equal apart from the id: the same syntax tree, template and slot values."""
+        return (
+            self.ast == other.ast
+            and self.template_id == other.template_id
+            and self.slot_values == other.slot_values
+        )
+
 
 def _parse_one(text: TextInput) -> ast.PolicyAst:
     parsed = parse_policies(text)
@@ -182,12 +210,21 @@ class PolicySet:
             self._index.remove(policy)
 
     @classmethod
-    def from_str(cls, text: TextInput, name: str = "<policies>") -> PolicySet:
+    def from_str(
+        cls, text: TextInput, name: str = "<policies>", *, ids_from_annotation: bool = False
+    ) -> PolicySet:
         """Parse policy text (or UTF-8 bytes); ids are ``policy0``, ``policy1``, ... in text order
-        (templates share the counter)."""
+        (templates share the counter).
+
+        With ``ids_from_annotation``, a policy or template with an ``@id("...")`` annotation
+        takes that value as its id instead, as the Rust ``cedar`` CLI does
+        (``rename_from_id_annotation``); two policies ending up with one id raise
+        :class:`PolicySetError`."""
         pset = cls()
         with gc_paused():
             parsed_policies = parse_policies(text, name)
+        if ids_from_annotation:
+            return pset._add_named(parsed_policies)
         for index, parsed in enumerate(parsed_policies):
             pid = f"policy{index}"
             if parsed.slots:
@@ -195,6 +232,37 @@ class PolicySet:
             else:
                 pset._policies[pid] = Policy(parsed, pid)
         return pset
+
+    def _add_named(self, parsed_policies: list[ast.PolicyAst]) -> PolicySet:
+        """Add parsed policies under their ``@id`` (else positional) ids: templates first,
+        then static policies, each checked for a clash, in Rust's order."""
+        named = [
+            (parsed.annotations.get("id", f"policy{index}"), parsed)
+            for index, parsed in enumerate(parsed_policies)
+        ]
+        for pid, parsed in named:
+            if parsed.slots:
+                self.add_template(Template(parsed, pid))
+        for pid, parsed in named:
+            if not parsed.slots:
+                self.add(Policy(parsed, pid))
+        return self
+
+    # -- the policy syntax tree (cedarlang.pst) --------------------------------
+
+    def to_pst(self) -> pst.PolicySet:
+        """This set as policy syntax tree nodes (Rust's ``PolicySet::to_pst``; cedarpy's
+        ``PolicySet.to_pst``)."""
+        from . import pst
+
+        return pst.to_pst(self)
+
+    @classmethod
+    def from_pst(cls, node: pst.PolicySet) -> PolicySet:
+        """A policy set from policy syntax tree nodes (the inverse of :meth:`to_pst`)."""
+        from . import pst
+
+        return pst.from_pst(node)
 
     # -- queries ---------------------------------------------------------------
 
@@ -330,3 +398,82 @@ class PolicySet:
 
     def linked_policies(self, template_id: str) -> list[Policy]:
         return [p for p in self._policies.values() if p.template_id == template_id]
+
+    # -- annotations -------------------------------------------------------------
+
+    def annotation(self, policy_id: str, key: str) -> str | None:
+        """The value of annotation ``key`` of the policy ``policy_id`` (a template-linked
+        policy has its template's annotations); ``None`` if either is missing
+        (Rust's ``PolicySet::annotation``)."""
+        policy = self._policies.get(policy_id)
+        return None if policy is None else policy.annotation(key)
+
+    def template_annotation(self, template_id: str, key: str) -> str | None:
+        """The value of annotation ``key`` of the template ``template_id``, or ``None``
+        (Rust's ``PolicySet::template_annotation``)."""
+        template = self._templates.get(template_id)
+        return None if template is None else template.annotation(key)
+
+    # -- merging -----------------------------------------------------------------
+
+    def merge(self, other: PolicySet, rename_duplicates: bool = False) -> dict[str, str]:
+        """Add every template and policy of ``other`` to this set (``other`` is unchanged).
+
+        An id of ``other`` that names something different here is a clash: without
+        ``rename_duplicates`` it raises :class:`PolicySetError` (and nothing is added);
+        with it, the clashing template or policy of ``other`` gets the first free id
+        ``policy<N>`` (free in both sets) and links to a renamed template follow it.
+        Identical entries under one id are merged into one. Returns the renaming, old id
+        to new id. Rust's ``PolicySet::merge`` (cedar-policy/cedar#610; the renaming is
+        ``merge_policyset`` in cedar-policy-core's ``ast/policy_set.rs``)."""
+        renaming: dict[str, str] = {}
+        counter = [0]
+
+        def fresh() -> str:
+            while True:
+                pid = f"policy{counter[0]}"
+                counter[0] += 1
+                if pid not in self and pid not in other:
+                    return pid
+
+        # Rust keeps a static policy as a template plus its one link, so its "templates"
+        # are the templates and static policies, its "links" the static and linked policies.
+        def clash(pid: str) -> None:
+            if pid not in renaming:
+                renaming[pid] = fresh()
+
+        for pid, template in other._templates.items():
+            mine_template = self._templates.get(pid)
+            if (mine_template is not None and mine_template.ast != template.ast) or pid in self._policies:
+                clash(pid)  # (a policy here: static differs; linked is a link colliding)
+        for pid, policy in other._policies.items():
+            mine = self._policies.get(pid)
+            if policy.template_id is None and (
+                pid in self._templates
+                or (mine is not None and mine.template_id is None and mine.ast != policy.ast)
+            ):
+                clash(pid)
+        for pid, policy in other._policies.items():
+            mine = self._policies.get(pid)
+            if (mine is not None and not mine._same_as(policy)) or (
+                policy.template_id is not None and pid in self._templates
+            ):
+                clash(pid)
+        if renaming and not rename_duplicates:
+            raise PolicySetError(f"duplicate policy id `{next(iter(renaming))}`")
+        for pid, template in other._templates.items():
+            new_tid = renaming.get(pid, pid)
+            if new_tid not in self._templates:
+                self._templates[new_tid] = template.new_id(new_tid)
+                self._version += 1
+        for pid, policy in other._policies.items():
+            new_pid = renaming.get(pid, pid)
+            if new_pid in self._policies:
+                continue  # the same policy is here already
+            moved = policy.new_id(new_pid)
+            if policy.template_id is not None and policy.template_id in renaming:
+                moved = Policy(
+                    policy.ast, new_pid, renaming[policy.template_id], policy.slot_values, policy._compiled
+                )
+            self._added(moved)
+        return renaming

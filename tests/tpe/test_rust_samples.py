@@ -222,7 +222,8 @@ def test_cli_linked_template_allow(tmp_path: Path) -> None:
     )
     (tmp_path / "links.json").write_text(
         json.dumps(
-            [{"template_id": "policy0", "link_id": "AliceView", "args": {"?principal": 'User::"Alice"'}}]
+            # (the template's id is its @id, as in Rust's CLI)
+            [{"template_id": "ViewTemplate", "link_id": "AliceView", "args": {"?principal": 'User::"Alice"'}}]
         )
     )
     (tmp_path / "e.json").write_text(

@@ -12,29 +12,33 @@ Results are plain dictionaries underneath (``AuthzResult._authz_resp``,
 ``ValidationResult._result``) exactly as cedarpy builds them. Error and diagnostic
 *texts* are cedarlang's (they follow Rust's wording where cedarlang does).
 :func:`is_authorized_partial` (partial evaluation) returns :class:`PartialAuthzResult`.
+The policy syntax tree is ``pst`` (:mod:`cedarlang.pst`'s nodes), with
+:func:`policies_to_pst` and ``PolicySet.to_pst`` / ``PolicySet.from_pst``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, List, Optional, Union  # noqa: UP035  (names cedarpy's namespace has)
 
-from .. import est
-from ..authorizer import AuthorizationError, Authorizer, Request
-from ..authorizer import Decision as CoreDecision
-from ..entities import Entities as _CoreEntities
-from ..entities import Entity, entity_from_json
-from ..errors import CedarError, DiagnosticError, ParseError
-from ..formatter import format_policies as _format
-from ..parser import parse_policies
-from ..partial import PartialRequest, partial_evaluate, partially_authorize
-from ..policy import Policy, Template
-from ..policy import PolicySet as _CorePolicySet
-from ..schema import Schema as _CoreSchema
-from ..validator import Validator
+from ... import est
+from ...authorizer import AuthorizationError, Authorizer, Request
+from ...authorizer import Decision as CoreDecision
+from ...entities import Entities as _CoreEntities
+from ...entities import Entity, entity_from_json
+from ...errors import CedarError, DiagnosticError, ParseError
+from ...formatter import format_policies as _format
+from ...parser import parse_policies
+from ...partial import PartialRequest, partial_evaluate, partially_authorize
+from ...policy import Policy, Template
+from ...policy import PolicySet as _CorePolicySet
+from ...schema import Schema as _CoreSchema
+from ...validator import Validator
+from . import pst
 
 __all__ = [
     "AuthzResult",
@@ -54,8 +58,14 @@ __all__ = [
     "is_authorized_partial",
     "policies_from_json_str",
     "policies_to_json_str",
+    "policies_to_pst",
+    "pst",
     "validate_policies",
 ]
+
+# The names ``cedarpy``'s namespace holds besides its API (its imports), so that code
+# reaching them through the module keeps working.
+_IMPORTED_NAMES = (Any, Enum, List, Optional, Union, copy, json)  # noqa: UP006
 
 
 def _message(err: BaseException) -> str:
@@ -111,6 +121,25 @@ class PolicySet:
         """Parse the Cedar JSON (EST) policy format. Raises ``ValueError`` on errors."""
         try:
             return PolicySet(est.policy_set_from_json(s))
+        except CedarError as err:
+            raise ValueError(_message(err)) from None
+
+    @staticmethod
+    def from_pst(node: pst.PolicySet, *, release_gil: bool = False) -> PolicySet:
+        """Build a handle from :mod:`cedarlang.pst` nodes (the inverse of :meth:`to_pst`).
+        Raises ``TypeError`` for anything but a PST ``PolicySet``, ``ValueError`` if the
+        nodes do not form a valid policy set."""
+        try:
+            inner = _CorePolicySet.from_pst(node)
+        except CedarError as err:
+            raise ValueError(_message(err)) from None
+        return PolicySet(inner, len(inner) + len(inner.templates()))
+
+    def to_pst(self) -> pst.PolicySet:
+        """This set as :mod:`cedarlang.pst` nodes. Raises ``ValueError`` if it cannot be
+        represented (expression nesting deeper than 100 levels)."""
+        try:
+            return self._inner.to_pst()
         except CedarError as err:
             raise ValueError(_message(err)) from None
 
@@ -183,7 +212,8 @@ class PolicySet:
                 {
                     "id": template.id,
                     "id_annotation": template.ast.annotations.get("id"),
-                    "slots": list(template.slots),
+                    # cedarpy lists `?resource` before `?principal`
+                    "slots": sorted(template.slots, reverse=True),
                     "links": [
                         {
                             "id": policy.id,
@@ -863,3 +893,8 @@ def policies_from_json_str(policies: str) -> str:
     except CedarError as err:
         raise ValueError(_message(err)) from None
     return est.policy_set_to_cedar(pset, templates=False, linked=True)
+
+
+def policies_to_pst(policies: str) -> pst.PolicySet:
+    """Parse Cedar policy text into :mod:`cedarlang.pst` nodes (``ValueError`` on errors)."""
+    return PolicySet.from_str(policies).to_pst()

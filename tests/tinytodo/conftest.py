@@ -12,7 +12,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from tinytodo_server import TinyTodo, create_app
+from tinytodo_server import Credentials, Security, TinyTodo, TokenIssuer, create_app
 
 from .helpers import MODES, Api, append_admin_policy, copy_tinytodo, policies_file
 
@@ -27,6 +27,8 @@ def workdir(tmp_path: Path) -> Path:
 def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
+
+TEST_SECRET = b"test-secret-" + b"x" * 32
 
 AppFactory = Callable[..., tuple[Api, TinyTodo]]
 
@@ -52,7 +54,9 @@ def make_app(workdir: Path, mode: str) -> Iterator[AppFactory]:
             db=db,
             templates=templates,
         )
-        client = stack.enter_context(TestClient(create_app(core, reload_interval=reload_interval)))
+        security = Security(Credentials.load(workdir / "credentials.json"), TokenIssuer(TEST_SECRET))
+        app = create_app(core, security, reload_interval=reload_interval)
+        client = stack.enter_context(TestClient(app, base_url="http://localhost"))
         return Api(client), core
 
     with stack:

@@ -38,6 +38,12 @@ unless {
     principal.location == resource.owner.location
 };
 """,
+    # Reads the tasks (a RecordSet in the SQL mapping: checked in Python after the query).
+    "tasks": (
+        '\nforbid (principal, action == Action::"GetList", resource is List) when '
+        '{ resource.tasks.contains({"id": 0, "name": "secret", "state": "unchecked"}) && '
+        "!(principal == resource.owner) };\n"
+    ),
     "readers-only": (
         '\nforbid (principal, action == Action::"GetList", resource is List)'
         " when { principal == resource.owner };\n"
@@ -135,6 +141,8 @@ scenario = st.fixed_dictionaries(
 
 def run_scenario(core: TinyTodo, data: dict[str, Any]) -> list[EntityUid]:
     lists = [core.create_list(uid("User", owner), f"list{i}") for i, owner in enumerate(data["owners"])]
+    for i, (owner, lst) in enumerate(zip(data["owners"], lists, strict=True)):
+        core.create_task(uid("User", owner), lst, "secret" if i % 2 == 0 else "plain")
     list_teams: list[EntityUid] = []
     for lst in lists:
         record = list_row(core, lst)

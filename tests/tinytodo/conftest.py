@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import os
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -61,3 +64,27 @@ def make_app(workdir: Path, mode: str) -> Iterator[AppFactory]:
 
     with stack:
         yield factory
+
+
+POSTGRES_URL = os.environ.get("TINYTODO_TEST_POSTGRES_URL")
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A private schema in the PostgreSQL database of TINYTODO_TEST_POSTGRES_URL."""
+    import psycopg
+
+    assert POSTGRES_URL, "the requires_service('postgresql') mark guards this"
+    schema = f"tinytodo_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield _with_search_path(POSTGRES_URL, schema)
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

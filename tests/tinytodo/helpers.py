@@ -198,6 +198,7 @@ class ServerProcess:
         db: str | None = None,
         templates: bool = False,
         extra: tuple[str, ...] = (),
+        log_name: str = "server.log",
     ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
@@ -205,7 +206,7 @@ class ServerProcess:
         self.templates = templates
         self.extra = extra
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = workdir / "server.log"
+        self.log_path = workdir / log_name
 
     @property
     def url(self) -> str:

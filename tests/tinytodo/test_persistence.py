@@ -6,13 +6,9 @@ under CI, where .ci/run starts a server)."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -22,30 +18,8 @@ from tinytodo_server import Database, DatabaseError, store, tables
 from tinytodo_server.directory import Directory
 
 from ..skips import requires_service
+from .conftest import POSTGRES_URL
 from .helpers import DENIED, L, ServerProcess
-
-POSTGRES_URL = os.environ.get("TINYTODO_TEST_POSTGRES_URL")
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A private schema in the PostgreSQL database of TINYTODO_TEST_POSTGRES_URL."""
-    import psycopg
-
-    assert POSTGRES_URL, "the requires_service('postgresql') mark guards this"
-    schema = f"tinytodo_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield _with_search_path(POSTGRES_URL, schema)
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=requires_service("postgresql"))])

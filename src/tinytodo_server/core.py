@@ -375,8 +375,10 @@ class TinyTodo:
 
     def create_task(self, principal: EntityUid, list_uid: EntityUid, name: str) -> int:
         def work(conn: sa.Connection) -> int:
-            self._list(conn, principal, CREATE_TASK, list_uid)
-            if store.count_tasks(conn, list_uid) >= self.limits.tasks_per_list:
+            row = self._list(conn, principal, CREATE_TASK, list_uid)
+            limit = self.limits.tasks_per_list
+            # A list holds at most next_task tasks: count only when that could reach the limit.
+            if row.next_task >= limit and store.count_tasks(conn, list_uid) >= limit:
                 raise LimitReached(f"{list_uid} already has {self.limits.tasks_per_list} tasks (the limit)")
             return store.insert_task(conn, list_uid, name)
 

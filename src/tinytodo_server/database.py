@@ -63,7 +63,7 @@ def _engine(db: str | None) -> sa.Engine:
         return sa.create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     if db.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + db.split("://", 1)[1]
-        return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        return sa.create_engine(url, pool_size=10, max_overflow=20)
     if db.startswith("sqlite:"):
         rest = db[len("sqlite:") :]
         if not rest.startswith("///"):
@@ -107,7 +107,11 @@ class Database:
                 with self._exclusive(), self.engine.begin() as conn:
                     return work(conn)
             except sa.exc.DBAPIError as err:
-                if _sqlstate(err) in _RETRIED_SQLSTATES and attempt + 1 < ATTEMPTS:
+                # A connection the server dropped (restart, idle timeout) is discarded by
+                # the pool; the transaction never ran, so running it again is safe. (No
+                # ping per checkout: that would cost a round trip on every request.)
+                retry = err.connection_invalidated or _sqlstate(err) in _RETRIED_SQLSTATES
+                if retry and attempt + 1 < ATTEMPTS:
                     time.sleep(random.uniform(0, 0.002 * 2**attempt))
                     continue
                 raise DatabaseError(f"database error: {err.orig or err}") from err

@@ -70,6 +70,8 @@ class ListRow:
     name: str
     readers: EntityUid | None
     editors: EntityUid | None
+    next_task: int = 0
+    """The id the next task gets (so the list holds at most this many tasks)."""
 
     def teams(self) -> list[EntityUid]:
         return [t for t in (self.readers, self.editors) if t is not None]
@@ -82,13 +84,15 @@ def _team(team_id: str | None) -> EntityUid | None:
 def read_list(conn: sa.Connection, list_uid: EntityUid, *, lock: bool = False) -> ListRow | None:
     """The list's row (locked until the transaction ends when ``lock``, on PostgreSQL)."""
     t = tables.lists
-    query = sa.select(t.c.owner_id, t.c.name, t.c.readers_id, t.c.editors_id).where(t.c.id == list_uid.id)
+    query = sa.select(t.c.owner_id, t.c.name, t.c.readers_id, t.c.editors_id, t.c.next_task).where(
+        t.c.id == list_uid.id
+    )
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update()
     row = conn.execute(query).first()
     if row is None:
         return None
-    return ListRow(list_uid, EntityUid(USER_TYPE, row[0]), row[1], _team(row[2]), _team(row[3]))
+    return ListRow(list_uid, EntityUid(USER_TYPE, row[0]), row[1], _team(row[2]), _team(row[3]), int(row[4]))
 
 
 def read_lists(conn: sa.Connection, ids: list[str]) -> list[ListRow]:

@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from tinytodo_server import Credentials, Security, TinyTodo, TokenIssuer, create_app
+from tinytodo_server import Credentials, Limits, Security, TinyTodo, TokenIssuer, create_app
 
 from .helpers import MODES, Api, append_admin_policy, copy_tinytodo, policies_file
 
@@ -45,7 +45,11 @@ def make_app(workdir: Path, mode: str) -> Iterator[AppFactory]:
     stack = ExitStack()
 
     def factory(
-        *, admin_policy: bool = False, db: str | None = None, reload_interval: float = 0
+        *,
+        admin_policy: bool = False,
+        db: str | None = None,
+        reload_interval: float = 0,
+        limits: Limits | None = None,
     ) -> tuple[Api, TinyTodo]:
         templates = mode == "templates"
         if admin_policy:
@@ -56,6 +60,7 @@ def make_app(workdir: Path, mode: str) -> Iterator[AppFactory]:
             policies_path=policies_file(workdir, templates),
             db=db,
             templates=templates,
+            limits=limits,
         )
         security = Security(Credentials.load(workdir / "credentials.json"), TokenIssuer(TEST_SECRET))
         app = create_app(core, security, reload_interval=reload_interval)

@@ -274,3 +274,20 @@ def test_fuzzed_queries_never_500(api: Api, path: str, params: dict[str, str]) -
     resp = api.get("andrew", path, params)
     assert resp.status_code < 500, resp.text
     assert resp.json() is not None
+
+
+def test_limits_per_user_and_per_list(make_app: AppFactory) -> None:
+    from tinytodo_server import Limits
+
+    api, _core = make_app(limits=Limits(lists_per_user=2, tasks_per_list=3))
+    first = api.new_list("andrew", "a")
+    api.new_list("andrew", "b")
+    resp = api.create_list("andrew", "c")
+    assert resp.status_code == 409 and "2 lists (the limit)" in resp.json()["error"]
+    api.new_list("kesha", "kesha's")  # the limit is per user
+    for n in range(3):
+        assert api.ok(api.create_task("andrew", first, f"t{n}")) == n
+    resp = api.create_task("andrew", first, "too many")
+    assert resp.status_code == 409 and "3 tasks (the limit)" in resp.json()["error"]
+    api.ok(api.delete_task("andrew", first, 0))
+    assert api.ok(api.create_task("andrew", first, "room again")) == 3  # ids are never reused

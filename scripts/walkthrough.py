@@ -79,16 +79,38 @@ def run_session(workdir: Path, commands: list[str]) -> str:
     return "\n".join(screen)
 
 
+def started(workdir: Path, screen: str) -> bool:
+    """Whether the session's server came up; if not, say why on stderr (the server's own
+    error, e.g. the port is taken, naming TINYTODO_PORT)."""
+    lines = screen.splitlines()
+    if len(lines) > 2 and lines[2].startswith("TinyTodo server started on port"):
+        return True
+    log = workdir / "server.log"
+    detail = log.read_text(errors="replace").strip() if log.exists() else "(no server output)"
+    print(
+        f"demo: error: the TinyTodo server did not start: {lines[2] if len(lines) > 2 else screen}",
+        file=sys.stderr,
+    )
+    print(detail, file=sys.stderr)
+    return False
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="tinytodo-") as tmp:
         workdir = Path(tmp) / "tinytodo"
         shutil.copytree(REPO / "tinytodo", workdir, ignore=shutil.ignore_patterns("__pycache__"))
         print(f"# fresh data directory: {workdir}\n")
-        print(run_session(workdir, SESSION_1))
+        screen = run_session(workdir, SESSION_1)
+        if not started(workdir, screen):
+            return 1
+        print(screen)
         policies = workdir / "policies.cedar"
         policies.write_text(policies.read_text() + ADMIN_POLICY)
         print("\n# appended the administrator policy to policies.cedar:" + ADMIN_POLICY)
-        print(run_session(workdir, SESSION_2))
+        screen = run_session(workdir, SESSION_2)
+        if not started(workdir, screen):
+            return 1
+        print(screen)
     return 0
 
 

@@ -16,8 +16,11 @@ unshare_list(list_id, user_or_team, read_only=True), delete_list(list_id).
 Users: emina, aaron, andrew, kesha. Teams: admin, interns, temp.
 
 ``start_server()`` runs the Python server (``python -m tinytodo_server``) in
-the current directory, which must hold policies.cedar, tinytodo.cedarschema
-and entities.json. Environment variables: TINYTODO_PORT (default port),
+the current directory, which must hold policies.cedar, tinytodo.cedarschema,
+entities.json and credentials.json. ``set_user(andrew)`` logs in as andrew (at the
+next command) with his demo password, ``andrew-tinytodo-demo`` (see README.md), or
+with ``set_user(andrew, password="...")``, or the environment variable
+TINYTODO_PASSWORD_ANDREW. Environment variables: TINYTODO_PORT (default port),
 TINYTODO_DB (database), TINYTODO_TEMPLATES=1 (template mode), TINYTODO_LOG
 (server log level, default warning), TINYTODO_SERVER_LOG (a file for the
 server's log instead of this terminal).
@@ -98,24 +101,52 @@ current_user: User | None = None
 # -- the server process -------------------------------------------------------------------
 
 
+class LoginFailed(Exception):
+    pass
+
+
 class Server:
     def __init__(self, port: int, proc: subprocess.Popen[bytes], log_file: IO[bytes] | None) -> None:
         self.port = port
         self.proc = proc
         self.log_file = log_file
         self.client = httpx.Client(base_url=self.url(), timeout=30.0)
+        self.tokens: dict[str, str] = {}
 
     def url(self) -> str:
         return f"http://localhost:{self.port}"
 
+    def login(self, user: User) -> str:
+        """A bearer token for ``user`` (logging in with the user's password once)."""
+        token = self.tokens.get(user.euid())
+        if token is None:
+            resp = self.client.post("/api/login", json={"uid": user.euid(), "password": password_of(user)})
+            body = resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}
+            if resp.status_code != 200 or "token" not in body:
+                raise LoginFailed(f"login failed for {user}: {body.get('error', resp.text)}")
+            token = self.tokens[user.euid()] = str(body["token"])
+        return token
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """An API call as the current user; logs in again once if the token expired."""
+        user = current_user
+        assert user is not None
+        for attempt in range(2):
+            headers = {"Authorization": f"Bearer {self.login(user)}"}
+            resp = self.client.request(method, path, headers=headers, **kwargs)
+            if resp.status_code != 401 or attempt:
+                return resp
+            self.tokens.pop(user.euid(), None)
+        return resp
+
     def get(self, path: str, params: dict[str, str]) -> httpx.Response:
-        return self.client.get(path, params=params)
+        return self.call("GET", path, params=params)
 
     def post(self, path: str, data: Any) -> httpx.Response:
-        return self.client.post(path, json=data)
+        return self.call("POST", path, json=data)
 
     def delete(self, path: str, data: Any) -> httpx.Response:
-        return self.client.request("DELETE", path, json=data)
+        return self.call("DELETE", path, json=data)
 
     def stopped(self) -> bool:
         return self.proc.poll() is not None
@@ -214,10 +245,23 @@ def stop_server() -> None:
 atexit.register(stop_server)
 
 
+passwords: dict[str, str] = {}
+
+
+def password_of(user: User) -> str:
+    """The password given to ``set_user``, else TINYTODO_PASSWORD_<NAME>, else the demo one."""
+    env = os.environ.get(f"TINYTODO_PASSWORD_{user.name.upper()}")
+    return passwords.get(user.euid()) or env or f"{user.name}-tinytodo-demo"
+
+
 # Set the current user
-def set_user(user: User | str) -> None:
+def set_user(user: User | str, password: str | None = None) -> None:
     global current_user
     current_user = user if isinstance(user, User) else User(str(user))
+    if password is not None:
+        passwords[current_user.euid()] = password
+        if isinstance(server, Server):
+            server.tokens.pop(current_user.euid(), None)
     print(f"User is now {current_user}")
 
 
@@ -260,6 +304,8 @@ def web_req(name: str) -> Callable[[Callable[..., tuple[httpx.Response, Printer]
                 process_response(name, e.resp, lambda _: "Unreachable", args)
             except NoSuchTaskException as e:
                 print(e)
+            except LoginFailed as e:
+                print(f"Error: {e}")
             except httpx.HTTPError as e:
                 print(f"Error: cannot reach the TinyTodo server at {server.url()}: {e}")
 
@@ -300,9 +346,17 @@ def _list_number(euid: str) -> tuple[int, int | str]:
 
 @web_req("Get Lists")
 def get_lists(user: User) -> tuple[httpx.Response, Printer]:
-    resp = running_server().get("/api/lists/get", {"uid": user.euid()})
+    srv = running_server()
+    resp = srv.get("/api/lists/get", {})
+    pages: list[dict[str, Any]] = []
+    while resp.status_code == 200 and "next" in resp.links and isinstance(resp.json(), list):
+        pages += resp.json()
+        resp = srv.client.request(
+            "GET", resp.links["next"]["url"], headers={"Authorization": f"Bearer {srv.login(user)}"}
+        )
 
     def show(lists: list[dict[str, Any]]) -> str:
+        lists = pages + lists
         if not lists:
             return f"No lists for {user}"
         lists = sorted(lists, key=lambda lst: _list_number(lst["uid"]))
@@ -313,7 +367,7 @@ def get_lists(user: User) -> tuple[httpx.Response, Printer]:
 
 @web_req("Create List")
 def create_list(user: User, name: str) -> tuple[httpx.Response, Printer]:
-    data = {"uid": user.euid(), "name": name}
+    data = {"name": name}
     return running_server().post("/api/list/create", data), lambda x: f"Created list ID {List(x)}"
 
 
@@ -324,7 +378,7 @@ def get_list(user: User, list_id: int | str) -> tuple[httpx.Response, Printer]:
 
 
 def get_list_inner(user: User, lst: List) -> httpx.Response:
-    return running_server().get("/api/list/get", {"uid": user.euid(), "list": lst.euid()})
+    return running_server().get("/api/list/get", {"list": lst.euid()})
 
 
 def get_list_data(user: User, lst: List) -> dict[str, Any]:
@@ -362,7 +416,7 @@ def display_task(index: int, task: dict[str, Any]) -> str:
 @web_req("Create Task")
 def create_task(user: User, list_id: int | str, name: str) -> tuple[httpx.Response, Printer]:
     lst = List(list_id)
-    data = {"uid": user.euid(), "list": lst.euid(), "name": name}
+    data = {"list": lst.euid(), "name": name}
     return running_server().post("/api/task/create", data), lambda _: f"Created task on list ID {lst}"
 
 
@@ -379,12 +433,7 @@ def find_task(user: User, lst: List, task_no: int) -> dict[str, Any]:
 def toggle_task(user: User, list_id: int | str, task_no: int) -> tuple[httpx.Response, Printer]:
     lst = List(list_id)
     task = find_task(user, lst, task_no)
-    data = {
-        "uid": user.euid(),
-        "list": lst.euid(),
-        "task": task["id"],
-        "state": toggle_state(task["state"]),
-    }
+    data = {"list": lst.euid(), "task": task["id"], "toggle": True}  # flipped on the server, atomically
     return running_server().post("/api/task/update", data), lambda _: f"Toggled task on list ID {lst}"
 
 
@@ -394,7 +443,7 @@ def change_task_description(
 ) -> tuple[httpx.Response, Printer]:
     lst = List(list_id)
     task = find_task(user, lst, task_no)
-    data = {"uid": user.euid(), "list": lst.euid(), "task": task["id"], "name": desc}
+    data = {"list": lst.euid(), "task": task["id"], "name": desc}
     return running_server().post("/api/task/update", data), lambda _: "Description Updated"
 
 
@@ -402,13 +451,13 @@ def change_task_description(
 def delete_task(user: User, list_id: int | str, task_no: int) -> tuple[httpx.Response, Printer]:
     lst = List(list_id)
     task = find_task(user, lst, task_no)
-    data = {"uid": user.euid(), "list": lst.euid(), "task": task["id"]}
+    data = {"list": lst.euid(), "task": task["id"]}
     return running_server().delete("/api/task/delete", data), lambda _: "Task Deleted"
 
 
 @web_req("delete list")
 def delete_list(user: User, list_id: int | str) -> tuple[httpx.Response, Printer]:
-    data = {"uid": user.euid(), "list": List(list_id).euid()}
+    data = {"list": List(list_id).euid()}
     return running_server().delete("/api/list/delete", data), lambda _: "List Deleted"
 
 
@@ -417,12 +466,7 @@ def share_list(
     user: User, list_id: int | str, share_with: Entity, read_only: bool = True
 ) -> tuple[httpx.Response, Printer]:
     lst = List(list_id)
-    data = {
-        "uid": user.euid(),
-        "list": lst.euid(),
-        "role": "Reader" if read_only else "Editor",
-        "share_with": share_with.euid(),
-    }
+    data = {"list": lst.euid(), "role": "Reader" if read_only else "Editor", "share_with": share_with.euid()}
     role = "reader" if read_only else "editor"
     resp = running_server().post("/api/share", data)
     return resp, lambda _: f"Shared list ID {lst} with {share_with} as {role}"
@@ -434,7 +478,6 @@ def unshare_list(
 ) -> tuple[httpx.Response, Printer]:
     lst = List(list_id)
     data = {
-        "uid": user.euid(),
         "list": lst.euid(),
         "role": "Reader" if read_only else "Editor",
         "unshare_with": unshare_with.euid(),
@@ -442,11 +485,3 @@ def unshare_list(
     what = "read" if read_only else "edit"
     resp = running_server().delete("/api/share", data)
     return resp, lambda _: f"Unshared {what} permissions on list ID {lst} with {unshare_with}"
-
-
-def toggle_state(s: str) -> str:
-    if s == "Unchecked":
-        return "Checked"
-    if s == "Checked":
-        return "Unchecked"
-    raise ValueError(f"Invalid state: {s}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from .errors import InexactFilterError, MappingError, SqlValueError
 from .filter import AuthorizedQuery, Filter, Page, SqlAuthorizer, authorized_filter
 from .loader import SqlEntityLoader
-from .mapping import Column, EntityTable, Json, Mapping, Membership, Ref, RefSet
+from .mapping import Column, EntityTable, Json, Mapping, Membership, RecordSet, Ref, RefSet
 
 __all__ = [
     "AuthorizedQuery",
@@ -29,6 +29,7 @@ __all__ = [
     "MappingError",
     "Membership",
     "Page",
+    "RecordSet",
     "Ref",
     "RefSet",
     "SqlAuthorizer",

@@ -12,7 +12,7 @@ from cedarlang import Entity
 from cedarlang.cedar_json import value_from_json
 from cedarlang.values import CedarSet, EntityUid, Record, Value
 
-from .mapping import Column, Json, Mapping, Ref, RefSet
+from .mapping import Column, Json, Mapping, RecordSet, Ref, RefSet
 
 
 class SqlEntityLoader:
@@ -40,6 +40,7 @@ class SqlEntityLoader:
             core = table.core
             for chunk in _chunks(sorted(set(ids)), 500):
                 sets = self._sets(table.attributes, chunk)
+                records = self._records(table.attributes, chunk)
                 rows = self.connection.execute(sa.select(core).where(core.c[table.key].in_(chunk)))
                 for row in rows.mappings():
                     uid = EntityUid(entity_type, str(row[table.key]))
@@ -47,6 +48,9 @@ class SqlEntityLoader:
                     for name, mapped in table.attributes.items():
                         if isinstance(mapped, RefSet):
                             attrs[name] = CedarSet(sets[name].get(uid.id, ()))
+                            continue
+                        if isinstance(mapped, RecordSet):
+                            attrs[name] = CedarSet(records[name].get(uid.id, ()))
                             continue
                         value = _attribute(row[mapped.column], mapped, table.column(mapped.column))
                         if value is not None:
@@ -72,13 +76,38 @@ class SqlEntityLoader:
                 found.setdefault(str(owner_id), []).append(EntityUid(mapped.entity_type, str(member_id)))
         return out
 
+    def _records(self, attributes: Any, owners: list[str]) -> dict[str, dict[str, list[Record]]]:
+        """The records of each child-table attribute, by owner id."""
+        out: dict[str, dict[str, list[Record]]] = {}
+        for name, mapped in attributes.items():
+            if not isinstance(mapped, RecordSet):
+                continue
+            owner, fields = mapped.columns()
+            found = out[name] = {}
+            query = sa.select(owner, *fields.values()).where(owner.in_(owners))
+            for owner_id, *raw in self.connection.execute(query):
+                record = {
+                    field: value
+                    for (field, column), cell in zip(fields.items(), raw, strict=True)
+                    if (value := _attribute(cell, Column(column.name), column)) is not None
+                }
+                found.setdefault(str(owner_id), []).append(Record(record))
+        return out
+
     def _parents(self, by_type: dict[str, list[str]]) -> dict[EntityUid, set[EntityUid]]:
-        membership = self.mapping.membership
         out: dict[EntityUid, set[EntityUid]] = {}
+        for entity_type, ids in by_type.items():
+            fixed = self.mapping.tables[entity_type].parents
+            if fixed is not None:
+                for i in ids:
+                    out[EntityUid(entity_type, i)] = set(fixed)
+        membership = self.mapping.membership
         if membership is None:
             return out
         child_type, child_id, parent_type, parent_id = membership.columns()
         for entity_type, ids in by_type.items():
+            if self.mapping.tables[entity_type].parents is not None:
+                continue
             for chunk in _chunks(sorted(set(ids)), 500):
                 query = sa.select(child_id, parent_type, parent_id).where(
                     child_type == entity_type, child_id.in_(chunk)

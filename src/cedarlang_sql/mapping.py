@@ -11,7 +11,13 @@ the column holding the entity id, and one :class:`Attribute` per Cedar attribute
   per element in an association table;
 * ``Json("tasks")``: any other value (sets, records, extension values) stored as Cedar
   JSON text. Conditions on it are checked in Python after the SQL query (see the
-  fragment table in the README).
+  fragment table in the README);
+* ``RecordSet(task_table, "list_id", {"id": "id", "name": "name"})``: a set of records,
+  one row per element in a child table (conditions on it are checked in Python).
+
+``EntityTable(..., parents=(EntityUid("Application", "TinyTodo"),))`` says every entity
+of the type has exactly these parents (not stored per row: ``in`` them is true for every
+row, and the membership table is not consulted for the type).
 
 :class:`Membership` says where the hierarchy (``in``) lives: one table of
 ``(child_type, child_id, parent_type, parent_id)`` rows, holding either every
@@ -32,8 +38,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cedarlang import Schema
-from cedarlang.schema.types import BoolType, EntityRefType, LongType, SchemaType, StringType
+from cedarlang import EntityUid, Schema
+from cedarlang.schema.types import (
+    BoolType,
+    EntityRefType,
+    LongType,
+    RecordType,
+    SchemaType,
+    SetType,
+    StringType,
+)
 
 from .errors import MappingError
 
@@ -82,7 +96,29 @@ class RefSet:
         return table.c[self.owner], table.c[self.member]
 
 
-Attribute = Column | Ref | Json | RefSet
+@dataclass(frozen=True, eq=False)
+class RecordSet:
+    """A set-of-records attribute in a child table: one row per element, ``owner`` holding
+    the owning entity's id and ``fields`` naming the Bool, Long or String column of each
+    record field (no rows: the empty set, so the attribute must be required)."""
+
+    table: Any
+    owner: str
+    fields: MappingABC[str, str]
+
+    @property
+    def core(self) -> sa.Table:
+        return table_of(self.table)
+
+    def columns(self) -> tuple[sa.Column[Any], dict[str, sa.Column[Any]]]:
+        table = self.core
+        for name in (self.owner, *self.fields.values()):
+            if name not in table.c:
+                raise MappingError(f"child table `{table.name}` has no column `{name}`")
+        return table.c[self.owner], {field: table.c[column] for field, column in self.fields.items()}
+
+
+Attribute = Column | Ref | Json | RefSet | RecordSet
 
 
 def table_of(table: Any) -> sa.Table:
@@ -105,6 +141,9 @@ class EntityTable:
     attributes: MappingABC[str, Attribute] = field(default_factory=dict)
     tags: str | None = None
     """A column holding the entity's tags as a Cedar JSON object (checked in Python)."""
+    parents: tuple[EntityUid, ...] | None = None
+    """When set, every entity of the type has exactly these parents (the membership
+    table is not consulted for it)."""
 
     @property
     def core(self) -> sa.Table:
@@ -155,7 +194,7 @@ class Mapping:
             if table.tags is not None:
                 table.column(table.tags)
             for name, attribute in table.attributes.items():
-                if isinstance(attribute, RefSet):
+                if isinstance(attribute, (RefSet, RecordSet)):
                     attribute.columns()
                 else:
                     table.column(attribute.column)
@@ -198,7 +237,7 @@ class Mapping:
                 if mapped is None:
                     raise MappingError(f"attribute `{name}` of `{entity_type}` has no column in the mapping")
                 _check_kind(entity_type, name, mapped, attr.type)
-                if isinstance(mapped, RefSet) and not attr.required:
+                if isinstance(mapped, (RefSet, RecordSet)) and not attr.required:
                     raise MappingError(
                         f"attribute `{name}` of `{entity_type}` is optional: an association table cannot "
                         "tell an absent set from an empty one (map it with Json)"
@@ -209,6 +248,10 @@ def _check_kind(entity_type: str, name: str, mapped: Attribute, declared: Schema
     where = f"attribute `{name}` of `{entity_type}`"
     if isinstance(mapped, Column) and not isinstance(declared, (BoolType, LongType, StringType)):
         raise MappingError(f"{where} is not a Bool, Long or String: map it with Ref or Json")
+    if isinstance(mapped, RecordSet) and not (
+        isinstance(declared, SetType) and isinstance(declared.element, RecordType)
+    ):
+        raise MappingError(f"{where} is not a set of records: map it with Json")
     if isinstance(mapped, Ref):
         if not isinstance(declared, EntityRefType):
             raise MappingError(f"{where} is not an entity reference: map it with Column or Json")

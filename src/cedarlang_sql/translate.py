@@ -36,7 +36,7 @@ from cedarlang.query import ConditionReader, entity_targets, store_index
 from cedarlang.values import CedarSet, EntityUid, Value
 
 from .errors import SqlValueError
-from .mapping import Json, Mapping, Ref, RefSet
+from .mapping import Json, Mapping, RecordSet, Ref, RefSet
 
 Pred = ColumnElement[bool] | bool
 """A SQL predicate, or a constant (kept as Python booleans so that they fold away)."""
@@ -205,7 +205,7 @@ class Translator(ConditionReader):
             if self.undeclared(current.entity_type, attr):
                 return ABSENT
             mapped = self.mapping.attribute(current.entity_type, attr)
-            if isinstance(mapped, Json):
+            if isinstance(mapped, (Json, RecordSet)):
                 return None
             if isinstance(mapped, RefSet):
                 if depth != 0 or len(path) != 1:
@@ -339,10 +339,10 @@ class Translator(ConditionReader):
         if self.undeclared(target.entity_type, e.attr):
             return Cond(False, target.present())  # never has it (a NULL reference: an error)
         mapped = self.mapping.attribute(target.entity_type, e.attr)
-        if isinstance(mapped, RefSet):
+        if isinstance(mapped, (RefSet, RecordSet)):
             if target.nullable:
                 return UNKNOWN
-            return TRUE  # a required set (association table): every row has it
+            return TRUE  # a required set (association or child table): every row has it
         if isinstance(mapped, Json):
             return UNKNOWN
         core = table.core
@@ -510,6 +510,12 @@ class Translator(ConditionReader):
         assert child.entity_type is not None
         same_type = [self.param(t.id) for t in targets if t.type == child.entity_type]
         found: Pred = child.expr.in_(same_type) if same_type else False
+        fixed = self.mapping.table(child.entity_type).parents
+        if fixed is not None:  # every row has these parents (and their ancestors)
+            above = set(fixed).union(*(self.index.ancestry(p) for p in fixed))
+            if not above.isdisjoint(targets):
+                found = disj(found, child.expr.is_not(None))
+            return sql(found)
         membership = self.mapping.membership
         if membership is not None and targets:
             child_type, child_id, parent_type, parent_id = membership.columns()

@@ -3,19 +3,22 @@
 Run ``python -m tinytodo_server --help``.
 """
 
-from .core import AppError, AuthDenied, StartupError, TinyTodo
-from .storage import PostgresStorage, SqliteStorage, Storage, StorageError, open_storage
-from .web import create_app
+from .auth import Credentials, TokenIssuer
+from .core import AppError, AuthDenied, Limits, StartupError, TinyTodo
+from .database import Database, DatabaseError
+from .web import Security, WebLimits, create_app
 
 __all__ = [
     "AppError",
     "AuthDenied",
-    "PostgresStorage",
-    "SqliteStorage",
+    "Credentials",
+    "Database",
+    "DatabaseError",
+    "Limits",
+    "Security",
     "StartupError",
-    "Storage",
-    "StorageError",
     "TinyTodo",
+    "TokenIssuer",
+    "WebLimits",
     "create_app",
-    "open_storage",
 ]

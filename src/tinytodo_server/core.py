@@ -1,77 +1,53 @@
-"""TinyTodo's application logic: every command authorizes with Cedar first.
+"""TinyTodo's commands: every one authorizes with Cedar first, in one database transaction.
 
-:class:`TinyTodo` owns the state, the policy set, the schema and the storage.
-Its public methods are the commands of the HTTP API; each one
+:class:`TinyTodo` holds no application state: only configuration (the schema, the
+policies of ``policies.cedar``, the limits) and the database. A command
 
-1. builds a Cedar request (principal, action, resource, empty context),
-   checks it against the schema and asks the authorizer;
-2. on *Allow* computes the change as a list of operations, commits them to
-   the database in one transaction and only then applies them in memory.
+1. opens a transaction, reads (and, to change a list, locks) the rows it needs;
+2. builds the Cedar entities of that request only (:func:`store.request_entities`),
+   checks the request against the schema and asks the authorizer;
+3. on *Allow* writes only the rows it changes, and commits.
 
-All commands (and policy reloads) are serialized by one lock, as upstream's
-single actor task serializes them.
+So any number of servers can share one PostgreSQL database, and nothing waits on a
+process-wide lock. ``get_lists`` is a permission query turned into SQL
+(:mod:`cedarlang_sql`): its cost follows the page of lists returned, not the number of
+lists in the database.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+import sqlalchemy as sa
 
 import cedarlang
-from cedarlang import (
-    Authorizer,
-    CedarError,
-    CedarSet,
-    Entities,
-    Entity,
-    EntityUid,
-    PolicySet,
-    Record,
-    Schema,
-)
+from cedarlang import Authorizer, CedarError, Entities, EntityUid, PolicySet, Schema
+from cedarlang_sql import AuthorizedQuery
 
+from . import store
+from .database import Database, DatabaseError
 from .directory import Directory, DirectoryError
-from .model import (
-    APPLICATION,
-    LIST_TYPE,
-    TEAM_TYPE,
-    AddLink,
-    AddParent,
-    DeleteList,
-    DeleteTeam,
-    Link,
-    Op,
-    PutList,
-    PutTeam,
-    RemoveLink,
-    RemoveParent,
-    SetCounter,
-    ShareRole,
-    State,
-    Task,
-    TaskState,
-    TodoList,
-    list_sort_key,
-)
+from .model import APPLICATION, LIST_TYPE, ShareRole, TaskState, TodoList
 from .policies import (
     EDITOR_TEMPLATE,
     READER_TEMPLATE,
     PolicyLoadError,
     check_policies,
-    link_all,
     parse_policies,
     require_share_templates,
     validate_policies,
 )
-from .storage import Storage, StorageError, open_storage
+from .store import LinkRow, ListRow, PolicyFacts
+from .tables import cedar_mapping
 
 log = logging.getLogger("tinytodo_server")
 authz_log = logging.getLogger("tinytodo_server.authz")
+
+T = TypeVar("T")
 
 
 def _action(name: str) -> EntityUid:
@@ -111,11 +87,21 @@ class AuthDenied(AppError):
         super().__init__("Authorization Denied")
 
 
+class Unauthenticated(AppError):
+    """No valid credentials, or the token's user no longer exists (HTTP 401)."""
+
+    status = 401
+
+
 class NoSuchEntity(AppError):
     status = 404
 
     def __init__(self, uid: EntityUid) -> None:
         super().__init__(f"No Such Entity: {uid}")
+
+
+class LimitReached(AppError):
+    status = 409
 
 
 class StartupError(Exception):
@@ -131,20 +117,32 @@ class StartupError(Exception):
 
 
 @dataclass(frozen=True)
-class FileSignature:
-    """What the policy watcher compares to notice an edit."""
+class Limits:
+    """How much one user may create (configurable: see ``--help``)."""
 
-    mtime_ns: int
-    size: int
-    inode: int
+    lists_per_user: int = 1000
+    tasks_per_list: int = 10_000
+
+
+@dataclass(frozen=True)
+class PolicyBundle:
+    """A policy set in force and what it needs from the database (swapped whole on reload)."""
+
+    policies: PolicySet
+    facts: PolicyFacts
 
     @classmethod
-    def of(cls, path: Path) -> FileSignature | None:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        return cls(st.st_mtime_ns, st.st_size, st.st_ino)
+    def of(cls, policies: PolicySet) -> PolicyBundle:
+        policies.index  # noqa: B018 - build the scope index now, not on the first request
+        return cls(policies, PolicyFacts.of(policies))
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One request's Cedar entities and the policies that can apply to it."""
+
+    entities: Entities
+    policies: PolicySet
 
 
 class TinyTodo:
@@ -152,26 +150,26 @@ class TinyTodo:
         self,
         *,
         schema: Schema,
-        directory: Directory,
         policies: PolicySet,
-        storage: Storage,
-        state: State,
+        database: Database,
         templates: bool = False,
         policies_path: Path | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.schema = schema
-        self.directory = directory
-        self.policies = policies
-        self.storage = storage
-        self.state = state
+        self.database = database
         self.templates = templates
         self.policies_path = policies_path
-        self.policies_signature = FileSignature.of(policies_path) if policies_path else None
+        self.limits = limits or Limits()
+        self.bundle = PolicyBundle.of(policies)
+        self.mapping = cedar_mapping(templates)
+        self.mapping.check(schema)
+        self._actions = [e for e in Entities([], schema=schema) if e.uid.type.endswith("Action")]
         self._authorizer = Authorizer()
-        self._lock = threading.RLock()
-        self._version = 0
-        self._entities: Entities | None = None
-        self._entities_version = -1
+
+    @property
+    def policies(self) -> PolicySet:
+        return self.bundle.policies
 
     # -- start-up ----------------------------------------------------------------
 
@@ -184,10 +182,12 @@ class TinyTodo:
         policies_path: Path,
         db: str | None = None,
         templates: bool = False,
+        limits: Limits | None = None,
     ) -> TinyTodo:
-        """Read the schema, entities and policies, open the database and validate
-        the policies against the schema (raises StartupError with rendered errors)."""
-        schema_text = _read(schema_path, "schema")
+        """Read the schema, users and teams, and policies; validate the policies against
+        the schema; open the database and make its users and teams those of the entities
+        file. Raises StartupError with rendered errors."""
+        schema_text = read_text(schema_path, "schema")
         try:
             schema = Schema.from_str(schema_text, str(schema_path))
         except cedarlang.SchemaError as err:
@@ -195,7 +195,7 @@ class TinyTodo:
         except CedarError as err:
             raise StartupError(f"Error Parsing Schema {schema_path}: {err}") from err
         try:
-            directory = Directory.from_json_text(_read(entities_path, "entities"), str(entities_path))
+            directory = Directory.from_json_text(read_text(entities_path, "entities"), str(entities_path))
         except DirectoryError as err:
             raise StartupError(f"Error Deserializing Json: {err}") from err
         if directory.ignored_lists:
@@ -204,239 +204,185 @@ class TinyTodo:
                 entities_path,
                 directory.ignored_lists,
             )
-        policy_text = _read(policies_path, "policies")
-        signature = FileSignature.of(policies_path)
         try:
-            policies = parse_policies(policy_text, str(policies_path))
-        except PolicyLoadError as err:
-            raise StartupError(err.summary, err.details) from err
-        try:
-            storage = open_storage(db)
-        except StorageError as err:
-            raise StartupError(f"Error opening the database: {err}") from err
-        try:
-            state = storage.load()
+            policies = parse_policies(read_text(policies_path, "policies"), str(policies_path))
             if templates:
                 require_share_templates(policies)
-                link_all(policies, state.links.values())
             check_policies(schema, policies)
-        except StorageError as err:
-            storage.close()
-            raise StartupError(f"Error reading the database: {err}") from err
         except PolicyLoadError as err:
-            storage.close()
             raise StartupError(err.summary, err.details) from err
-        app = cls(
-            schema=schema,
-            directory=directory,
-            policies=policies,
-            storage=storage,
-            state=state,
-            templates=templates,
-            policies_path=policies_path,
-        )
-        app.policies_signature = signature
         try:
-            app.entities()
+            database = Database(db)
+        except DatabaseError as err:
+            raise StartupError(f"Error opening the database: {err}") from err
+        try:
+            database.prepare(directory)
+            app = cls(
+                schema=schema,
+                policies=policies,
+                database=database,
+                templates=templates,
+                policies_path=policies_path,
+                limits=limits,
+            )
+        except DatabaseError as err:
+            database.close()
+            raise StartupError(f"Error preparing the database {database.description}: {err}") from err
         except CedarError as err:
-            storage.close()
-            raise StartupError(f"Error building the Cedar entities: {err}") from err
-        log.info("Loaded %s; using %s", policies_path, storage.description)
+            database.close()
+            raise StartupError(f"Error mapping the schema to the database: {err}") from err
+        log.info("Loaded %s; using %s", policies_path, database.description)
         return app
 
     def close(self) -> None:
-        with self._lock:
-            self.storage.close()
+        self.database.close()
 
-    # -- Cedar ---------------------------------------------------------------------
+    # -- transactions and authorization -------------------------------------------------
 
-    def entities(self) -> Entities:
-        """All users, teams, lists and the application as Cedar entities (cached
-        until the state changes), checked against the schema."""
-        if self._entities is not None and self._entities_version == self._version:
-            return self._entities
-        extra_parents: dict[EntityUid, set[EntityUid]] = defaultdict(set)
-        for child, parent in self.state.parents:
-            extra_parents[child].add(parent)
-        items: list[Entity] = []
-        for user in self.directory.users.values():
-            attrs = {"joblevel": user.joblevel, "location": user.location}
-            items.append(Entity(user.uid, attrs, user.parents | extra_parents[user.uid]))
-        for team, parents in self.directory.teams.items():
-            items.append(Entity(team, {}, parents | extra_parents[team]))
-        for team in self.state.teams:
-            if team not in self.directory.teams:
-                items.append(Entity(team, {}, {APPLICATION} | extra_parents[team]))
-        for lst in self.state.lists.values():
-            items.append(Entity(lst.uid, self._list_attrs(lst), [APPLICATION]))
-        items.append(Entity(APPLICATION))
-        self._entities = Entities(items, schema=self.schema)
-        self._entities_version = self._version
-        return self._entities
+    def _run(self, work: Callable[[sa.Connection], T]) -> T:
+        try:
+            return self.database.run(work)
+        except DatabaseError as err:
+            log.error("%s", err)
+            raise AppError("Storage Error: the database is unavailable, try again", 503) from err
 
-    def _list_attrs(self, lst: TodoList) -> dict[str, object]:
-        tasks = CedarSet(Record({"id": t.id, "name": t.name, "state": t.state.lower()}) for t in lst.tasks)
-        attrs: dict[str, object] = {"owner": lst.owner, "name": lst.name, "tasks": tasks}
-        if not self.templates and lst.readers is not None and lst.editors is not None:
-            attrs["readers"] = lst.readers
-            attrs["editors"] = lst.editors
-        return attrs
+    def _slice(
+        self, conn: sa.Connection, principal: EntityUid, lst: ListRow | None, resource: EntityUid | None
+    ) -> Slice:
+        """Entities and policies for ``principal`` acting on ``lst`` (``resource`` is the
+        list's uid, or ``None`` for a request on the application or a permission query)."""
+        bundle = self.bundle
+        tasks = None
+        if lst is not None and bundle.facts.reads_tasks:
+            tasks = store.read_tasks(conn, [lst.uid.id]).get(lst.uid.id, [])
+        entities = store.request_entities(conn, principal, lst, bundle.facts, self._actions, tasks)
+        if principal not in entities:
+            raise Unauthenticated(f"unknown user {principal}")
+        policies = bundle.policies
+        if self.templates and resource is not None:
+            links = store.read_links(conn, store.principal_ancestors(entities, principal), resource)
+            policies = _with_links(policies, links)
+        return Slice(entities, policies)
 
-    def is_authorized(
-        self, principal: EntityUid, action: EntityUid, resource: EntityUid
-    ) -> cedarlang.Response:
-        """Ask Cedar (request checked against the schema; context always empty)."""
-        with self._lock:
-            try:
-                request = cedarlang.Request(principal, action, resource, None, schema=self.schema)
-            except CedarError as err:
-                raise AppError(f"Error constructing authorization request: {err}") from err
-            authz_log.info(
-                "is_authorized request: principal: %s, action: %s, resource: %s",
+    def _authorize(
+        self,
+        conn: sa.Connection,
+        principal: EntityUid,
+        action: EntityUid,
+        resource: EntityUid,
+        lst: ListRow | None,
+    ) -> Slice:
+        on_list = resource if resource.type == LIST_TYPE else None
+        found = self._slice(conn, principal, lst, on_list)
+        try:
+            request = cedarlang.Request(principal, action, resource, None, schema=self.schema)
+        except CedarError as err:
+            raise AppError(f"Error constructing authorization request: {err}") from err
+        response = self._authorizer.is_authorized(request, found.policies, found.entities)
+        if authz_log.isEnabledFor(logging.DEBUG):
+            authz_log.debug(
+                "principal: %s, action: %s, resource: %s -> %s, reasons: %s, errors: %s",
                 principal,
                 action,
                 resource,
-            )
-            response = self._authorizer.is_authorized(request, self.policies, self.entities())
-            authz_log.info(
-                "Auth response: decision: %s, reasons: %s, errors: %s",
                 response.decision,
                 sorted(response.reasons),
                 [str(e) for e in response.errors],
             )
-            return response
-
-    def _authorize(self, principal: EntityUid, action: EntityUid, resource: EntityUid) -> None:
-        if not self.is_authorized(principal, action, resource).allowed:
+        if not response.allowed:
             raise AuthDenied
+        return found
 
-    def _authorize_list(self, principal: EntityUid, action: EntityUid, list_uid: EntityUid) -> TodoList:
-        """Authorize first, always. A list that does not exist is then a 404 (nothing
-        to protect: list ids are sequential), otherwise Deny is Authorization Denied."""
-        allowed = self.is_authorized(principal, action, list_uid).allowed
-        lst = self.state.lists.get(list_uid)
-        if lst is None:
+    def _list(
+        self, conn: sa.Connection, principal: EntityUid, action: EntityUid, list_uid: EntityUid
+    ) -> ListRow:
+        """Lock the list's row, then authorize. A list that does not exist is a 404 (nothing
+        to protect: list ids are sequential); otherwise Deny is Authorization Denied."""
+        row = store.read_list(conn, list_uid, lock=action != GET_LIST)
+        if row is None:
+            if not store.user_exists(conn, principal):
+                raise Unauthenticated(f"unknown user {principal}")
             raise NoSuchEntity(list_uid)
-        if not allowed:
-            raise AuthDenied
-        return lst
-
-    # -- state changes ---------------------------------------------------------------
-
-    def _commit(self, ops: list[Op]) -> None:
-        try:
-            self.storage.commit(ops)
-        except StorageError as err:
-            log.error("%s", err)
-            raise AppError(f"Storage Error: {err}", 503) from err
-        self.state.apply(ops)
-        self._version += 1
-
-    def _exists(self, uid: EntityUid) -> bool:
-        return (
-            uid in self.state.lists
-            or uid in self.state.teams
-            or self.directory.has_user_or_team(uid)
-            or uid == APPLICATION
-        )
-
-    def _fresh(self, entity_type: str, counter: int) -> tuple[EntityUid, int]:
-        """Upstream's shared counter: the next number that is not yet an entity's id."""
-        while True:
-            uid = EntityUid(entity_type, str(counter))
-            counter += 1
-            if not self._exists(uid):
-                return uid, counter
-
-    def _is_user_or_team(self, uid: EntityUid) -> bool:
-        return self.directory.has_user_or_team(uid) or uid in self.state.teams
-
-    def _ancestors(self, uid: EntityUid) -> set[EntityUid]:
-        parents: dict[EntityUid, set[EntityUid]] = defaultdict(set)
-        for user in self.directory.users.values():
-            parents[user.uid] |= user.parents
-        for team, team_parents in self.directory.teams.items():
-            parents[team] |= team_parents
-        for child, parent in self.state.parents:
-            parents[child].add(parent)
-        seen: set[EntityUid] = set()
-        todo = [uid]
-        while todo:
-            for parent in parents.get(todo.pop(), ()):
-                if parent not in seen:
-                    seen.add(parent)
-                    todo.append(parent)
-        return seen
+        self._authorize(conn, principal, action, list_uid, row)
+        return row
 
     # -- commands ----------------------------------------------------------------------
 
     def create_list(self, principal: EntityUid, name: str) -> EntityUid:
-        with self._lock:
-            self._authorize(principal, CREATE_LIST, APPLICATION)
-            list_uid, counter = self._fresh(LIST_TYPE, self.state.counter)
-            ops: list[Op] = []
+        def work(conn: sa.Connection) -> EntityUid:
+            self._authorize(conn, principal, CREATE_LIST, APPLICATION, None)
+            store.lock_user(conn, principal)
+            if store.count_owned_lists(conn, principal) >= self.limits.lists_per_user:
+                raise LimitReached(f"{principal} already owns {self.limits.lists_per_user} lists (the limit)")
+            list_uid = EntityUid(LIST_TYPE, str(store.take_ids(conn, 1)))
             readers = editors = None
             if not self.templates:
-                readers, counter = self._fresh(TEAM_TYPE, counter)
-                editors, counter = self._fresh(TEAM_TYPE, counter)
-                ops += [PutTeam(readers), PutTeam(editors)]
-            lst = TodoList(list_uid, principal, name, (), readers, editors)
-            ops += [PutList(lst), SetCounter(counter)]
-            self._commit(ops)
-            log.info("%s created %s", principal, list_uid)
+                readers = store.new_team(conn, list_uid.id)
+                editors = store.new_team(conn, list_uid.id)
+            store.insert_list(conn, ListRow(list_uid, principal, name, readers, editors))
             return list_uid
 
-    def get_list(self, principal: EntityUid, list_uid: EntityUid) -> TodoList:
-        with self._lock:
-            return self._authorize_list(principal, GET_LIST, list_uid)
+        list_uid = self._run(work)
+        log.debug("%s created %s", principal, list_uid)
+        return list_uid
 
-    def get_lists(self, principal: EntityUid) -> list[TodoList]:
-        """Every list the principal may ``GetList``: a permission query, so the cost follows
-        the answer (the lists owned or shared), not the number of lists, and the answer is
-        exactly what authorizing each list would give, whatever the policies say."""
-        with self._lock:
-            self._authorize(principal, GET_LISTS, APPLICATION)
+    def get_list(self, principal: EntityUid, list_uid: EntityUid) -> TodoList:
+        def work(conn: sa.Connection) -> TodoList:
+            row = self._list(conn, principal, GET_LIST, list_uid)
+            return store.full_list(row, store.read_tasks(conn, [row.uid.id]).get(row.uid.id, []))
+
+        return self._run(work)
+
+    def get_lists(
+        self, principal: EntityUid, after: str | None = None, limit: int = 100
+    ) -> tuple[list[TodoList], str | None]:
+        """A page of the lists the principal may ``GetList``, in id order (as text), and
+        where the next page starts (``None``: this was the last). One SQL query decides
+        which: exactly the lists authorizing each would allow, whatever the policies say."""
+
+        def work(conn: sa.Connection) -> tuple[list[TodoList], str | None]:
+            known = self._authorize(conn, principal, GET_LISTS, APPLICATION, None)
+            if self.templates:
+                links = store.read_links(conn, store.principal_ancestors(known.entities, principal), None)
+                known = Slice(known.entities, _with_links(self.bundle.policies, links))
             try:
-                found = self._authorizer.query_resources(
-                    principal, GET_LIST, LIST_TYPE, self.policies, self.entities(), schema=self.schema
-                )
+                query = AuthorizedQuery.resources(
+                    self.mapping, principal, GET_LIST, LIST_TYPE, known.policies, known.entities,
+                    dialect=conn.dialect.name, schema=self.schema,
+                )  # fmt: skip
             except CedarError as err:
                 raise AppError(f"Error constructing authorization request: {err}") from err
-            authz_log.info(
-                "query_resources: principal: %s, action: %s -> %d lists", principal, GET_LIST, len(found)
-            )
-            lists = self.state.lists
-            return [lists[uid] for uid in sorted(found, key=list_sort_key) if uid in lists]
+            page = query.page(conn, after=after, limit=limit)
+            rows = store.read_lists(conn, page.ids)
+            tasks = store.read_tasks(conn, page.ids)
+            return [store.full_list(r, tasks.get(r.uid.id, [])) for r in rows], page.next_after
+
+        return self._run(work)
 
     def update_list(self, principal: EntityUid, list_uid: EntityUid, name: str) -> None:
-        with self._lock:
-            lst = self._authorize_list(principal, UPDATE_LIST, list_uid)
-            self._commit([PutList(replace(lst, name=name))])
+        def work(conn: sa.Connection) -> None:
+            self._list(conn, principal, UPDATE_LIST, list_uid)
+            store.rename_list(conn, list_uid, name)
+
+        self._run(work)
 
     def delete_list(self, principal: EntityUid, list_uid: EntityUid) -> None:
-        with self._lock:
-            lst = self._authorize_list(principal, DELETE_LIST, list_uid)
-            ops: list[Op] = [DeleteList(list_uid)]
-            teams = {t for t in (lst.readers, lst.editors) if t is not None}
-            teams &= self.state.teams
-            ops += [DeleteTeam(t) for t in sorted(teams)]
-            ops += [RemoveParent(c, p) for c, p in sorted(self.state.parents) if c in teams or p in teams]
-            links = [link for link in self.state.links.values() if link.resource == list_uid]
-            ops += [RemoveLink(link.policy_id) for link in links]
-            self._unlink(links)
-            try:
-                self._commit(ops)
-            except AppError:
-                self._relink(links)
-                raise
-            log.info("%s deleted %s", principal, list_uid)
+        def work(conn: sa.Connection) -> None:
+            store.delete_list(conn, self._list(conn, principal, DELETE_LIST, list_uid))
+
+        self._run(work)
+        log.debug("%s deleted %s", principal, list_uid)
 
     def create_task(self, principal: EntityUid, list_uid: EntityUid, name: str) -> int:
-        with self._lock:
-            lst = self._authorize_list(principal, CREATE_TASK, list_uid)
-            task = Task(lst.next_task_id(), name)
-            self._commit([PutList(replace(lst, tasks=(*lst.tasks, task)))])
-            return task.id
+        def work(conn: sa.Connection) -> int:
+            row = self._list(conn, principal, CREATE_TASK, list_uid)
+            limit = self.limits.tasks_per_list
+            # A list holds at most next_task tasks: count only when that could reach the limit.
+            if row.next_task >= limit and store.count_tasks(conn, list_uid) >= limit:
+                raise LimitReached(f"{list_uid} already has {self.limits.tasks_per_list} tasks (the limit)")
+            return store.insert_task(conn, list_uid, name)
+
+        return self._run(work)
 
     def update_task(
         self,
@@ -445,148 +391,134 @@ class TinyTodo:
         task_id: int,
         name: str | None = None,
         state: TaskState | None = None,
+        toggle: bool = False,
     ) -> None:
-        with self._lock:
-            lst = self._authorize_list(principal, UPDATE_TASK, list_uid)
-            task = self._task(lst, task_id)
-            new = replace(
-                task,
-                name=task.name if name is None else name,
-                state=task.state if state is None else state,
-            )
-            tasks = tuple(new if t is task else t for t in lst.tasks)
-            self._commit([PutList(replace(lst, tasks=tasks))])
+        """Rename a task, set its state, or ``toggle`` it (atomically, on the server)."""
+
+        def work(conn: sa.Connection) -> None:
+            self._list(conn, principal, UPDATE_TASK, list_uid)
+            if not store.update_task(conn, list_uid, task_id, name, state, toggle):
+                raise _no_task(list_uid, task_id)
+
+        self._run(work)
 
     def delete_task(self, principal: EntityUid, list_uid: EntityUid, task_id: int) -> None:
-        with self._lock:
-            lst = self._authorize_list(principal, DELETE_TASK, list_uid)
-            task = self._task(lst, task_id)
-            tasks = tuple(t for t in lst.tasks if t is not task)
-            self._commit([PutList(replace(lst, tasks=tasks))])
+        def work(conn: sa.Connection) -> None:
+            self._list(conn, principal, DELETE_TASK, list_uid)
+            if not store.delete_task(conn, list_uid, task_id):
+                raise _no_task(list_uid, task_id)
 
-    @staticmethod
-    def _task(lst: TodoList, task_id: int) -> Task:
-        task = lst.task(task_id)
-        if task is None:
-            raise AppError(f"The list {lst.uid} does not contain a task with id {task_id}", 404)
-        return task
+        self._run(work)
 
     def share(self, principal: EntityUid, list_uid: EntityUid, target: EntityUid, role: ShareRole) -> None:
-        with self._lock:
-            lst = self._authorize_list(principal, EDIT_SHARE, list_uid)
-            if not self._is_user_or_team(target):
+        def work(conn: sa.Connection) -> None:
+            row = self._list(conn, principal, EDIT_SHARE, list_uid)
+            if not store.is_user_or_team(conn, target):
                 raise NoSuchEntity(target)
             if self.templates:
-                self._share_template(lst, target, role)
+                store.add_link(conn, _link(role, target, list_uid))
                 return
-            team = lst.team(role)
-            if team is None:
-                raise AppError(f"{lst.uid} has no {role.lower()} team", 409)
-            if (target, team) in self.state.parents:
-                return  # already shared: nothing to do
-            if target == team or target in self._ancestors(team):
+            team = _team_of(row, role)
+            if target == team or target in _ancestors(conn, team):
                 raise AppError(
-                    f"Cannot share {lst.uid} with {target}: it would become a member of itself",
-                    409,
+                    f"Cannot share {list_uid} with {target}: it would become a member of itself", 409
                 )
-            self._commit([AddParent(target, team)])
+            store.add_member(conn, target, team)  # already shared: nothing changes
+
+        self._run(work)
 
     def unshare(self, principal: EntityUid, list_uid: EntityUid, target: EntityUid, role: ShareRole) -> None:
-        with self._lock:
-            lst = self._authorize_list(principal, EDIT_SHARE, list_uid)
-            if not self._is_user_or_team(target):
+        def work(conn: sa.Connection) -> None:
+            row = self._list(conn, principal, EDIT_SHARE, list_uid)
+            if not store.is_user_or_team(conn, target):
                 raise NoSuchEntity(target)
             if self.templates:
-                self._unshare_template(lst, target, role)
-                return
-            team = lst.team(role)
-            if team is not None and (target, team) in self.state.parents:
-                self._commit([RemoveParent(target, team)])
+                store.remove_link(conn, linked_policy_id(role, target, list_uid))
+            else:
+                store.remove_member(conn, target, _team_of(row, role))
 
-    # -- template mode -------------------------------------------------------------------
-
-    @staticmethod
-    def linked_policy_id(role: ShareRole, target: EntityUid, list_uid: EntityUid) -> str:
-        """E.g. ``reader[Team::"interns"][0]``. Upstream uses only the target's id
-        (``reader[interns][0]``), so a user and a team with the same name collide;
-        the full uid keeps the id injective."""
-        prefix = "reader" if role == "Reader" else "editor"
-        return f"{prefix}[{target}][{list_uid.id}]"
-
-    def _share_template(self, lst: TodoList, target: EntityUid, role: ShareRole) -> None:
-        pid = self.linked_policy_id(role, target, lst.uid)
-        if pid in self.state.links:
-            return  # already shared: nothing to do
-        tid = READER_TEMPLATE if role == "Reader" else EDITOR_TEMPLATE
-        link = Link(pid, tid, target, lst.uid)
-        try:
-            self.policies.link(tid, pid, {"?principal": target, "?resource": lst.uid})
-        except CedarError as err:
-            raise AppError(f"Error updating PolicySet: {err}", 409) from err
-        try:
-            self._commit([AddLink(link)])
-        except AppError:
-            self.policies.unlink(pid)
-            raise
-        log.info("Created policy %s", pid)
-
-    def _unshare_template(self, lst: TodoList, target: EntityUid, role: ShareRole) -> None:
-        pid = self.linked_policy_id(role, target, lst.uid)
-        link = self.state.links.get(pid)
-        if link is None:
-            return  # never shared: nothing to do
-        self._unlink([link])
-        try:
-            self._commit([RemoveLink(pid)])
-        except AppError:
-            self._relink([link])
-            raise
-        log.info("Removed policy %s", pid)
-
-    def _unlink(self, links: Iterable[Link]) -> None:
-        for link in links:
-            if self.policies.policy(link.policy_id) is not None:
-                self.policies.unlink(link.policy_id)
-
-    def _relink(self, links: Iterable[Link]) -> None:
-        link_all(self.policies, links)
+        self._run(work)
 
     # -- policy reload ---------------------------------------------------------------------
 
     def reload_policies(self) -> bool:
-        """Re-read the policies file: parse, re-link the shares' templates, validate;
-        swap the policy set only if all of that worked (else keep the old one).
-        Returns whether the new set is in force."""
+        """Re-read the policies file: parse, check the share templates, validate; put the new
+        set in force only if all of that worked (else keep the old one). Whether it did."""
         if self.policies_path is None:
             return False
         path = self.policies_path
-        with self._lock:
-            self.policies_signature = FileSignature.of(path)
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as err:
-                log.error("Error reloading policies: cannot read %s: %s", path, err)
-                return False
-            try:
-                new = parse_policies(text, str(path))
-                if self.templates:
-                    require_share_templates(new)
-                    link_all(new, self.state.links.values())
-            except PolicyLoadError as err:
-                log.error("Error reloading policies: %s; keeping the old policies", err.render())
-                return False
-            errors = validate_policies(self.schema, new)
-            if errors:
-                for error in errors:
-                    log.error("Error validating policies: %s", error)
-                log.error("Error reloading policies: validation failed; keeping the old policies")
-                return False
-            self.policies = new
-            log.info("Reloaded policy set from %s (%d policies)", path, len(new))
-            return True
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            log.error("Error reloading policies: cannot read %s: %s; keeping the old policies", path, err)
+            return False
+        try:
+            new = parse_policies(text, str(path))
+            if self.templates:
+                require_share_templates(new)
+        except PolicyLoadError as err:
+            log.error("Error reloading policies: %s; keeping the old policies", err.render())
+            return False
+        errors = validate_policies(self.schema, new)
+        if errors:
+            for error in errors:
+                log.error("Error validating policies: %s", error)
+            log.error("Error reloading policies: validation failed; keeping the old policies")
+            return False
+        self.bundle = PolicyBundle.of(new)
+        log.info("Reloaded policy set from %s (%d policies)", path, len(new))
+        return True
 
 
-def _read(path: Path, what: str) -> str:
+def linked_policy_id(role: ShareRole, target: EntityUid, list_uid: EntityUid) -> str:
+    """E.g. ``reader[Team::"interns"][0]``. Upstream uses only the target's id
+    (``reader[interns][0]``), so a user and a team with the same name collide;
+    the full uid keeps the id injective."""
+    prefix = "reader" if role == "Reader" else "editor"
+    return f"{prefix}[{target}][{list_uid.id}]"
+
+
+def _link(role: ShareRole, target: EntityUid, list_uid: EntityUid) -> LinkRow:
+    template = READER_TEMPLATE if role == "Reader" else EDITOR_TEMPLATE
+    return LinkRow(linked_policy_id(role, target, list_uid), template, target, list_uid)
+
+
+def _with_links(policies: PolicySet, links: list[LinkRow]) -> PolicySet:
+    """``policies`` plus the template-linked policies of ``links``."""
+    if not links:
+        return policies
+    combined = PolicySet()
+    for template in policies.templates():
+        combined.add_template(template)
+    for policy in policies.policies():
+        combined.add(policy)
+    for link in links:
+        try:
+            combined.link(
+                link.template_id, link.policy_id, {"?principal": link.principal, "?resource": link.resource}
+            )
+        except CedarError as err:  # a template removed from the file: the share grants nothing
+            log.error("Cannot link %s: %s", link.policy_id, err)
+    return combined
+
+
+def _team_of(row: ListRow, role: ShareRole) -> EntityUid:
+    team = row.readers if role == "Reader" else row.editors
+    if team is None:
+        raise AppError(f"{row.uid} has no {role.lower()} team", 409)
+    return team
+
+
+def _ancestors(conn: sa.Connection, uid: EntityUid) -> set[EntityUid]:
+    edges = store.ancestry(conn, [uid])
+    return {p for ps in edges.values() for p in ps}
+
+
+def _no_task(list_uid: EntityUid, task_id: int) -> AppError:
+    return AppError(f"The list {list_uid} does not contain a task with id {task_id}", 404)
+
+
+def read_text(path: Path, what: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import cedarlang
 from cedarlang import CedarError, PolicySet, Schema
-
-from .model import Link
 
 log = logging.getLogger("tinytodo_server.policies")
 
@@ -50,24 +51,12 @@ def parse_policies(text: str, name: str) -> PolicySet:
             renamed.add(policy, policy.annotation("id") or policy.id)
     except CedarError as err:
         raise PolicyLoadError(f"Error processing policies in {name}: {err}") from err
+    if not len(renamed) and not renamed.templates():
+        raise PolicyLoadError(
+            f"{name} contains no policies: every request would be denied "
+            "(write `forbid (principal, action, resource);` to mean that)"
+        )
     return renamed
-
-
-def link_all(policies: PolicySet, links: Iterable[Link]) -> None:
-    """Link each share's template again in ``policies`` (after a reload or a restart)."""
-    for link in links:
-        if policies.template(link.template_id) is None:
-            raise PolicyLoadError(
-                f"Could not find policy template {link.template_id} to link {link.policy_id}"
-            )
-        try:
-            policies.link(
-                link.template_id,
-                link.policy_id,
-                {"?principal": link.principal, "?resource": link.resource},
-            )
-        except CedarError as err:
-            raise PolicyLoadError(f"Could not link {link.policy_id}: {err}") from err
 
 
 def require_share_templates(policies: PolicySet) -> None:
@@ -117,3 +106,20 @@ def check_policies(schema: Schema, policies: PolicySet) -> None:
     errors = validate_policies(schema, policies)
     if errors:
         raise PolicyLoadError("Validation Failed", errors)
+
+
+@dataclass(frozen=True)
+class FileSignature:
+    """What the policy watcher compares to notice an edit."""
+
+    mtime_ns: int
+    size: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileSignature | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return cls(st.st_mtime_ns, st.st_size, st.st_ino)

@@ -30,7 +30,17 @@ from cedarlang.authorizer import Request, to_uid
 from cedarlang.lexical import is_action_type
 from cedarlang.schema.types import BoolType, EntityRefType, LongType, SetType, StringType
 from cedarlang.values import EntityUid, to_json
-from cedarlang_sql import AuthorizedQuery, Column, EntityTable, Json, Mapping, Membership, Ref, RefSet
+from cedarlang_sql import (
+    AuthorizedQuery,
+    Column,
+    EntityTable,
+    Json,
+    Mapping,
+    Membership,
+    RecordSet,
+    Ref,
+    RefSet,
+)
 from tests.differential.schemacases import SchemaProfile, schema_cases
 from tests.differential.strategies import Case
 
@@ -111,6 +121,7 @@ def load_rows(mapping: Mapping, entities: cedarlang.Entities, connection: sa.Con
             row: dict[str, Any] = {"id": entity.uid.id}
             for name, mapped in table.attributes.items():
                 value = entity.attrs.get(name)
+                assert not isinstance(mapped, RecordSet)  # these tests map no child tables
                 if isinstance(mapped, RefSet):
                     members.setdefault(name, []).extend(
                         {"owner": entity.uid.id, "member": m.id} for m in (value or ())

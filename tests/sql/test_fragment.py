@@ -25,6 +25,7 @@ from cedarlang_sql import (
     Mapping,
     MappingError,
     Membership,
+    RecordSet,
     Ref,
     RefSet,
     SqlAuthorizer,
@@ -169,6 +170,7 @@ def load(m: Mapping, conn: sa.Connection) -> None:
         members = []
         for name, mapped in table.attributes.items():
             value = entity.attrs.get(name)
+            assert not isinstance(mapped, RecordSet)  # no child tables here
             if isinstance(mapped, RefSet):
                 members = [{mapped.owner: entity.uid.id, mapped.member: m.id} for m in (value or ())]
                 continue

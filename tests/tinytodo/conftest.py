@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import os
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -12,7 +15,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from tinytodo_server import TinyTodo, create_app
+from tinytodo_server import Credentials, Limits, Security, TinyTodo, TokenIssuer, create_app
 
 from .helpers import MODES, Api, append_admin_policy, copy_tinytodo, policies_file
 
@@ -28,6 +31,8 @@ def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+TEST_SECRET = b"test-secret-" + b"x" * 32
+
 AppFactory = Callable[..., tuple[Api, TinyTodo]]
 
 
@@ -40,7 +45,11 @@ def make_app(workdir: Path, mode: str) -> Iterator[AppFactory]:
     stack = ExitStack()
 
     def factory(
-        *, admin_policy: bool = False, db: str | None = None, reload_interval: float = 0
+        *,
+        admin_policy: bool = False,
+        db: str | None = None,
+        reload_interval: float = 0,
+        limits: Limits | None = None,
     ) -> tuple[Api, TinyTodo]:
         templates = mode == "templates"
         if admin_policy:
@@ -51,9 +60,36 @@ def make_app(workdir: Path, mode: str) -> Iterator[AppFactory]:
             policies_path=policies_file(workdir, templates),
             db=db,
             templates=templates,
+            limits=limits,
         )
-        client = stack.enter_context(TestClient(create_app(core, reload_interval=reload_interval)))
+        security = Security(Credentials.load(workdir / "credentials.json"), TokenIssuer(TEST_SECRET))
+        app = create_app(core, security, reload_interval=reload_interval)
+        client = stack.enter_context(TestClient(app, base_url="http://localhost"))
         return Api(client), core
 
     with stack:
         yield factory
+
+
+POSTGRES_URL = os.environ.get("TINYTODO_TEST_POSTGRES_URL")
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A private schema in the PostgreSQL database of TINYTODO_TEST_POSTGRES_URL."""
+    import psycopg
+
+    assert POSTGRES_URL, "the requires_service('postgresql') mark guards this"
+    schema = f"tinytodo_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield _with_search_path(POSTGRES_URL, schema)
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -23,6 +23,7 @@ TINYTODO_FILES = (
     "tinytodo.cedarschema",
     "tinytodo-templates.cedarschema",
     "entities.json",
+    "credentials.json",
 )
 
 # Policy 4 of upstream's policies.cedar, as the blog post asks to append it.
@@ -83,29 +84,65 @@ def target(who: str) -> str:
 DENIED = {"error": "Authorization Denied"}
 
 
+def demo_password(who: str) -> str:
+    return f"{who}-tinytodo-demo"
+
+
 class Api:
-    """The HTTP API through any httpx client (a TestClient or a real connection)."""
+    """The HTTP API through any httpx client (a TestClient or a real connection), logged
+    in as each demo user on first use (their demo passwords)."""
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
+        self.tokens: dict[str, str] = {}
+
+    def login(self, who: str, password: str | None = None) -> httpx.Response:
+        body = {"uid": U(who), "password": demo_password(who) if password is None else password}
+        return self.client.post("/api/login", json=body)
+
+    def token(self, who: str) -> str:
+        if who not in self.tokens:
+            resp = self.login(who)
+            assert resp.status_code == 200, resp.text
+            self.tokens[who] = resp.json()["token"]
+        return self.tokens[who]
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(who)}"}
+
+    def get(self, who: str, path: str, params: dict[str, str]) -> httpx.Response:
+        return self.client.get(path, params=params, headers=self.headers(who))
+
+    def send(self, who: str, method: str, path: str, body: dict[str, Any]) -> httpx.Response:
+        return self.client.request(method, path, json=body, headers=self.headers(who))
 
     def get_list(self, who: str, lst: int | str) -> httpx.Response:
-        return self.client.get("/api/list/get", params={"uid": U(who), "list": L(lst)})
+        return self.get(who, "/api/list/get", {"uid": U(who), "list": L(lst)})
 
-    def get_lists(self, who: str) -> httpx.Response:
-        return self.client.get("/api/lists/get", params={"uid": U(who)})
+    def get_lists(self, who: str, **params: str) -> httpx.Response:
+        return self.get(who, "/api/lists/get", {"uid": U(who), **params})
+
+    def all_lists(self, who: str, limit: int = 100) -> list[Any]:
+        """Every page of get_lists, following the ``Link: rel="next"`` headers."""
+        resp = self.get_lists(who, limit=str(limit))
+        found: list[Any] = []
+        while True:
+            found += self.ok(resp)
+            if "next" not in resp.links:
+                return found
+            resp = self.client.get(resp.links["next"]["url"], headers=self.headers(who))
 
     def create_list(self, who: str, name: str) -> httpx.Response:
-        return self.client.post("/api/list/create", json={"uid": U(who), "name": name})
+        return self.send(who, "POST", "/api/list/create", {"uid": U(who), "name": name})
 
     def update_list(self, who: str, lst: int | str, name: str) -> httpx.Response:
-        return self.client.post("/api/list/update", json={"uid": U(who), "list": L(lst), "name": name})
+        return self.send(who, "POST", "/api/list/update", {"uid": U(who), "list": L(lst), "name": name})
 
     def delete_list(self, who: str, lst: int | str) -> httpx.Response:
-        return self.client.request("DELETE", "/api/list/delete", json={"uid": U(who), "list": L(lst)})
+        return self.send(who, "DELETE", "/api/list/delete", {"uid": U(who), "list": L(lst)})
 
     def create_task(self, who: str, lst: int | str, name: str) -> httpx.Response:
-        return self.client.post("/api/task/create", json={"uid": U(who), "list": L(lst), "name": name})
+        return self.send(who, "POST", "/api/task/create", {"uid": U(who), "list": L(lst), "name": name})
 
     def update_task(
         self,
@@ -120,25 +157,21 @@ class Api:
             body["name"] = name
         if state is not None:
             body["state"] = state
-        return self.client.post("/api/task/update", json=body)
+        return self.send(who, "POST", "/api/task/update", body)
+
+    def toggle_task(self, who: str, lst: int | str, task: int) -> httpx.Response:
+        return self.send(who, "POST", "/api/task/update", {"list": L(lst), "task": task, "toggle": True})
 
     def delete_task(self, who: str, lst: int | str, task: int) -> httpx.Response:
-        return self.client.request(
-            "DELETE", "/api/task/delete", json={"uid": U(who), "list": L(lst), "task": task}
-        )
+        return self.send(who, "DELETE", "/api/task/delete", {"uid": U(who), "list": L(lst), "task": task})
 
     def share(self, who: str, lst: int | str, with_: str, role: str = "Reader") -> httpx.Response:
-        return self.client.post(
-            "/api/share",
-            json={"uid": U(who), "list": L(lst), "share_with": target(with_), "role": role},
-        )
+        body = {"uid": U(who), "list": L(lst), "share_with": target(with_), "role": role}
+        return self.send(who, "POST", "/api/share", body)
 
     def unshare(self, who: str, lst: int | str, with_: str, role: str = "Reader") -> httpx.Response:
-        return self.client.request(
-            "DELETE",
-            "/api/share",
-            json={"uid": U(who), "list": L(lst), "unshare_with": target(with_), "role": role},
-        )
+        body = {"uid": U(who), "list": L(lst), "unshare_with": target(with_), "role": role}
+        return self.send(who, "DELETE", "/api/share", body)
 
     # -- conveniences: assert success and return the JSON ---------------------------------
 
@@ -165,6 +198,7 @@ class ServerProcess:
         db: str | None = None,
         templates: bool = False,
         extra: tuple[str, ...] = (),
+        log_name: str = "server.log",
     ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
@@ -172,7 +206,7 @@ class ServerProcess:
         self.templates = templates
         self.extra = extra
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = workdir / "server.log"
+        self.log_path = workdir / log_name
 
     @property
     def url(self) -> str:

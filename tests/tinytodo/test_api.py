@@ -263,15 +263,13 @@ def test_authorization_happens_before_anything(make_app: AppFactory, monkeypatch
     """Every command asks Cedar first, with the action of the endpoint."""
     api, core = make_app()
     calls: list[tuple[str, str, str]] = []
-    real = core.is_authorized
+    real = core._authorizer.is_authorized
 
-    def spy(
-        principal: cedarlang.EntityUid, action: cedarlang.EntityUid, resource: cedarlang.EntityUid
-    ) -> cedarlang.Response:
-        calls.append((str(principal), str(action), str(resource)))
-        return real(principal, action, resource)
+    def spy(request: cedarlang.Request, policies: Any, entities: Any) -> cedarlang.Response:
+        calls.append((str(request.principal), str(request.action), str(request.resource)))
+        return real(request, policies, entities)
 
-    monkeypatch.setattr(core, "is_authorized", spy)
+    monkeypatch.setattr(core._authorizer, "is_authorized", spy)
     lst = api.new_list("andrew", "l")
     api.ok(api.create_task("andrew", lst, "t"))
     expected = {

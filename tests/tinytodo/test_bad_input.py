@@ -33,7 +33,7 @@ CASES: list[tuple[str, str, Any, int, str]] = [
     ("POST", "/api/list/create", b"\xff\xfe", 400, "deserialize"),
     ("POST", "/api/list/create", [1, 2], 400, "JSON object"),
     ("POST", "/api/list/create", "just a string", 400, "JSON object"),
-    ("POST", "/api/list/create", {"name": "x"}, 400, "missing field `uid`"),
+    ("POST", "/api/list/create", {}, 400, "missing field `name`"),
     ("POST", "/api/list/create", {"uid": ANDREW}, 400, "missing field `name`"),
     ("POST", "/api/list/create", {"uid": ANDREW, "name": 7}, 400, "expected a string"),
     ("POST", "/api/list/create", {"uid": ANDREW, "name": "a\x00b"}, 400, "NUL"),
@@ -59,7 +59,15 @@ CASES: list[tuple[str, str, Any, int, str]] = [
     ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": "0"}, 400, "expected an integer"),
     ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": True}, 400, "expected an integer"),
     ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": 1.5}, 400, "expected an integer"),
-    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": 2**70}, 400, "out of range"),
+    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": 2**64}, 400, "out of range"),
+    ("POST", "/api/task/update", {"uid": ANDREW, "list": L(0), "task": 2**70}, 400, "22 digits is too large"),
+    (
+        "POST",
+        "/api/task/update",
+        b'{"list": "List::\\"0\\"", "task": ' + b"9" * 5000 + b"}",
+        400,
+        "5000 digits",
+    ),
     (
         "POST",
         "/api/task/update",
@@ -144,8 +152,10 @@ def api(make_app: AppFactory) -> Api:
 
 
 def send(api: Api, method: str, path: str, body: Any) -> httpx.Response:
+    """``body`` as andrew (logged in), raw bytes or JSON."""
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return api.client.request(method, path, content=content, headers={"content-type": "application/json"})
+    headers = {"content-type": "application/json", **api.headers("andrew")}
+    return api.client.request(method, path, content=content, headers=headers)
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "words"), CASES)
@@ -161,17 +171,29 @@ def test_bad_body(api: Api, method: str, path: str, body: Any, status: int, word
     ("path", "params", "words"),
     [
         ("/api/list/get", {"uid": ANDREW}, "missing field `list`"),
-        ("/api/list/get", {"list": L(0)}, "missing field `uid`"),
         ("/api/list/get", {"uid": ANDREW, "list": "0"}, "not an entity uid"),
         ("/api/list/get", {"uid": ANDREW, "list": T("x")}, "Expected an entity of type List"),
-        ("/api/lists/get", {}, "missing field `uid`"),
         ("/api/lists/get", {"uid": 'User::"unterminated'}, "not an entity uid"),
+        ("/api/lists/get", {"limit": "0"}, "out of range"),
+        ("/api/lists/get", {"limit": "ten"}, "expected an integer"),
+        ("/api/lists/get", {"limit": "9" * 30}, "expected an integer"),
     ],
 )
 def test_bad_query(api: Api, path: str, params: dict[str, str], words: str) -> None:
-    resp = api.client.get(path, params=params)
+    resp = api.get("andrew", path, params)
     assert resp.status_code == 400
     assert words in resp.json()["error"]
+
+
+def test_huge_query_and_uid(api: Api) -> None:
+    """A huge query string is refused before parsing; a long uid is not echoed back."""
+    resp = api.get("andrew", "/api/list/get", {"list": "x" * 5_000})
+    assert resp.status_code == 414
+    bad = 'List::"' + "a" * 200 + "\\"
+    resp = api.get("andrew", "/api/list/get", {"list": bad})
+    assert resp.status_code == 400 and len(resp.text) < 200, resp.text
+    resp = send(api, "POST", "/api/list/create", {"name": "n" * 1001})
+    assert resp.status_code == 400 and "longer than 1000" in resp.json()["error"]
 
 
 def test_unknown_list_get(api: Api) -> None:
@@ -188,7 +210,8 @@ def test_routing_errors_are_json(api: Api) -> None:
     assert resp.status_code == 404
     assert resp.json() == {"error": "Not Found"}
     # Upstream serves /api/lists/get for any method.
-    assert api.client.post("/api/lists/get", params={"uid": ANDREW}).status_code == 200
+    resp = api.client.post("/api/lists/get", params={"uid": ANDREW}, headers=api.headers("andrew"))
+    assert resp.status_code == 200
 
 
 @pytest.mark.parametrize("mode", ["teams"])  # template mode has no per-list teams to share with
@@ -248,6 +271,23 @@ def test_fuzzed_bodies_never_500(api: Api, endpoint: tuple[str, str], body: Any)
     ),
 )
 def test_fuzzed_queries_never_500(api: Api, path: str, params: dict[str, str]) -> None:
-    resp = api.client.get(path, params=params)
+    resp = api.get("andrew", path, params)
     assert resp.status_code < 500, resp.text
     assert resp.json() is not None
+
+
+def test_limits_per_user_and_per_list(make_app: AppFactory) -> None:
+    from tinytodo_server import Limits
+
+    api, _core = make_app(limits=Limits(lists_per_user=2, tasks_per_list=3))
+    first = api.new_list("andrew", "a")
+    api.new_list("andrew", "b")
+    resp = api.create_list("andrew", "c")
+    assert resp.status_code == 409 and "2 lists (the limit)" in resp.json()["error"]
+    api.new_list("kesha", "kesha's")  # the limit is per user
+    for n in range(3):
+        assert api.ok(api.create_task("andrew", first, f"t{n}")) == n
+    resp = api.create_task("andrew", first, "too many")
+    assert resp.status_code == 409 and "3 tasks (the limit)" in resp.json()["error"]
+    api.ok(api.delete_task("andrew", first, 0))
+    assert api.ok(api.create_task("andrew", first, "room again")) == 3  # ids are never reused

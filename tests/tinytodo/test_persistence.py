@@ -6,45 +6,20 @@ under CI, where .ci/run starts a server)."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
+import sqlalchemy as sa
 
-from tinytodo_server import StorageError, open_storage
-from tinytodo_server.model import AddParent, PutList, SetCounter, Task, TodoList
-from tinytodo_server.storage import PostgresStorage
+from cedarlang import EntityUid
+from tinytodo_server import Database, DatabaseError, store, tables
+from tinytodo_server.directory import Directory
 
 from ..skips import requires_service
+from .conftest import POSTGRES_URL
 from .helpers import DENIED, L, ServerProcess
-
-POSTGRES_URL = os.environ.get("TINYTODO_TEST_POSTGRES_URL")
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A private schema in the PostgreSQL database of TINYTODO_TEST_POSTGRES_URL."""
-    import psycopg
-
-    assert POSTGRES_URL, "the requires_service('postgresql') mark guards this"
-    schema = f"tinytodo_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield _with_search_path(POSTGRES_URL, schema)
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=requires_service("postgresql"))])
@@ -171,73 +146,80 @@ def test_kill_9_loses_no_acknowledged_write(workdir: Path, db_url: str) -> None:
         server.stop()
 
 
-# -- the storage layer directly -------------------------------------------------------------
+# -- the database layer directly -------------------------------------------------------------
 
 
-def test_storage_round_trip_and_atomicity(db_url: str) -> None:
-    from cedarlang import EntityUid
+def _directory() -> Directory:
+    from .helpers import TINYTODO_DIR
 
-    storage = open_storage(db_url)
+    return Directory.from_json_text((TINYTODO_DIR / "entities.json").read_text())
+
+
+def _list_names(conn: sa.Connection) -> list[str]:
+    return list(conn.execute(sa.select(tables.lists.c.name).order_by(tables.lists.c.id)).scalars())
+
+
+def test_transactions_are_atomic_and_durable(db_url: str) -> None:
+    andrew = EntityUid("User", "andrew")
+    database = Database(db_url)
     try:
-        lst = TodoList(
-            EntityUid("List", "0"),
-            EntityUid("User", "andrew"),
-            "name with 'quotes' and \"more\" and ünïcode",
-            (Task(0, "a"), Task(1, "b", "Checked")),
-            EntityUid("Team", "1"),
-            EntityUid("Team", "2"),
+        database.prepare(_directory())
+        name = "name with 'quotes' and \"more\" and ünïcode"
+        database.run(
+            lambda conn: store.insert_list(
+                conn, store.ListRow(EntityUid("List", "0"), andrew, name, None, None)
+            )
         )
-        storage.commit(
-            [PutList(lst), SetCounter(3), AddParent(EntityUid("Team", "interns"), EntityUid("Team", "1"))]
-        )
-        # A failing transaction leaves nothing behind: its last op cannot be written.
-        bad = TodoList(EntityUid("List", "5"), EntityUid("User", "x"), "ok")
-        broken = PutList(TodoList(EntityUid("List", "6"), EntityUid("User", "x"), object()))  # type: ignore[arg-type]
-        with pytest.raises(StorageError):
-            storage.commit([PutList(bad), SetCounter(99), broken])
-        state = storage.load()
-        assert state.lists == {lst.uid: lst}
-        assert state.counter == 3
-        assert state.parents == {(EntityUid("Team", "interns"), EntityUid("Team", "1"))}
+
+        def half_done(conn: sa.Connection) -> None:
+            store.insert_list(conn, store.ListRow(EntityUid("List", "5"), andrew, "never", None, None))
+            store.insert_list(
+                conn, store.ListRow(EntityUid("List", "0"), andrew, "duplicate key", None, None)
+            )
+
+        with pytest.raises(DatabaseError):
+            database.run(half_done)
+        assert database.run(_list_names) == [name]
+        assert database.run(lambda conn: store.take_ids(conn, 3)) == 0
+        assert database.run(lambda conn: store.take_ids(conn, 1)) == 3
     finally:
-        storage.close()
-    storage = open_storage(db_url)
+        database.close()
+    database = Database(db_url)
     try:
-        assert storage.load().lists[EntityUid("List", "0")] == lst
+        database.prepare(_directory())  # a second start keeps the data
+        assert database.run(_list_names) == [name]
+        assert database.run(lambda conn: store.take_ids(conn, 1)) == 4
+        assert database.run(lambda conn: store.user_exists(conn, andrew))
     finally:
-        storage.close()
+        database.close()
 
 
-@pytest.mark.parametrize(
-    ("url", "kind"),
-    [
-        (None, ":memory:"),
-        ("", ":memory:"),
-        ("sqlite://", ":memory:"),
-        ("sqlite:///:memory:", ":memory:"),
-    ],
-)
-def test_open_storage_memory(url: str | None, kind: str) -> None:
-    storage = open_storage(url)
-    assert storage.description == "in-memory database"
-    storage.close()
+@pytest.mark.parametrize("url", [None, "", "sqlite://", "sqlite:///:memory:"])
+def test_in_memory_database(url: str | None) -> None:
+    database = Database(url)
+    assert database.description == "an in-memory database (empty on each start)"
+    database.prepare(_directory())
+    assert database.run(_list_names) == []
+    database.close()
 
 
-def test_open_storage_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     for url, path in [
         ("plain.db", tmp_path / "plain.db"),
         ("sqlite:///rel.db", tmp_path / "rel.db"),
         (f"sqlite:///{tmp_path / 'abs.db'}", tmp_path / "abs.db"),
     ]:
-        open_storage(url).close()
+        database = Database(url)
+        database.prepare(_directory())
+        database.close()
         assert path.exists(), url
-    with pytest.raises(StorageError, match="unsupported"):
-        open_storage("mysql://x")
-    with pytest.raises(StorageError, match="bad SQLite URL"):
-        open_storage("sqlite:relative.db")
-    with pytest.raises(StorageError):
-        open_storage(str(tmp_path / "no" / "such" / "dir" / "x.db"))
+    with pytest.raises(DatabaseError, match="unsupported"):
+        Database("mysql://x")
+    with pytest.raises(DatabaseError, match="bad SQLite URL"):
+        Database("sqlite:relative.db")
+    with pytest.raises(DatabaseError):
+        Database(str(tmp_path / "no" / "such" / "dir" / "x.db")).prepare(_directory())
 
 
 def test_server_reports_bad_database(workdir: Path) -> None:
@@ -251,15 +233,14 @@ def test_server_reports_bad_database(workdir: Path) -> None:
 def test_postgres_reconnects_after_losing_the_connection(postgres_url: str) -> None:
     import psycopg
 
-    storage = open_storage(postgres_url)
+    database = Database(postgres_url)
     try:
-        storage.commit([SetCounter(1)])
-        assert isinstance(storage, PostgresStorage)
-        backend = storage._conn.info.backend_pid
+        database.prepare(_directory())
+        backends = database.run(lambda conn: conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
         assert POSTGRES_URL
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute("SELECT pg_terminate_backend(%s)", (backend,))
-        storage.commit([SetCounter(7)])
-        assert storage.load().counter == 7
+            conn.execute("SELECT pg_terminate_backend(%s)", (backends,))
+        assert database.run(lambda conn: store.take_ids(conn, 7)) == 0
+        assert database.run(lambda conn: store.take_ids(conn, 1)) == 7
     finally:
-        storage.close()
+        database.close()

@@ -51,7 +51,7 @@ def test_startup_rejects_parse_errors(
     path.write_text(path.read_text() + SYNTAX_ERROR)
     assert run_main(workdir, monkeypatch) == 1
     err = capsys.readouterr().err
-    assert "Failed to load entities, policies, or schema" in err
+    assert "Failed to load entities, policies, schema, credentials or the database" in err
     assert "^" in err  # the rendered diagnostic points at the source
     assert "when { ( }" in err
 

@@ -260,4 +260,34 @@ def test_client_reports_a_server_that_cannot_start(tmp_path: Path) -> None:
     output = [line for line in session if not line.startswith(PROMPT)]
     assert output[0].startswith(f"TinyTodo server failed to start on port {port} (exit code ")
     assert output[1] == "No server running! Use `start_server()`!"
-    assert "address already in use" in (workdir / "server.log").read_text()
+    log = (workdir / "server.log").read_text()
+    assert f"port {port} on 127.0.0.1 is already in use" in log and "TINYTODO_PORT" in log
+
+
+def test_demo_fails_loudly_when_the_port_is_taken() -> None:
+    """scripts/walkthrough.py (what demo.sh runs) exits non-zero with the server's own
+    one-line reason, naming TINYTODO_PORT, instead of printing "No server running!"."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from .helpers import REPO
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = dict(os.environ, TINYTODO_PORT=str(port))
+        done = subprocess.run(
+            [sys.executable, str(REPO / "scripts" / "walkthrough.py")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert "No server running" not in done.stdout
+    assert f"error: port {port} on 127.0.0.1 is already in use" in done.stderr
+    assert "TINYTODO_PORT" in done.stderr

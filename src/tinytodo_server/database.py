@@ -1,0 +1,202 @@
+"""The database connection: SQLite (one process) or PostgreSQL (any number of replicas).
+
+Every command runs as **one transaction** through :meth:`Database.run`. Nothing is
+cached between transactions, so two servers on one PostgreSQL database see each
+other's writes on their next request. PostgreSQL runs at READ COMMITTED; commands that
+change a list lock its row first (``SELECT ... FOR UPDATE``), so changes to one list
+are serialized wherever they come from, and a serialization failure or deadlock is
+retried. SQLite serializes writers itself; here one lock per process orders them.
+
+URLs: none (an in-memory database, empty on every start, as upstream TinyTodo),
+``postgresql://...``, ``sqlite:///relative/path``, ``sqlite:////absolute/path`` or a
+plain file path.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import unquote, urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
+
+from cedarlang import EntityUid
+
+from . import tables
+from .directory import Directory
+
+log = logging.getLogger("tinytodo_server.database")
+
+T = TypeVar("T")
+
+DIRECTORY_ORIGIN = "entities.json"
+SHARE_ORIGIN = "share"
+_RETRIED_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+ATTEMPTS = 8
+
+
+class DatabaseError(Exception):
+    """The database could not be opened, read or written."""
+
+
+def redact(url: str) -> str:
+    """``url`` without its password (for logs and error messages)."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+_IN_MEMORY = ("", "sqlite:", "sqlite://", "sqlite:///:memory:", "sqlite://:memory:", ":memory:")
+
+
+def _engine(db: str | None) -> sa.Engine:
+    if not db or db in _IN_MEMORY:
+        return sa.create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    if db.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + db.split("://", 1)[1]
+        return sa.create_engine(url, pool_size=10, max_overflow=20)
+    if db.startswith("sqlite:"):
+        rest = db[len("sqlite:") :]
+        if not rest.startswith("///"):
+            raise DatabaseError(
+                f"bad SQLite URL {db!r}: use sqlite:///relative/path or sqlite:////absolute/path"
+            )
+        path = unquote(rest[3:])
+    elif "://" in db:
+        scheme = db.split("://", 1)[0]
+        raise DatabaseError(
+            f"unsupported database URL scheme {scheme!r}: use a SQLite file path, "
+            "sqlite:///path or postgresql://..."
+        )
+    else:
+        path = str(Path(db))
+    return sa.create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
+
+
+def _sqlstate(err: BaseException) -> str | None:
+    orig = getattr(err, "orig", None)
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
+class Database:
+    def __init__(self, db: str | None) -> None:
+        try:
+            self.engine = _engine(db)
+        except sa.exc.ArgumentError as err:
+            raise DatabaseError(f"bad database URL: {err}") from err
+        self.dialect = self.engine.dialect.name
+        in_memory = not db or db in _IN_MEMORY
+        self.description = "an in-memory database (empty on each start)" if in_memory else redact(db or "")
+        self._lock: threading.Lock | None = threading.Lock() if self.dialect == "sqlite" else None
+
+    def run(self, work: Callable[[sa.Connection], T]) -> T:
+        """``work(connection)`` in one transaction, committed if it returns; retried from
+        the start on a serialization failure or deadlock (so ``work`` must only touch the
+        database); DatabaseError if the database fails."""
+        for attempt in range(ATTEMPTS):
+            try:
+                with self._exclusive(), self.engine.begin() as conn:
+                    return work(conn)
+            except sa.exc.DBAPIError as err:
+                # A connection the server dropped (restart, idle timeout) is discarded by
+                # the pool; the transaction never ran, so running it again is safe. (No
+                # ping per checkout: that would cost a round trip on every request.)
+                retry = err.connection_invalidated or _sqlstate(err) in _RETRIED_SQLSTATES
+                if retry and attempt + 1 < ATTEMPTS:
+                    time.sleep(random.uniform(0, 0.002 * 2**attempt))
+                    continue
+                raise DatabaseError(f"database error: {err.orig or err}") from err
+            except sa.exc.SQLAlchemyError as err:
+                raise DatabaseError(f"database error: {err}") from err
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _exclusive(self) -> threading.Lock | nullcontext[None]:
+        return self._lock if self._lock is not None else nullcontext()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- start-up ----------------------------------------------------------------------
+
+    def prepare(self, directory: Directory) -> None:
+        """Create the tables if needed, check the layout version, and make the users, named
+        teams and their memberships those of ``entities.json`` (replicas starting together
+        take turns: the version row is locked)."""
+        try:
+            tables.metadata.create_all(self.engine, checkfirst=True)
+        except sa.exc.SQLAlchemyError:
+            # Two replicas creating the tables at once: one wins, the other checks again.
+            time.sleep(0.2)
+            try:
+                tables.metadata.create_all(self.engine, checkfirst=True)
+            except sa.exc.SQLAlchemyError as err:
+                raise DatabaseError(f"cannot create the tables: {err}") from err
+        self.run(lambda conn: _sync(conn, directory))
+
+
+def _sync(conn: sa.Connection, directory: Directory) -> None:
+    meta, counters = tables.meta, tables.counters
+    insert_ignoring_duplicates(conn, meta, [{"key": "layout", "value": tables.LAYOUT_VERSION}])
+    insert_ignoring_duplicates(conn, counters, [{"name": "ids", "value": 0}])
+    query = sa.select(meta.c.value).where(meta.c.key == "layout")
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    version = conn.execute(query).scalar_one()
+    if version != tables.LAYOUT_VERSION:
+        raise DatabaseError(
+            f"the database's table layout is version {version}; this server needs {tables.LAYOUT_VERSION}"
+        )
+    users, teams, parents = tables.users, tables.teams, tables.parents
+    conn.execute(sa.delete(parents).where(parents.c.origin == DIRECTORY_ORIGIN))
+    conn.execute(sa.delete(users))
+    conn.execute(sa.delete(teams).where(teams.c.list_id.is_(None)))
+    rows = [
+        {"id": u.uid.id, "joblevel": u.joblevel, "location": u.location} for u in directory.users.values()
+    ]
+    if rows:
+        conn.execute(sa.insert(users), rows)
+    insert_ignoring_duplicates(conn, teams, [{"id": t.id, "list_id": None} for t in directory.teams])
+    edges: list[tuple[EntityUid, EntityUid]] = [
+        (u.uid, p) for u in directory.users.values() for p in u.parents
+    ]
+    edges += [(t, p) for t, ps in directory.teams.items() for p in ps]
+    insert_ignoring_duplicates(
+        conn,
+        parents,
+        [
+            {
+                "child_type": c.type,
+                "child_id": c.id,
+                "parent_type": p.type,
+                "parent_id": p.id,
+                "origin": DIRECTORY_ORIGIN,
+            }
+            for c, p in sorted(set(edges), key=lambda e: (str(e[0]), str(e[1])))
+        ],
+    )
+    log.info(
+        "Synchronized %d users and %d teams from entities.json", len(directory.users), len(directory.teams)
+    )
+
+
+def insert_ignoring_duplicates(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, object]]
+) -> int:
+    """Insert ``rows``, skipping those whose primary key is already there (no error, even
+    when another transaction inserts the same key concurrently); how many were inserted."""
+    if not rows:
+        return 0
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing()
+    return conn.execute(statement, rows).rowcount

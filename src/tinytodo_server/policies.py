@@ -38,19 +38,11 @@ def parse_policies(text: str, name: str) -> PolicySet:
     """Parse policy text and rename each policy and template by its ``@id("...")``
     annotation, as upstream TinyTodo does (others keep ``policy0``, ``policy1``...)."""
     try:
-        parsed = PolicySet.from_str(text, name)
+        renamed = PolicySet.from_str(text, name, ids_from_annotation=True)
     except cedarlang.ParseError as err:
         raise PolicyLoadError(f"Error parsing policies in {name}", [err.render()]) from err
     except CedarError as err:
         raise PolicyLoadError(f"Error parsing policies in {name}: {err}") from err
-    renamed = PolicySet()
-    try:
-        for template in parsed.templates():
-            renamed.add_template(template, template.annotations.get("id", template.id))
-        for policy in parsed.policies():
-            renamed.add(policy, policy.annotation("id") or policy.id)
-    except CedarError as err:
-        raise PolicyLoadError(f"Error processing policies in {name}: {err}") from err
     if not len(renamed) and not renamed.templates():
         raise PolicyLoadError(
             f"{name} contains no policies: every request would be denied "

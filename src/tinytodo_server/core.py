@@ -380,7 +380,7 @@ class TinyTodo:
             # A list holds at most next_task tasks: count only when that could reach the limit.
             if row.next_task >= limit and store.count_tasks(conn, list_uid) >= limit:
                 raise LimitReached(f"{list_uid} already has {self.limits.tasks_per_list} tasks (the limit)")
-            return store.insert_task(conn, list_uid, name)
+            return store.insert_task(conn, row, name)
 
         return self._run(work)
 
@@ -510,7 +510,7 @@ def _team_of(row: ListRow, role: ShareRole) -> EntityUid:
 
 
 def _ancestors(conn: sa.Connection, uid: EntityUid) -> set[EntityUid]:
-    edges = store.ancestry(conn, [uid])
+    edges, _users = store.ancestry(conn, [uid])
     return {p for ps in edges.values() for p in ps}
 
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
@@ -63,7 +63,9 @@ def _engine(db: str | None) -> sa.Engine:
         return sa.create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     if db.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + db.split("://", 1)[1]
-        return sa.create_engine(url, pool_size=10, max_overflow=20)
+        engine = sa.create_engine(url, pool_size=10, max_overflow=20)
+        sa.event.listen(engine, "connect", _custom_plans)
+        return engine
     if db.startswith("sqlite:"):
         rest = db[len("sqlite:") :]
         if not rest.startswith("///"):
@@ -80,6 +82,15 @@ def _engine(db: str | None) -> sa.Engine:
     else:
         path = str(Path(db))
     return sa.create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
+
+
+def _custom_plans(dbapi_connection: Any, _record: Any) -> None:
+    """Plan each statement for its own parameters. psycopg prepares statements it sees
+    often, and PostgreSQL then switches to one generic plan; for get_lists' filter that
+    plan walks the whole primary key in order (30 ms on 20,000 lists instead of 0.2 ms)."""
+    with dbapi_connection.cursor() as cur:
+        cur.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.commit()
 
 
 def _sqlstate(err: BaseException) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -81,15 +82,21 @@ def _team(team_id: str | None) -> EntityUid | None:
     return EntityUid(TEAM_TYPE, team_id) if team_id is not None else None
 
 
-def read_list(conn: sa.Connection, list_uid: EntityUid, *, lock: bool = False) -> ListRow | None:
-    """The list's row (locked until the transaction ends when ``lock``, on PostgreSQL)."""
+def _read_list_query(lock: bool) -> sa.Select[Any]:
     t = tables.lists
     query = sa.select(t.c.owner_id, t.c.name, t.c.readers_id, t.c.editors_id, t.c.next_task).where(
-        t.c.id == list_uid.id
+        t.c.id == sa.bindparam("id")
     )
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    return query.with_for_update() if lock else query
+
+
+_READ_LIST = {lock: _read_list_query(lock) for lock in (False, True)}
+
+
+def read_list(conn: sa.Connection, list_uid: EntityUid, *, lock: bool = False) -> ListRow | None:
+    """The list's row (locked until the transaction ends when ``lock``, on PostgreSQL)."""
+    query = _READ_LIST[lock and conn.dialect.name == "postgresql"]
+    row = conn.execute(query, {"id": list_uid.id}).first()
     if row is None:
         return None
     return ListRow(list_uid, EntityUid(USER_TYPE, row[0]), row[1], _team(row[2]), _team(row[3]), int(row[4]))
@@ -121,24 +128,48 @@ def full_list(row: ListRow, tasks: Iterable[Task]) -> TodoList:
     return TodoList(row.uid, row.owner, row.name, tuple(tasks), row.readers, row.editors)
 
 
-def ancestry(conn: sa.Connection, starts: Iterable[EntityUid]) -> dict[EntityUid, set[EntityUid]]:
-    """The direct parents of every entity reachable upwards from ``starts`` (one
-    recursive query; ``UNION`` makes cycles terminate)."""
-    p = tables.parents
-    keys = sorted({(u.type, u.id) for u in starts})
-    edges: dict[EntityUid, set[EntityUid]] = defaultdict(set)
-    if not keys:
-        return edges
+def _ancestry_query() -> sa.CompoundSelect[Any]:
+    """Built once (statement construction costs more than running it): the edges above
+    ``:keys`` (``(type, id)`` pairs), then the rows of the users ``:users``."""
+    p, u = tables.parents, tables.users
     columns = (p.c.child_type, p.c.child_id, p.c.parent_type, p.c.parent_id)
+    keys: sa.BindParameter[Any] = sa.bindparam("keys", expanding=True)
     seed = sa.select(*columns).where(sa.tuple_(p.c.child_type, p.c.child_id).in_(keys))
     walk = seed.cte("todo_walk", recursive=True)
     step = sa.select(*columns).join(
         walk, sa.and_(p.c.child_type == walk.c.parent_type, p.c.child_id == walk.c.parent_id)
     )
     walk = walk.union(step)
-    for child_type, child_id, parent_type, parent_id in conn.execute(sa.select(walk)):
-        edges[EntityUid(child_type, child_id)].add(EntityUid(parent_type, parent_id))
-    return edges
+    no_text, no_long = sa.cast(sa.null(), sa.Text), sa.cast(sa.null(), sa.BigInteger)
+    return sa.union_all(
+        sa.select(walk.c.child_type, walk.c.child_id, walk.c.parent_type, walk.c.parent_id, no_long, no_text),
+        sa.select(sa.literal(USER_TYPE), u.c.id, no_text, no_text, u.c.joblevel, u.c.location).where(
+            u.c.id.in_(sa.bindparam("users", expanding=True))
+        ),
+    )
+
+
+_ANCESTRY = _ancestry_query()
+
+
+def ancestry(
+    conn: sa.Connection, starts: Iterable[EntityUid], users: Collection[str] = ()
+) -> tuple[dict[EntityUid, set[EntityUid]], dict[str, Record]]:
+    """The direct parents of every entity reachable upwards from ``starts`` (a recursive
+    query; ``UNION`` makes cycles terminate), and the attributes of the existing users
+    among ``users``: one round trip."""
+    edges: dict[EntityUid, set[EntityUid]] = defaultdict(set)
+    found: dict[str, Record] = {}
+    keys = sorted({(x.type, x.id) for x in starts})
+    if not keys:
+        return edges, found
+    rows = conn.execute(_ANCESTRY, {"keys": keys, "users": sorted(users)})
+    for child_type, child_id, parent_type, parent_id, joblevel, location in rows:
+        if parent_type is None:  # a user row
+            found[child_id] = Record({"joblevel": int(joblevel), "location": location})
+        else:
+            edges[EntityUid(child_type, child_id)].add(EntityUid(parent_type, parent_id))
+    return edges, found
 
 
 def read_users(conn: sa.Connection, ids: Collection[str]) -> dict[str, Record]:
@@ -176,9 +207,13 @@ def request_entities(
     starts = {principal, APPLICATION, *facts.literals}
     if lst is not None:
         starts.update([lst.owner, *lst.teams()])
-    edges = ancestry(conn, starts)
+    edges, users = ancestry(conn, starts, [u.id for u in starts if u.type == USER_TYPE])
     everyone = starts | set(edges) | {p for ps in edges.values() for p in ps}
-    users = read_users(conn, [u.id for u in everyone if u.type == USER_TYPE])
+    # The schema puts nothing in a User, so users are among the starts; any other
+    # user reached (a schema that allows it) is read too.
+    more = [u.id for u in everyone - starts if u.type == USER_TYPE]
+    if more:
+        users |= read_users(conn, more)
     items: list[Entity] = list(actions)
     for uid in everyone:
         if uid.type == USER_TYPE:
@@ -280,20 +315,58 @@ def count_tasks(conn: sa.Connection, list_uid: EntityUid) -> int:
     return int(conn.execute(sa.select(sa.func.count()).where(t.c.list_id == list_uid.id)).scalar_one())
 
 
-def insert_task(conn: sa.Connection, list_uid: EntityUid, name: str) -> int:
-    """A new unchecked task with the list's next id (ids are never reused)."""
-    lists = tables.lists
-    next_id = conn.execute(
-        sa.update(lists)
-        .where(lists.c.id == list_uid.id)
-        .values(next_task=lists.c.next_task + 1)
-        .returning(lists.c.next_task)
-    ).scalar_one()
-    task_id = int(next_id) - 1
-    conn.execute(
-        sa.insert(tables.tasks).values(list_id=list_uid.id, id=task_id, name=name, state="unchecked")
+def _insert_task_queries() -> tuple[sa.Insert, sa.Update, sa.Insert]:
+    # Parameters are named unlike any column: an UPDATE would take `id` or `name` given at
+    # execution as more columns to set.
+    lists, tasks = tables.lists, tables.tasks
+    list_id = sa.bindparam("p_list", type_=sa.Text)
+    bump = sa.update(lists).where(lists.c.id == list_id).values(next_task=lists.c.next_task + 1)
+    values = (list_id, sa.bindparam("p_task", type_=sa.BigInteger), sa.bindparam("p_name", type_=sa.Text))
+    insert = sa.insert(tasks).from_select(
+        ["list_id", "id", "name", "state"], sa.select(*values, sa.literal("unchecked"))
     )
-    return task_id
+    bumped = bump.returning(lists.c.id).cte("todo_bump")
+    both = sa.insert(tasks).from_select(
+        ["list_id", "id", "name", "state"], sa.select(*values, sa.literal("unchecked")).select_from(bumped)
+    )
+    return both, bump, insert
+
+
+_BUMP_AND_INSERT, _BUMP, _INSERT_TASK = _insert_task_queries()
+
+
+def insert_task(conn: sa.Connection, lst: ListRow, name: str) -> int:
+    """A new unchecked task with the list's next id (ids are never reused); the list's
+    row is locked, so ``lst.next_task`` is current. On PostgreSQL one statement."""
+    params = {"p_list": lst.uid.id, "p_task": lst.next_task, "p_name": name}
+    if conn.dialect.name == "postgresql":
+        conn.execute(_BUMP_AND_INSERT, params)
+    else:
+        conn.execute(_BUMP, {"p_list": lst.uid.id})
+        conn.execute(_INSERT_TASK, params)
+    return lst.next_task
+
+
+def _update_task_query() -> sa.Update:
+    """One statement for every change: a new name and/or state, or a toggle (built once)."""
+    t = tables.tasks
+    name = sa.bindparam("p_name", type_=sa.Text)
+    state = sa.bindparam("p_state", type_=sa.Text)
+    flipped = sa.case((t.c.state == "checked", "unchecked"), else_="checked")
+    return (
+        sa.update(t)
+        .where(t.c.list_id == sa.bindparam("p_list", type_=sa.Text), t.c.id == sa.bindparam("p_task"))
+        .values(
+            name=sa.func.coalesce(name, t.c.name),
+            state=sa.case(
+                (sa.bindparam("p_toggle", type_=sa.Boolean), flipped),
+                else_=sa.func.coalesce(state, t.c.state),
+            ),
+        )
+    )
+
+
+_UPDATE_TASK = _update_task_query()
 
 
 def update_task(
@@ -305,18 +378,14 @@ def update_task(
     toggle: bool,
 ) -> bool:
     """Change one task in place (``toggle`` flips its state atomically); whether it exists."""
-    t = tables.tasks
-    values: dict[str, object] = {}
-    if name is not None:
-        values["name"] = name
-    if state is not None:
-        values["state"] = cedar_state(state)
-    if toggle:
-        values["state"] = sa.case((t.c.state == "checked", "unchecked"), else_="checked")
-    where = sa.and_(t.c.list_id == list_uid.id, t.c.id == task_id)
-    if not values:
-        return conn.execute(sa.select(t.c.id).where(where)).first() is not None
-    return bool(conn.execute(sa.update(t).where(where).values(**values)).rowcount)
+    params = {
+        "p_list": list_uid.id,
+        "p_task": task_id,
+        "p_name": name,
+        "p_state": None if state is None else cedar_state(state),
+        "p_toggle": toggle,
+    }
+    return bool(conn.execute(_UPDATE_TASK, params).rowcount)
 
 
 def delete_task(conn: sa.Connection, list_uid: EntityUid, task_id: int) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import cedarlang
+from tinytodo_server import StartupError, TinyTodo
 from tinytodo_server.cli import Config, main, parse_config
 
 from .conftest import AppFactory
@@ -324,3 +325,50 @@ def test_startup_prints_the_validators_rendered_errors(
     assert run_main(workdir, monkeypatch) == 1
     err = capsys.readouterr().err
     assert "Validation Failed\npolicy1: rendered with a caret\n    ^^^" in err
+
+
+def load_core(workdir: Path) -> TinyTodo:
+    return TinyTodo.load(
+        schema_path=workdir / "tinytodo.cedarschema",
+        entities_path=workdir / "entities.json",
+        policies_path=policies_file(workdir, False),
+    )
+
+
+def test_empty_policies_are_an_error_that_keeps_the_last_good_ones(workdir: Path) -> None:
+    """An empty policies file would silently mean "deny everything": refused at start-up,
+    and a reload to it (or to a missing file) keeps the policies in force."""
+    path = policies_file(workdir, False)
+    good = path.read_text()
+    path.write_text("// nothing here\n")
+    with pytest.raises(StartupError, match="contains no policies"):
+        load_core(workdir)
+    path.write_text(good)
+    core = load_core(workdir)
+    try:
+        in_force = core.policies
+        path.write_text("   \n")
+        assert core.reload_policies() is False
+        assert core.policies is in_force
+        path.unlink()
+        assert core.reload_policies() is False
+        assert core.policies is in_force
+    finally:
+        core.close()
+
+
+def test_access_log_is_one_json_line_per_request(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+    import logging
+
+    api, _core = make_app()
+    with caplog.at_level(logging.INFO, logger="tinytodo_server.access"):
+        api.ok(api.create_list("andrew", "l"))
+        api.client.get("/api/lists/get")  # no token
+    entries = [json.loads(r.getMessage()) for r in caplog.records if r.name == "tinytodo_server.access"]
+    paths = [(e["path"], e["status"], e["user"]) for e in entries]
+    assert ("/api/list/create", 200, 'User::"andrew"') in paths
+    assert ("/api/lists/get", 401, None) in paths
+    assert all(isinstance(e["ms"], float) and e["method"] in ("GET", "POST") for e in entries)

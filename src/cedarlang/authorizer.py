@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .cedar_json import (
     JsonValueError,
+    check_escapes,
     is_entity_type_name,
     load_json_text,
     uid_from_json,
     value_from_json,
 )
 from .entities import Entities
-from .errors import CedarError, EvaluationError, RequestError
+from .errors import CedarError, EvaluationError, ExtensionValueError, RequestError
 from .evaluator import Interpreter
 from .ops import expect_bool
 from .parser import parse_entity_uid
@@ -115,7 +116,11 @@ def build_context(context: Any, schema: Schema | None, action: EntityUid) -> Rec
         if not isinstance(context, Mapping):
             raise RequestError("context must be a record (a JSON object)")
         expected = schema.context_type(action) if schema is not None else None
-        value = value_from_json(dict(context), expected, "context")
+        try:
+            value = value_from_json(dict(context), expected, "context")
+        except ExtensionValueError:
+            check_escapes(context, "context")  # Rust reports a bad uid first
+            raise
     except JsonValueError as err:
         raise RequestError(str(err)) from None
     except RecursionError:

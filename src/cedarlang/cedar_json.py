@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from . import lexical
-from .errors import CedarError, ExtensionError, JsonValueError
+from .errors import CedarError, ExtensionError, ExtensionValueError, JsonValueError
 from .extensions import EXTENSION_TYPES, FUNCTIONS, construct
 from .schema.types import (
     BoolType,
@@ -55,6 +55,24 @@ def uid_from_json(data: Any, where: str = "entity uid") -> EntityUid:
     raise JsonValueError(
         f'in {where}: expected an entity uid like {{"type": "User", "id": "alice"}}, got {_show(data)}'
     )
+
+
+def check_escapes(data: Any, where: str = "value") -> None:
+    """Raise the error of the first malformed ``__entity`` escape in ``data``, if any.
+
+    Rust parses every escape of a JSON value before it builds any extension value, so
+    when building an extension value fails, a bad uid elsewhere is the error it reports.
+    """
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            if "__entity" in item and "type" not in item:
+                uid_from_json(item, where)
+            else:
+                stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
 
 
 def _entity_escape(data: dict[str, Any], where: str) -> EntityUid | None:
@@ -220,7 +238,7 @@ def _call_from_json(call: dict[str, Any], where: str) -> Value:
     try:
         return function.impl(*args)
     except ExtensionError as err:
-        raise JsonValueError(f"in {where}: {err.detail}") from None
+        raise ExtensionValueError(f"in {where}: {err.detail}") from None
 
 
 def _typed_value(data: Any, expected: SchemaType, where: str) -> Value:

@@ -66,6 +66,15 @@ class JsonValueError(EntitiesError):
     """
 
 
+class ExtensionValueError(JsonValueError):
+    """An ``__extn`` escape whose constructor rejects its argument (``decimal("1.2.3")``).
+
+    Rust builds extension values only after parsing the whole JSON value, so an invalid
+    ``__entity`` escape anywhere in that value is reported instead (see
+    :func:`cedarlang.cedar_json.check_escapes`).
+    """
+
+
 class PolicyJsonError(CedarError):
     """JSON (EST) policy data that is malformed or does not describe a valid policy.
 

@@ -33,3 +33,23 @@ def test_the_error_reported_is_rusts(policy: str, interpret: bool) -> None:
         Entities.from_json(ENTITIES),
     )
     assert [str(e) for e in ours.errors] == list(rust)
+
+
+@pytest.mark.parametrize("order", ["extension-first", "uid-first"])
+def test_a_bad_uid_in_the_context_wins_over_a_bad_extension_value(order: str) -> None:
+    """Rust parses every escape of the context before it builds extension values: with
+    both a malformed ``decimal`` and an invalid ``__entity``, the uid is what it reports,
+    whatever the keys' order (found by the differential fuzzer)."""
+    from cedarlang import RequestError
+
+    dec = {"__extn": {"fn": "decimal", "arg": "1.2.3"}}
+    bad = {"__entity": {"type": "if", "id": "a"}}
+    context = {"dec": dec, "bad": bad} if order == "extension-first" else {"bad": bad, "dec": dec}
+    request = {"principal": 'User::"a"', "action": 'Action::"v"', "resource": 'R::"r"', "context": context}
+    rust = cedarpy.is_authorized(request, "forbid(principal, action, resource);", [])
+    assert "failed to parse escape `__entity`" in rust.diagnostics.errors[0]
+    with pytest.raises(RequestError, match="reserved name `if`"):
+        Request('User::"a"', 'Action::"v"', 'R::"r"', context)
+    # Alone, the bad extension value is the error.
+    with pytest.raises(RequestError, match="not a well-formed decimal"):
+        Request('User::"a"', 'Action::"v"', 'R::"r"', {"dec": dec})

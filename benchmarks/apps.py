@@ -325,7 +325,7 @@ def mixed(n_entities: int, n_policies: int, n_requests: int, seed: int = 4) -> W
     n_users = max(2, n_entities * 4 // 10)
     n_docs = max(2, n_entities - n_groups - n_folders - n_users - len(MIXED_ACTIONS) - 2)
     entities = []
-    for name, members in MIXED_ACTION_GROUPS.items():
+    for name in MIXED_ACTION_GROUPS:
         entities.append(ent("Action", name))
     group_of = {m: g for g, ms in MIXED_ACTION_GROUPS.items() for m in ms}
     for name in MIXED_ACTIONS:

@@ -267,19 +267,23 @@ class PolicyIndex:
 
         ``None`` stands for an unknown principal, action or resource (a permission
         query): that side then narrows nothing."""
-        if principal is not None and action is not None and resource is not None:
-            if len(self._filed) <= SMALL:
-                entity = entities.get(action)
-                ancestors = entity.ancestors if entity is not None else None
-                key = (principal[0], action, resource[0])
-                cached = self._by_types_cache.get(key)
-                if cached is not None and cached[0] is ancestors:
-                    return cached[1]
-                small = self._by_types(principal[0], action, ancestors, resource[0])
-                if len(self._by_types_cache) >= CACHE_SIZE:
-                    self._by_types_cache.clear()
-                self._by_types_cache[key] = (ancestors, small)
-                return small
+        if (
+            len(self._filed) <= SMALL
+            and principal is not None
+            and action is not None
+            and resource is not None
+        ):
+            entity = entities.get(action)
+            ancestors = entity.ancestors if entity is not None else None
+            key = (principal[0], action, resource[0])
+            cached = self._by_types_cache.get(key)
+            if cached is not None and cached[0] is ancestors:
+                return cached[1]
+            small = self._by_types(principal[0], action, ancestors, resource[0])
+            if len(self._by_types_cache) >= CACHE_SIZE:
+                self._by_types_cache.clear()
+            self._by_types_cache[key] = (ancestors, small)
+            return small
         sides = self._sides
         found: list[Entry] = []
         unconstrained = self._patterns.get(0)

@@ -93,13 +93,13 @@ def entities_json(rnd: random.Random) -> list[dict[str, Any]]:
             attrs = {"flag": rnd.random() < 0.5} if rnd.random() < 0.8 else {}
             items.append({"uid": {"type": type_name, "id": str(i)}, "attrs": attrs, "parents": parents})
     groups = {"view": ["read"], "read": ["all"], "edit": ["write"], "write": ["all"], "all": []}
-    for name, parents in groups.items():
+    for name, names in groups.items():
         if rnd.random() < 0.9:
             items.append(
                 {
                     "uid": {"type": "Action", "id": name},
                     "attrs": {},
-                    "parents": [{"type": "Action", "id": p} for p in parents],
+                    "parents": [{"type": "Action", "id": p} for p in names],
                 }
             )
     return items
@@ -133,18 +133,17 @@ def assert_complete(pset: PolicySet, es: Entities, reqs: list[Request]) -> None:
     index = pset.index()
     for req in reqs:
         must = could_match(pset, req, es)
-        parts = (req.principal, req.action, req.resource)
-        ids = [entry[0] for entry in index.candidates(*parts, es)]
+        ids = [entry[0] for entry in index.candidates(req.principal, req.action, req.resource, es)]
         assert len(ids) == len(set(ids)), ("duplicate candidates", req)
         assert must <= set(ids), (sorted(must - set(ids)), req)
         for unknown in range(3):  # a permission query: one side (or more) unknown
-            open_parts: list[EntityUid | None] = list(parts)
-            open_parts[unknown] = None
-            open_ids = [entry[0] for entry in index.candidates(*open_parts, es)]
+            parts: list[EntityUid | None] = [req.principal, req.action, req.resource]
+            parts[unknown] = None
+            open_ids = [entry[0] for entry in index.candidates(parts[0], parts[1], parts[2], es)]
             assert len(open_ids) == len(set(open_ids)), ("duplicate candidates", req, unknown)
             assert must <= set(open_ids), (sorted(must - set(open_ids)), req, unknown)
-            open_parts[(unknown + 1) % 3] = None
-            two_open = {entry[0] for entry in index.candidates(*open_parts, es)}
+            parts[(unknown + 1) % 3] = None
+            two_open = {entry[0] for entry in index.candidates(parts[0], parts[1], parts[2], es)}
             assert must <= two_open, (sorted(must - two_open), req, unknown)
         everything = {entry[0] for entry in index.candidates(None, None, None, es)}
         assert everything == {policy.id for policy in pset.policies()}

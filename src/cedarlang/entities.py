@@ -17,7 +17,7 @@ from .cedar_json import (
 )
 from .errors import EntitiesError
 from .lexical import is_action_type
-from .values import I64_MAX, I64_MIN, EntityUid, Record, Value, to_json
+from .values import EMPTY_SET, I64_MAX, I64_MIN, EntityUid, Record, Value, to_json
 
 if TYPE_CHECKING:
     from .schema import Schema
@@ -407,6 +407,12 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
     return Entity(uid, attrs, parents, tags)
 
 
+_PLAIN_TYPE_NAMES: set[str] = set()
+"""Entity type names found well-formed that are not action types (``_plain_store`` reads
+entities of these types inline; actions, whose parents must be actions, it leaves to
+``entity_from_json``)."""
+
+
 def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]:
     """Entities from JSON without a schema, keyed by uid: what ``entity_from_json`` builds,
     with the common shapes decoded inline (uids of types already seen well-formed, plain
@@ -421,7 +427,7 @@ def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]
     new_uid = tuple.__new__
     new_entity = Entity.__new__
     no_parents = _NO_PARENTS
-    plain_types = {name for name in known if not is_action_type(name)}  # actions: the general path
+    plain_types = _PLAIN_TYPE_NAMES
     for item in data:
         entity: Entity | None = None
         if type(item) is dict and "tags" not in item and len(item) == 3:
@@ -469,6 +475,8 @@ def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]
                                 attrs[key] = strings.setdefault(value, value)
                         elif kind is bool or (kind is int and I64_MIN <= value <= I64_MAX):
                             pass
+                        elif kind is list and not value:
+                            attrs[key] = EMPTY_SET
                         elif kind is dict and len(value) == 1 and "__entity" in value:
                             ref = value["__entity"]
                             rt, ri = (ref.get("type"), ref.get("id")) if type(ref) is dict else (None, None)
@@ -497,7 +505,7 @@ def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]
         if entity is None:
             entity = entity_from_json(item, None, interner)
             name = entity.uid[0]
-            if name in known and not is_action_type(name):
+            if name in known and not is_action_type(name) and len(plain_types) < 4096:
                 plain_types.add(name)
         existing = store.get(entity.uid)
         if existing is not None and existing != entity:

@@ -2,22 +2,23 @@
 
 Each side of a policy's scope (principal, action, resource) either leaves its
 variable unconstrained or names the keys a request's value must reach: the uid
-of ``== E``, the type of ``is T``, the target of ``in E`` and ``is T in E``
-(reached by the uid itself or any ancestor), each uid of ``action in [...]``.
-A policy is filed under every key of every constrained side, grouped by its
-*pattern*: which of the three sides it constrains.
+of ``== E`` (reached by that uid), the type of ``is T`` (by an entity of that
+type), the target of ``in E`` and ``is T in E`` (by that uid or a descendant),
+each uid of ``action in [...]``.
 
-A request looks up, on each side, the keys its value can reach (its uid, its
-type, each ancestor). A policy of pattern ``{p, r}`` can only match if it was
-found on the principal side *and* on the resource side, so for each pattern it
-is enough to read the side where the request found the fewest such policies:
-the cost follows the policies that can match on every side, whatever the mix
-of scope forms. Policies constraining no side are always candidates. Scope
-matching is still checked by the compiled policy, so the index only has to be
-complete (a policy that could match is never left out), never exact.
+A policy is filed under one *lead* key: of a side naming entities if it has one
+(principal, then resource, then action), else of a side naming a type. A request
+looks up the keys its principal, action and resource reach (the uid, its type,
+each ancestor) and takes the policies filed there, plus those constraining no
+side. A bucket holding more than ``BIG`` policies (many policies led by one group,
+one type or one action) gets an index of its own over the *other* sides, built
+when a request first reaches it, and the request looks its other sides up there:
+the cost follows the policies that can match on every side, whatever the mix of
+scope forms. Scope matching is still checked by the compiled policy, so the index
+only has to be complete (a policy that could match is never left out), never exact.
 
-Small sets skip the index: evaluating a handful of policies whose compiled scope
-test fails at once costs less than looking their keys up.
+Small sets skip the lookups: their candidates depend only on the principal's and
+the resource's types and the action, and are cached by those.
 """
 
 from __future__ import annotations
@@ -36,30 +37,29 @@ if TYPE_CHECKING:
 Entry = tuple[str, bool, "PolicyFunction"]
 """What the index hands the authorizer: policy id, whether it is a permit, its function."""
 
-Bucket = dict[str, Entry]
-"""Entries by policy id."""
-Group = dict[int, Bucket]
-"""The buckets under one key, by the pattern of their policies."""
-Tally = list[object]
-"""The buckets of one pattern a request reached on one side (see :func:`_tally`)."""
-
-ENTITY_BITS = {"p": 1, "a": 4, "r": 16}
-TYPE_BITS = {"p": 2, "a": 8, "r": 32}
-PRINCIPAL, ACTION, RESOURCE = 1 | 2, 4 | 8, 16 | 32
-"""A policy's pattern tells, for each side of its scope, whether it is unconstrained, names
-entities (``==``, ``in``, ``is T in``, ``in [...]``: the side's entity bit) or only a type
-(``is T``: its type bit). A side's mask holds both of its bits."""
-
-SMALL = 16
-"""Sets of at most this many policies are filtered by types only (see ``_by_types``)."""
-CACHE_SIZE = 4096
-"""Entries kept in each per-index cache before it is emptied."""
+PRINCIPAL, ACTION, RESOURCE = 0, 1, 2
+"""The sides of a scope, as indexes into a request's ``(principal, action, resource)``."""
+LEAD_ORDER = (PRINCIPAL, RESOURCE, ACTION)
+"""The order in which sides are tried as a policy's lead (the action is rarely selective)."""
 
 EQ, TYPE, IN = "eq", "type", "in"
 
+Key = tuple[str, object]
+SideKeys = tuple[list[Key] | None, list[Key] | None, list[Key] | None]
+"""A policy's keys by side (``None``: that side is unconstrained)."""
 
-def side_keys(constraint: ScopeConstraint, policy: Policy) -> list[tuple[str, object]] | None:
-    """The keys one side of ``policy``'s scope is filed under (``None``: unconstrained).
+SMALL = 16
+"""Sets of at most this many policies are filtered by types only (see ``_by_types``)."""
+BIG = 16
+"""A bucket of more than this many policies gets an index over the other sides."""
+_NO_LIMIT = 1 << 62
+"""A bucket size never reached (the last side's buckets have no index below them)."""
+CACHE_SIZE = 4096
+"""Entries kept in the small-set cache before it is emptied."""
+
+
+def side_keys(constraint: ScopeConstraint, policy: Policy) -> list[Key] | None:
+    """The keys one side of ``policy``'s scope names (``None``: unconstrained).
 
     A request's value on that side can only satisfy the constraint if it reaches
     one of the keys: ``(EQ, uid)`` by being ``uid``, ``(TYPE, name)`` by having that
@@ -81,138 +81,206 @@ def side_keys(constraint: ScopeConstraint, policy: Policy) -> list[tuple[str, ob
     return [(IN, target)]  # `in E`, and `is T in E` (the type is left to the policy)
 
 
-def scope_keys(policy: Policy) -> tuple[int, list[tuple[int, str, object]]]:
-    """The pattern of ``policy`` and its keys as ``(side mask, kind, value)``."""
+def scope_keys(policy: Policy) -> SideKeys:
+    """``policy``'s keys on each side (principal, action, resource)."""
     tree = policy.ast
-    pattern = 0
-    keys: list[tuple[int, str, object]] = []
-    for side, constraint in (("p", tree.principal), ("a", tree.action), ("r", tree.resource)):
-        found = side_keys(constraint, policy)
-        if found is not None:
-            pattern |= TYPE_BITS[side] if found[0][0] == TYPE else ENTITY_BITS[side]
-            mask = ENTITY_BITS[side] | TYPE_BITS[side]
-            keys.extend((mask, kind, value) for kind, value in found)
-    return pattern, keys
+    return (
+        side_keys(tree.principal, policy),
+        side_keys(tree.action, policy),
+        side_keys(tree.resource, policy),
+    )
 
 
-def _extend(found: list[Entry], tally: Tally) -> None:
-    """Add the entries of the buckets in ``tally``, each policy once."""
-    if len(tally) == 3:
-        found.extend(tally[2].values())  # type: ignore[attr-defined]
-    elif tally[1]:
-        for bucket in tally[2:]:
-            found.extend(bucket.values())  # type: ignore[attr-defined]
-    else:  # `action in [A, B]` is filed under A and under B: a request may reach both
-        merged: Bucket = {}
-        for bucket in tally[2:]:
-            merged.update(bucket)  # type: ignore[call-overload]
-        found.extend(merged.values())
+def _lead(keys: SideKeys, sides: tuple[int, ...]) -> tuple[int, Key] | None:
+    """The side and key a policy is filed under among ``sides``: a single key naming
+    entities if there is one, else a single type key (several keys, as in ``action in
+    [A, B]``, would file it twice); ``None``: no side narrows it."""
+    fallback = None
+    for side in sides:
+        found = keys[side]
+        if found is not None and len(found) == 1:
+            if found[0][0] != TYPE:
+                return side, found[0]
+            if fallback is None:
+                fallback = side, found[0]
+    return fallback
 
 
-def _types_allow(
-    keys: list[tuple[int, str, object]],
-    principal_type: str,
-    action: EntityUid,
-    ancestors: frozenset[EntityUid],
-    resource_type: str,
-) -> bool:
-    """Whether a policy filed under ``keys`` can match a request of these types and action."""
-    reached = {PRINCIPAL: False, ACTION: False, RESOURCE: False}
-    constrained = set()
-    for side, kind, value in keys:
-        constrained.add(side)
-        if side == ACTION:
-            uid_type = action[0]
-            hit = (
-                value == action
-                if kind == EQ
-                else value == uid_type
-                if kind == TYPE
-                else value == action or value in ancestors
-            )
-        else:
-            uid_type = principal_type if side == PRINCIPAL else resource_type
-            hit = (
-                value[0] == uid_type  # type: ignore[index]
-                if kind == EQ
-                else value == uid_type
-                if kind == TYPE
-                else True
-            )
-        reached[side] = reached[side] or hit
-    return all(reached[side] for side in constrained)
+class _Bucket(dict[str, Entry]):
+    """The policies filed under one key, by id; ``sub`` indexes them over the other sides
+    once the bucket is big and a request has reached it."""
+
+    __slots__ = ("sub",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sub: _Node | None = None
 
 
-class _SideTable:
-    """The groups of one side of the scope, by key kind."""
+class _Table:
+    """The buckets of one side, by key kind."""
 
     __slots__ = ("eq", "types", "within")
 
     def __init__(self) -> None:
-        self.eq: dict[object, Group] = {}
-        self.types: dict[object, Group] = {}
-        self.within: dict[object, Group] = {}
+        self.eq: dict[object, _Bucket] = {}
+        self.types: dict[object, _Bucket] = {}
+        self.within: dict[object, _Bucket] = {}
 
-    def table(self, kind: str) -> dict[object, Group]:
+    def table(self, kind: str) -> dict[object, _Bucket]:
         return self.eq if kind == EQ else self.types if kind == TYPE else self.within
 
-    def tally(self, uid: EntityUid, entities: EntityStore, disjoint: bool) -> dict[int, Tally]:
-        """The buckets filed under every key that ``uid`` reaches (its uid, its type, each
-        ancestor), by pattern: ``{pattern: [entry count, disjoint, bucket, ...]}``.
-        ``disjoint``: no policy is filed under two keys of this side."""
-        groups: list[Group] = []
+    def collect(
+        self, uid: EntityUid, entities: EntityStore, found: list[Entry], big: int
+    ) -> list[_Bucket] | None:
+        """Add the policies filed under every key that ``uid`` reaches (its uid, its type,
+        each ancestor), except those of buckets of more than ``big`` policies: those
+        buckets are returned (``None``: there are none)."""
+        large: list[_Bucket] | None = None
         if self.eq:
-            group = self.eq.get(uid)
-            if group:
-                groups.append(group)
+            bucket = self.eq.get(uid)
+            if bucket:
+                if len(bucket) > big:
+                    large = [bucket] if large is None else [*large, bucket]
+                else:
+                    found.extend(bucket.values())
         if self.types:
-            group = self.types.get(uid[0])
-            if group:
-                groups.append(group)
+            bucket = self.types.get(uid[0])
+            if bucket:
+                if len(bucket) > big:
+                    large = [bucket] if large is None else [*large, bucket]
+                else:
+                    found.extend(bucket.values())
         within = self.within
-        if within:
-            group = within.get(uid)
-            if group:
-                groups.append(group)
-            entity = entities.get(uid)
-            if entity is not None:
-                ancestors = entity.ancestors
-                if len(within) < len(ancestors):
-                    for target, group in within.items():  # few `in` targets: test each one
-                        if target in ancestors:
-                            groups.append(group)
-                else:
-                    get = within.get
-                    for ancestor in ancestors:
-                        group = get(ancestor)
-                        if group:
-                            groups.append(group)
-        tally: dict[int, Tally] = {}
-        for group in groups:
-            for pattern, bucket in group.items():
-                found = tally.get(pattern)
-                if found is None:
-                    tally[pattern] = [len(bucket), disjoint, bucket]
-                else:
-                    found[0] += len(bucket)  # type: ignore[operator]
-                    found.append(bucket)
-        return tally
+        if not within:
+            return large
+        bucket = within.get(uid)
+        if bucket:
+            if len(bucket) > big:
+                large = [bucket] if large is None else [*large, bucket]
+            else:
+                found.extend(bucket.values())
+        entity = entities.get(uid)
+        if entity is None:
+            return large
+        ancestors = entity.ancestors
+        if len(within) < len(ancestors):
+            for target, bucket in within.items():  # few `in` targets: test each one
+                if target in ancestors:
+                    if len(bucket) > big:
+                        large = [bucket] if large is None else [*large, bucket]
+                    else:
+                        found.extend(bucket.values())
+        else:
+            get = within.get
+            for ancestor in ancestors:
+                bucket = get(ancestor)
+                if bucket:
+                    if len(bucket) > big:
+                        large = [bucket] if large is None else [*large, bucket]
+                    else:
+                        found.extend(bucket.values())
+        return large
+
+    def everything(self) -> Iterable[_Bucket]:
+        for table in (self.eq, self.types, self.within):
+            yield from table.values()
+
+
+class _Node:
+    """Policies filed by a lead key among ``sides``; big buckets index the other sides."""
+
+    __slots__ = ("open", "sides", "tables")
+
+    def __init__(self, sides: tuple[int, ...]) -> None:
+        self.sides = sides
+        self.tables = {side: _Table() for side in sides}
+        self.open: dict[str, Entry] = {}
+        """The policies no side among ``sides`` narrows."""
+
+    def add(self, keys: SideKeys, entry: Entry) -> None:
+        lead = _lead(keys, self.sides)
+        if lead is None:
+            self.open[entry[0]] = entry
+            return
+        side, (kind, value) = lead
+        table = self.tables[side].table(kind)
+        bucket = table.get(value)
+        if bucket is None:
+            bucket = table[value] = _Bucket()
+        bucket[entry[0]] = entry
+        if bucket.sub is not None:
+            bucket.sub.add(keys, entry)
+
+    def remove(self, keys: SideKeys, policy_id: str) -> None:
+        lead = _lead(keys, self.sides)
+        if lead is None:
+            self.open.pop(policy_id, None)
+            return
+        side, (kind, value) = lead
+        table = self.tables[side].table(kind)
+        bucket = table.get(value)
+        if bucket is None or bucket.pop(policy_id, None) is None:
+            return
+        if not bucket:
+            del table[value]
+        elif bucket.sub is not None:
+            bucket.sub.remove(keys, policy_id)
+
+    def collect(
+        self,
+        request: tuple[EntityUid | None, EntityUid | None, EntityUid | None],
+        entities: EntityStore,
+        filed: dict[str, SideKeys],
+        found: list[Entry],
+    ) -> None:
+        """Add the policies that might match ``request`` (``None``: an unknown side)."""
+        if self.open:
+            found.extend(self.open.values())
+        big = BIG if len(self.sides) > 1 else _NO_LIMIT
+        for side in self.sides:
+            uid = request[side]
+            table = self.tables[side]
+            if uid is None:  # unknown: any key may be reached
+                for bucket in table.everything():
+                    found.extend(bucket.values())
+                continue
+            large = table.collect(uid, entities, found, big)
+            if large:
+                self.descend(side, large, request, entities, filed, found)
+
+    def descend(
+        self,
+        side: int,
+        buckets: list[_Bucket],
+        request: tuple[EntityUid | None, EntityUid | None, EntityUid | None],
+        entities: EntityStore,
+        filed: dict[str, SideKeys],
+        found: list[Entry],
+    ) -> None:
+        """Collect from big buckets reached on ``side`` through their index of the other
+        sides (built on first use)."""
+        for bucket in buckets:
+            sub = bucket.sub
+            if sub is None:
+                sub = _Node(tuple(s for s in self.sides if s != side))
+                for policy_id, entry in bucket.items():
+                    sub.add(filed[policy_id], entry)
+                bucket.sub = sub
+            sub.collect(request, entities, filed, found)
 
 
 class PolicyIndex:
     """Policies filed by scope keys; updated incrementally as policies come and go."""
 
     def __init__(self, policies: Iterable[Policy] = ()) -> None:
-        self._sides = {PRINCIPAL: _SideTable(), ACTION: _SideTable(), RESOURCE: _SideTable()}
-        self._patterns: dict[int, Bucket] = {}
-        """Every entry, by pattern (pattern 0: constrains no side)."""
-        self._filed: dict[str, tuple[int, list[tuple[int, str, object]]]] = {}
-        """The pattern and keys of each policy filed, by id."""
+        self._root = _Node(LEAD_ORDER)
+        self._filed: dict[str, SideKeys] = {}
+        """The keys of each policy filed, by id."""
+        self._entries: dict[str, Entry] = {}
         self._by_types_cache: dict[tuple[str, EntityUid, str], tuple[object, list[Entry]]] = {}
         """Small sets: candidates by (principal type, action, resource type), with the
         action's ancestor set they were made from."""
-        self._action_cache: dict[EntityUid, tuple[frozenset[EntityUid] | None, dict[int, Tally]]] = {}
-        """Action tallies by action uid, with the ancestor set they were made from."""
         for policy in policies:
             self.add(policy)
 
@@ -220,40 +288,21 @@ class PolicyIndex:
         """File ``policy`` (in place of any policy filed with the same id)."""
         if policy.id in self._filed:
             self.remove(policy)
-        pattern, keys = scope_keys(policy)
-        self._filed[policy.id] = (pattern, keys)
+        keys = scope_keys(policy)
         entry = (policy.id, policy.is_permit, policy.function)
-        self._patterns.setdefault(pattern, {})[policy.id] = entry
-        for bit, kind, value in keys:
-            table = self._sides[bit].table(kind)
-            group = table.get(value)
-            if group is None:
-                group = table[value] = {}
-            group.setdefault(pattern, {})[policy.id] = entry
+        self._filed[policy.id] = keys
+        self._entries[policy.id] = entry
+        self._root.add(keys, entry)
         self._by_types_cache = {}
-        self._action_cache = {}
 
     def remove(self, policy: Policy) -> None:
         """Unfile the policy with ``policy``'s id (if there is one)."""
-        filed = self._filed.pop(policy.id, None)
-        if filed is None:
+        keys = self._filed.pop(policy.id, None)
+        if keys is None:
             return
-        pattern, keys = filed
-        everything = self._patterns[pattern]
-        del everything[policy.id]
-        if not everything:
-            del self._patterns[pattern]
-        for bit, kind, value in keys:
-            table = self._sides[bit].table(kind)
-            group = table[value]
-            bucket = group[pattern]
-            bucket.pop(policy.id, None)  # `action in [A, A]` names one key twice
-            if not bucket:
-                del group[pattern]
-                if not group:
-                    del table[value]
+        del self._entries[policy.id]
+        self._root.remove(keys, policy.id)
         self._by_types_cache = {}
-        self._action_cache = {}
 
     def candidates(
         self,
@@ -284,45 +333,23 @@ class PolicyIndex:
                 self._by_types_cache.clear()
             self._by_types_cache[key] = (ancestors, small)
             return small
-        sides = self._sides
-        found: list[Entry] = []
-        unconstrained = self._patterns.get(0)
-        if unconstrained:
-            found.extend(unconstrained.values())
+        root = self._root
         if principal is None or action is None or resource is None:
-            self._collect_open(principal, action, resource, entities, found)
+            found: list[Entry] = []
+            root.collect((principal, action, resource), entities, self._filed, found)
             return found
-        p_tally = sides[PRINCIPAL].tally(principal, entities, True)
-        r_tally = sides[RESOURCE].tally(resource, entities, True)
-        a_tally = self._action_tally(action, entities)
-        # each pattern once: from the first side (principal, resource, action) it constrains
-        for pattern, best in p_tally.items():
-            if pattern & RESOURCE:
-                other = r_tally.get(pattern)
-                if other is None:
-                    continue
-                if other[0] < best[0]:  # type: ignore[operator]
-                    best = other
-            if pattern & ACTION:
-                other = a_tally.get(pattern)
-                if other is None:
-                    continue
-                if other[0] < best[0]:  # type: ignore[operator]
-                    best = other
-            _extend(found, best)
-        for pattern, best in r_tally.items():
-            if pattern & PRINCIPAL:
-                continue
-            if pattern & ACTION:
-                other = a_tally.get(pattern)
-                if other is None:
-                    continue
-                if other[0] < best[0]:  # type: ignore[operator]
-                    best = other
-            _extend(found, best)
-        for pattern, best in a_tally.items():
-            if not pattern & (PRINCIPAL | RESOURCE):
-                _extend(found, best)
+        # the root's collect, unrolled (the common case: every side known)
+        found = list(root.open.values()) if root.open else []
+        tables = root.tables
+        big = BIG
+        large_p = tables[PRINCIPAL].collect(principal, entities, found, big)
+        large_r = tables[RESOURCE].collect(resource, entities, found, big)
+        large_a = tables[ACTION].collect(action, entities, found, big)
+        if large_p or large_r or large_a:
+            request = (principal, action, resource)
+            for side, large in ((PRINCIPAL, large_p), (RESOURCE, large_r), (ACTION, large_a)):
+                if large:
+                    root.descend(side, large, request, entities, self._filed, found)
         return found
 
     def _by_types(
@@ -336,61 +363,44 @@ class PolicyIndex:
         resource's types, the action and its ancestors: ``== E`` needs E's type, ``is T``
         the type T; ``in E`` (and ``is T in E``, whose type is left to the policy) may hold
         for an entity of any type, so it filters nothing on the principal and resource."""
-        found: list[Entry] = []
         ancestors = ancestors or frozenset()
-        for pattern, everything in self._patterns.items():
-            for policy_id, entry in everything.items():
-                if pattern and not _types_allow(
-                    self._filed[policy_id][1], principal_type, action, ancestors, resource_type
-                ):
-                    continue
-                found.append(entry)
-        return found
-
-    def _action_tally(self, action: EntityUid, entities: EntityStore) -> dict[int, Tally]:
-        """The action side's tally, cached: a request's action is one of few, and its
-        tally depends only on the action and its ancestor set (a frozenset: the same
-        object means the same ancestors; the cache holds it, so it is not reused)."""
-        entity = entities.get(action)
-        ancestors = entity.ancestors if entity is not None else None
-        cached = self._action_cache.get(action)
-        if cached is not None and cached[0] is ancestors:
-            return cached[1]
-        tally = self._sides[ACTION].tally(action, entities, False)
-        if len(self._action_cache) >= 1024:
-            self._action_cache.clear()
-        self._action_cache[action] = (ancestors, tally)
-        return tally
-
-    def _collect_open(
-        self,
-        principal: EntityUid | None,
-        action: EntityUid | None,
-        resource: EntityUid | None,
-        entities: EntityStore,
-        found: list[Entry],
-    ) -> None:
-        """``candidates`` with some sides unknown (they narrow nothing): every pattern in turn."""
-        known: list[tuple[int, dict[int, Tally]]] = []
-        for side, uid in ((PRINCIPAL, principal), (RESOURCE, resource), (ACTION, action)):
-            if uid is not None:
-                known.append((side, self._sides[side].tally(uid, entities, side != ACTION)))
-        for pattern, everything in self._patterns.items():
-            if not pattern:
-                continue
-            best: Tally | None = None
-            for side, tally in known:
-                if pattern & side:
-                    here = tally.get(pattern)
-                    if here is None:
-                        break
-                    if best is None or here[0] < best[0]:  # type: ignore[operator]
-                        best = here
-            else:
-                if best is None:
-                    found.extend(everything.values())
-                else:
-                    _extend(found, best)
+        return [
+            entry
+            for policy_id, entry in self._entries.items()
+            if _types_allow(self._filed[policy_id], principal_type, action, ancestors, resource_type)
+        ]
 
     def __len__(self) -> int:
         return len(self._filed)
+
+
+def _types_allow(
+    keys: SideKeys,
+    principal_type: str,
+    action: EntityUid,
+    ancestors: frozenset[EntityUid],
+    resource_type: str,
+) -> bool:
+    """Whether a policy with ``keys`` can match a request of these types and action."""
+    for side, found in enumerate(keys):
+        if found is None:
+            continue
+        if side == ACTION:
+            uid_type = action[0]
+            allowed = any(
+                value == action
+                if kind == EQ
+                else value == uid_type
+                if kind == TYPE
+                else value == action or value in ancestors
+                for kind, value in found
+            )
+        else:
+            uid_type = principal_type if side == PRINCIPAL else resource_type
+            allowed = any(
+                value[0] == uid_type if kind == EQ else value == uid_type if kind == TYPE else True  # type: ignore[index]
+                for kind, value in found
+            )
+        if not allowed:
+            return False
+    return True

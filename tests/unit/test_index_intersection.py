@@ -11,10 +11,11 @@ import random
 from typing import Any
 
 import cedarpy
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cedarlang import Authorizer, Entities, PolicySet, Request
+from cedarlang import Authorizer, Entities, PolicySet, Request, index
 from cedarlang.errors import EvaluationError
 from cedarlang.index import SMALL
 from cedarlang.values import EntityUid
@@ -161,7 +162,11 @@ def assert_same_answers(pset: PolicySet, es: Entities, reqs: list[Request]) -> N
         assert indexed == answer(interpreter.is_authorized(req, pset.policies(), es)), req
 
 
-def test_candidates_complete_on_small_and_large_mixed_sets() -> None:
+@pytest.mark.parametrize("big", [index.BIG, 0])
+def test_candidates_complete_on_small_and_large_mixed_sets(big: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``BIG = 0`` every bucket a request reaches is looked up in its own index
+    over the other sides (and theirs over the last side)."""
+    monkeypatch.setattr(index, "BIG", big)
     rnd = random.Random(16)
     sizes = [rnd.randint(1, SMALL) for _ in range(15)] + [rnd.randint(SMALL + 1, 120) for _ in range(25)]
     for count in sizes:
@@ -172,7 +177,10 @@ def test_candidates_complete_on_small_and_large_mixed_sets() -> None:
         assert_same_answers(pset, es, reqs)
 
 
-def test_large_set_stays_complete_through_changes() -> None:
+@pytest.mark.parametrize("big", [index.BIG, 0])
+def test_large_set_stays_complete_through_changes(big: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The indexes of big buckets, once built, follow every change."""
+    monkeypatch.setattr(index, "BIG", big)
     rnd = random.Random(17)
     for _ in range(6):
         es = Entities.from_json(entities_json(rnd))

@@ -292,4 +292,121 @@ def github(n_entities: int, n_policies: int, n_requests: int, seed: int = 3) -> 
     return Workload("github", entities, GITHUB_POLICIES, links, requests)
 
 
-APPS = {"tinytodo": tinytodo, "gdrive": gdrive, "github": github}
+MIXED_GLOBAL_POLICIES = """
+permit (principal, action, resource) when { principal.admin };
+forbid (principal, action, resource) when { context.risk > 8 } unless { principal.admin };
+permit (principal is User, action in Action::"read", resource is Doc) when { resource.public };
+permit (principal, action in [Action::"edit", Action::"delete"], resource is Doc) when { resource.owner == principal };
+forbid (principal, action == Action::"delete", resource is Doc) when { resource.locked };
+permit (principal is User in Group::"g0", action == Action::"comment", resource is Doc in Folder::"f0");
+"""
+MIXED_ACTIONS = ["view", "list", "edit", "delete", "comment", "share"]
+MIXED_ACTION_GROUPS = {"read": ["view", "list"], "write": ["edit", "delete", "comment"]}
+MIXED_CONDITIONS = [
+    "",
+    " when { context.risk < 5 }",
+    " when { resource.owner == principal }",
+    " when { principal.level >= resource.level }",
+    " unless { resource.locked }",
+    " when { principal.dept == resource.dept && context.mfa }",
+    ' when { context.ip.isInRange(ip("10.0.0.0/8")) }',
+]
+
+
+def mixed(n_entities: int, n_policies: int, n_requests: int, seed: int = 4) -> Workload:
+    """Many static policies mixing every scope form (``==``, ``in``, ``is``, ``is ... in``,
+    ``action in [...]``, unconstrained), most with conditions, as a set grown by hand: a few
+    global rules, then per-user, per-group, per-folder and per-document rules, each
+    constraining the principal or the resource (or both) to an entity and the other
+    sides in any form."""
+    rnd = random.Random(seed)
+    n_groups = max(2, n_entities // 20)
+    n_folders = max(2, n_entities // 20)
+    n_users = max(2, n_entities * 4 // 10)
+    n_docs = max(2, n_entities - n_groups - n_folders - n_users - len(MIXED_ACTIONS) - 2)
+    entities = []
+    for name in MIXED_ACTION_GROUPS:
+        entities.append(ent("Action", name))
+    group_of = {m: g for g, ms in MIXED_ACTION_GROUPS.items() for m in ms}
+    for name in MIXED_ACTIONS:
+        parents = [uid("Action", group_of[name])] if name in group_of else []
+        entities.append(ent("Action", name, parents=parents))
+    for i in range(n_groups):
+        parents = [uid("Group", f"g{rnd.randrange(i)}")] if i and rnd.random() < 0.4 else []
+        entities.append(ent("Group", f"g{i}", parents=parents))
+    depts = ["eng", "ops", "sales", "legal"]
+    for i in range(n_users):
+        parents = [uid("Group", f"g{rnd.randrange(n_groups)}") for _ in range(rnd.randint(0, 3))]
+        attrs = {"admin": rnd.random() < 0.001, "level": rnd.randint(1, 9), "dept": rnd.choice(depts)}
+        entities.append(ent("User", f"u{i}", attrs, parents))
+    for i in range(n_folders):
+        parents = [uid("Folder", f"f{rnd.randrange(i)}")] if i and rnd.random() < 0.7 else []
+        entities.append(ent("Folder", f"f{i}", parents=parents))
+    for i in range(n_docs):
+        attrs = {
+            "owner": ref("User", f"u{rnd.randrange(n_users)}"),
+            "public": rnd.random() < 0.1,
+            "locked": rnd.random() < 0.05,
+            "level": rnd.randint(1, 9),
+            "dept": rnd.choice(depts),
+        }
+        entities.append(ent("Doc", f"d{i}", attrs, [uid("Folder", f"f{rnd.randrange(n_folders)}")]))
+
+    def user() -> str:
+        return f'User::"u{rnd.randrange(n_users)}"'
+
+    def group() -> str:
+        return f'Group::"g{rnd.randrange(n_groups)}"'
+
+    def doc() -> str:
+        return f'Doc::"d{rnd.randrange(n_docs)}"'
+
+    def folder() -> str:
+        return f'Folder::"f{rnd.randrange(n_folders)}"'
+
+    def principal(anchored: bool) -> str:
+        forms = [f"principal == {user()}", f"principal in {group()}", f"principal is User in {group()}"]
+        if not anchored:
+            forms += ["principal", "principal is User"]
+        return rnd.choice(forms)
+
+    def resource(anchored: bool) -> str:
+        forms = [f"resource == {doc()}", f"resource in {folder()}", f"resource is Doc in {folder()}"]
+        if not anchored:
+            forms += ["resource", "resource is Doc"]
+        return rnd.choice(forms)
+
+    def action() -> str:
+        choice = rnd.randrange(4)
+        if choice == 0:
+            return "action"
+        if choice == 1:
+            return f'action == Action::"{rnd.choice(MIXED_ACTIONS)}"'
+        if choice == 2:
+            return f'action in Action::"{rnd.choice(list(MIXED_ACTION_GROUPS))}"'
+        names = rnd.sample(MIXED_ACTIONS, rnd.randint(2, 4))
+        return "action in [" + ", ".join(f'Action::"{n}"' for n in names) + "]"
+
+    lines = [MIXED_GLOBAL_POLICIES.strip()]
+    for _ in range(max(0, n_policies - MIXED_GLOBAL_POLICIES.count(";"))):
+        anchor = rnd.randrange(3)  # 0: the principal, 1: the resource, 2: both
+        effect = "forbid" if rnd.random() < 0.1 else "permit"
+        scope = f"{principal(anchor != 1)}, {action()}, {resource(anchor != 0)}"
+        lines.append(f"{effect} ({scope}){rnd.choice(MIXED_CONDITIONS)};")
+    requests = [
+        {
+            "principal": uid("User", f"u{rnd.randrange(n_users)}"),
+            "action": uid("Action", rnd.choice(MIXED_ACTIONS)),
+            "resource": uid("Doc", f"d{rnd.randrange(n_docs)}"),
+            "context": {
+                "risk": rnd.randint(0, 9),
+                "mfa": rnd.random() < 0.7,
+                "ip": {"__extn": {"fn": "ip", "arg": f"10.{rnd.randrange(256)}.0.{rnd.randrange(256)}"}},
+            },
+        }
+        for _ in range(n_requests)
+    ]
+    return Workload("mixed", entities, "\n".join(lines), [], requests)
+
+
+APPS = {"tinytodo": tinytodo, "gdrive": gdrive, "github": github, "mixed": mixed}

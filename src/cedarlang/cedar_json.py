@@ -7,7 +7,6 @@ bare constructor argument for an extension value.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from typing import Any
@@ -101,12 +100,23 @@ def _extension_escape(data: dict[str, Any], where: str) -> tuple[bool, Value]:
     return True, _call_from_json(call, where)
 
 
-is_entity_type_name = functools.lru_cache(maxsize=1024)(lexical.is_entity_type_name)
-"""Whether ``name`` is a well-formed (possibly namespaced) entity type name (cached)."""
+KNOWN_TYPE_NAMES: set[str] = set()
+"""Entity type names already found well-formed (a set lookup is cheaper than a cached call)."""
+
+
+def is_entity_type_name(name: str) -> bool:
+    """Whether ``name`` is a well-formed (possibly namespaced) entity type name (cached)."""
+    if name in KNOWN_TYPE_NAMES:
+        return True
+    if not lexical.is_entity_type_name(name):
+        return False
+    if len(KNOWN_TYPE_NAMES) < 4096:
+        KNOWN_TYPE_NAMES.add(name)
+    return True
 
 
 def _entity_type_name(name: str, where: str) -> str:
-    if not is_entity_type_name(name):
+    if name not in KNOWN_TYPE_NAMES and not is_entity_type_name(name):
         reserved = lexical.reserved_part(name)
         if reserved:
             raise JsonValueError(f"in {where}: `{name}` uses the reserved name `{reserved}`")

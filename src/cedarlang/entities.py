@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._limits import gc_paused
-from .cedar_json import JsonValueError, UnknownInValue, load_json_text, uid_from_json, value_from_json
+from .cedar_json import (
+    KNOWN_TYPE_NAMES,
+    JsonValueError,
+    UnknownInValue,
+    load_json_text,
+    uid_from_json,
+    value_from_json,
+)
 from .errors import EntitiesError
 from .lexical import is_action_type
-from .values import I64_MAX, I64_MIN, EntityUid, Record, Value, to_json
+from .values import EMPTY_SET, I64_MAX, I64_MIN, EntityUid, Record, Value, to_json
 
 if TYPE_CHECKING:
     from .schema import Schema
@@ -123,11 +130,25 @@ class Entities:
             if not isinstance(data, list):
                 raise EntitiesError("entities JSON must be a list of entity objects")
             interner = Interner()
+            if schema is None:
+                return cls._from_store(_plain_store(data, interner))
             return cls((entity_from_json(item, schema, interner) for item in data), schema=schema)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise EntitiesError(f"entities are not valid JSON: {err}") from None
         except RecursionError:
             raise EntitiesError("entities JSON is nested too deeply") from None
+
+    @classmethod
+    def _from_store(cls, store: dict[EntityUid, Entity]) -> Entities:
+        """A store without a schema from entities already keyed by uid (duplicates checked)."""
+        _close_ancestors(store)
+        entities = cls.__new__(cls)
+        entities._entities = store
+        entities.get = store.get
+        entities._schema = None
+        entities._children = None
+        entities._version = 0
+        return entities
 
     def __getitem__(self, uid: EntityUid) -> Entity:
         return self._entities[uid]
@@ -428,6 +449,113 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
     return Entity(uid, attrs, parents, tags)
 
 
+_PLAIN_TYPE_NAMES: set[str] = set()
+"""Entity type names found well-formed that are not action types (``_plain_store`` reads
+entities of these types inline; actions, whose parents must be actions, it leaves to
+``entity_from_json``)."""
+
+
+def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]:
+    """Entities from JSON without a schema, keyed by uid: what ``entity_from_json`` builds,
+    with the common shapes decoded inline (uids of types already seen well-formed, plain
+    ``{"type", "id"}`` parents, attributes decoded as ``_untyped_record`` does). Any other
+    entity (an action, tags, an unusual uid, a value that fails to decode) is left to
+    ``entity_from_json``, which also raises every error."""
+    store: dict[EntityUid, Entity] = {}
+    uids = interner.uids
+    parent_sets = interner.parent_sets
+    strings = interner.strings
+    known = KNOWN_TYPE_NAMES
+    new_uid = tuple.__new__
+    new_entity = Entity.__new__
+    no_parents = _NO_PARENTS
+    plain_types = _PLAIN_TYPE_NAMES
+    for item in data:
+        entity: Entity | None = None
+        if type(item) is dict and "tags" not in item and len(item) == 3:
+            try:
+                uid_json, attrs_json, parents_json = item["uid"], item["attrs"], item["parents"]
+                t, i = uid_json["type"], uid_json["id"]
+            except (KeyError, TypeError):  # missing or odd fields: the general path says which
+                t = None
+            if (
+                type(t) is str
+                and type(i) is str
+                and type(attrs_json) is dict
+                and type(parents_json) is list
+                and type(uid_json) is dict
+                and t in plain_types
+            ):
+                uid = uids.get((t, i))
+                if uid is None:
+                    uid = uids[(t, i)] = new_uid(EntityUid, (t, i))
+                parents: frozenset[EntityUid] | None = no_parents
+                if parents_json:
+                    members = []
+                    for parent in parents_json:
+                        if type(parent) is not dict:
+                            parents = None
+                            break
+                        pt, pi = parent.get("type"), parent.get("id")
+                        if type(pi) is not str or type(pt) is not str or pt not in plain_types:
+                            parents = None
+                            break
+                        puid = uids.get((pt, pi))
+                        if puid is None:
+                            puid = uids[(pt, pi)] = new_uid(EntityUid, (pt, pi))
+                        members.append(puid)
+                    else:
+                        closed = frozenset(members)
+                        parents = parent_sets.setdefault(closed, closed)
+                attrs = _NO_ATTRS
+                if parents is not None and attrs_json:
+                    attrs = Record(attrs_json)
+                    for key, value in attrs_json.items():
+                        kind = type(value)
+                        if kind is str:
+                            if len(value) <= 32:
+                                attrs[key] = strings.setdefault(value, value)
+                        elif kind is bool or (kind is int and I64_MIN <= value <= I64_MAX):
+                            pass
+                        elif kind is list and not value:
+                            attrs[key] = EMPTY_SET
+                        elif kind is dict and len(value) == 1 and "__entity" in value:
+                            ref = value["__entity"]
+                            rt, ri = (ref.get("type"), ref.get("id")) if type(ref) is dict else (None, None)
+                            if type(rt) is not str or type(ri) is not str or rt not in known:
+                                parents = None
+                                break
+                            ruid = uids.get((rt, ri))
+                            if ruid is None:
+                                ruid = uids[(rt, ri)] = new_uid(EntityUid, (rt, ri))
+                            attrs[key] = ruid
+                        else:  # sets, records, extension values
+                            try:
+                                decoded = value_from_json(value)
+                            except JsonValueError:  # and unknowns: left to the general path
+                                parents = None
+                                break
+                            if type(decoded) is EntityUid:
+                                decoded = uids.setdefault(decoded, decoded)
+                            attrs[key] = decoded
+                if parents is not None:
+                    entity = new_entity(Entity)
+                    entity.uid = uid
+                    entity.attrs = attrs
+                    entity.parents = entity.ancestors = parents
+                    entity.tags = _NO_TAGS
+        if entity is None:
+            entity = entity_from_json(item, None, interner)
+            name = entity.uid[0]
+            if name in known and not is_action_type(name) and len(plain_types) < 4096:
+                plain_types.add(name)
+        existing = store.get(entity.uid)
+        if existing is not None and existing != entity:
+            raise EntitiesError(f"duplicate entity entry `{entity.uid}`")
+        store[entity.uid] = entity
+    return store
+
+
 def _residual_attrs(data: dict[str, Any], shape: dict[str, Any]) -> Record:
     """Attributes (or tags) where some are unknown (``{"__extn": {"fn": "unknown", ...}}``)."""
     from .partial import residual_attrs
@@ -485,6 +613,75 @@ def _add_schema_actions(store: dict[EntityUid, Entity], schema: Schema) -> None:
 
 def _close_ancestors(store: dict[EntityUid, Entity]) -> None:
     """Set each entity's ancestors to the transitive closure of its parents.
+
+    The closure depends only on the parent set, and a load shares one object for equal
+    parent sets, so closures are kept by parent set: entities with the same parents cost
+    one lookup. An entity whose parents have no parents keeps its parent set as its
+    ancestors; equal closures are one object. On a cycle, ``_close_ancestors_in_order``
+    reports it."""
+    get = store.get
+    closed: dict[frozenset[EntityUid], frozenset[EntityUid]] = {}
+    shared: dict[frozenset[EntityUid], frozenset[EntityUid]] = {}
+    for entity in store.values():
+        parents = entity.parents
+        if parents:
+            found = closed.get(parents)
+            if found is None:
+                found = _closure(parents, get, closed, shared)
+                if found is None:
+                    _close_ancestors_in_order(store)
+                    raise EntitiesError("entity hierarchy has a cycle")  # not reached: it raises
+            entity.ancestors = found
+
+
+def _closure(
+    root: frozenset[EntityUid],
+    get: Callable[[EntityUid], Entity | None],
+    closed: dict[frozenset[EntityUid], frozenset[EntityUid]],
+    shared: dict[frozenset[EntityUid], frozenset[EntityUid]],
+) -> frozenset[EntityUid] | None:
+    """The ancestors of an entity with parents ``root``, computing (and keeping in
+    ``closed``) those of the parent sets it needs first, by a loop (hierarchies may be
+    deep); ``None`` on a cycle."""
+    stack = [root]
+    open_sets = {root}
+    while stack:
+        parents = stack[-1]
+        needed = None
+        for parent in parents:
+            entity = get(parent)
+            if entity is not None:
+                grand = entity.parents
+                if grand and grand not in closed:
+                    needed = grand
+                    break
+        if needed is not None:
+            if needed in open_sets:
+                return None
+            open_sets.add(needed)
+            stack.append(needed)
+            continue
+        extra: set[EntityUid] | None = None
+        for parent in parents:
+            entity = get(parent)
+            if entity is not None and entity.parents:
+                if extra is None:
+                    extra = set(parents)
+                extra.update(closed[entity.parents])
+        if extra is None:
+            result = parents
+        else:
+            union = frozenset(extra)
+            result = shared.setdefault(union, union)
+        closed[parents] = result
+        open_sets.discard(parents)
+        stack.pop()
+    return closed[root]
+
+
+def _close_ancestors_in_order(store: dict[EntityUid, Entity]) -> None:
+    """Set each entity's ancestors to the transitive closure of its parents, entity by entity
+    (``_close_ancestors`` runs it on a hierarchy with a cycle, to name the entity it reports).
 
     Entities are visited parents-first (Kahn's algorithm), so each ancestor set is
     the union of its parents and their already-closed ancestor sets. Roots (entities

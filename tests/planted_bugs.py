@@ -50,8 +50,14 @@ BUGS: tuple[Bug, ...] = (
         (
             (
                 "authorizer.py",
-                "    if forbids:\n        return Response(Decision.DENY, frozenset(forbids), errors)",
-                "    if forbids and not permits:\n        return Response(Decision.DENY, frozenset(forbids), errors)",
+                "    if forbids:\n        return Response(_DENY, frozenset(forbids), errors)",
+                "    if forbids and not permits:\n        return Response(_DENY, frozenset(forbids), errors)",
+            ),
+            (
+                "authorizer.py",
+                "        if forbids:\n            return _new_tuple(Response, (_DENY, frozenset(forbids), errors))",
+                "        if forbids and not permits:\n"
+                "            return _new_tuple(Response, (_DENY, frozenset(forbids), errors))",
             ),
         ),
     ),

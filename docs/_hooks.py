@@ -1,7 +1,8 @@
 """mkdocs hooks (``hooks:`` in mkdocs.yml).
 
 * Docstring examples (``>>>`` lines) are shown as Python console code blocks, so the
-  API reference renders them as code (no markdown link or emphasis syntax inside them).
+  API reference renders them as code (no markdown link or emphasis syntax inside them),
+  and Sphinx roles in docstrings (``:class:`Foo```) as inline code.
 * Every name a documented module exports (``__all__``; the modules are the ``::: module``
   lines of ``reference/api/*.md``) must have a docstring: each one missing is a warning,
   so ``mkdocs build --strict`` fails (:func:`undocumented`).
@@ -17,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from markdown import Extension, Markdown  # type: ignore[import-untyped]
-from markdown.preprocessors import Preprocessor  # type: ignore[import-untyped]
+from markdown import Extension, Markdown
+from markdown.preprocessors import Preprocessor
 from mkdocs.plugins import event_priority
 
 CLI_MARKER = "<!-- cli-reference -->"
@@ -27,6 +28,13 @@ API_PAGES = ROOT / "docs" / "reference" / "api"
 log = logging.getLogger("mkdocs.hooks.cedarlang")
 HELP_WIDTH = 88
 _PROMPT = re.compile(r"^(\s*)>>> ")
+_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|exc|obj|const|term):`(~?)([^`]+)`")
+
+
+def _role(match: re.Match[str]) -> str:
+    """A Sphinx cross-reference role as inline code (``~a.b.C`` shows ``C``, as Sphinx does)."""
+    target = match[2]
+    return f"`{target.rsplit('.', 1)[-1] if match[1] else target}`"
 
 
 class _DoctestPreprocessor(Preprocessor):  # type: ignore[misc]  # Markdown is untyped
@@ -43,7 +51,7 @@ class _DoctestPreprocessor(Preprocessor):  # type: ignore[misc]  # Markdown is u
                 fence = None if fence else stripped[:3]
             match = _PROMPT.match(line) if fence is None else None
             if match is None:
-                out.append(line)
+                out.append(_ROLE.sub(_role, line) if fence is None else line)
                 i += 1
                 continue
             indent = match.group(1)

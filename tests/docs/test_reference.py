@@ -170,3 +170,16 @@ def test_site_builds_strict_with_every_public_name(tmp_path: Path) -> None:
     cli_html = (site / "reference" / "cli" / "index.html").read_text(encoding="utf-8")
     for path, _ in _cedar_commands():
         assert f'id="{path.replace(" ", "-")}"' in cli_html, path
+
+
+@needs_mkdocs
+def test_docstring_markup_renders_as_code() -> None:
+    """`>>>` examples become highlighted code (brackets in them are not markdown links) and
+    Sphinx roles become inline code."""
+    import markdown
+
+    hooks = _hooks()
+    md = markdown.Markdown(extensions=["pymdownx.superfences", hooks.DoctestExtension()])  # type: ignore[attr-defined]
+    html = md.convert("See :class:`~cedarlang.policy.PolicySet`.\n\n>>> d['a']['b']\n1\n")
+    assert "<code>PolicySet</code>" in html and ":class:" not in html
+    assert "<pre" in html and "&gt;&gt;&gt;" in html and "<a " not in html

@@ -28,6 +28,8 @@ PUBLIC_MODULES = (
     "cedarlang.tpe",
     "cedarlang.analysis",
     "cedarlang.pst",
+    "cedarlang.validator",
+    "cedarlang.compat.cedarpy",
     "cedarlang_sql",
     "cedarlang_serve",
 )

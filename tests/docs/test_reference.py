@@ -148,7 +148,11 @@ def test_error_reference_has_every_error_with_a_run_example() -> None:
         assert "```python" in body and '```text title="Output"' in body, (
             f"{cls.__name__}: the error reference needs an example that runs and its output"
         )
-        assert f"{cls.__module__}.{cls.__qualname__}" in body or cls.__name__ in body
+        where = re.match(r"\s*`([\w.]+)`:", body)
+        assert where is not None, f"{cls.__name__}: the section should start with where the class lives"
+        module_name, _, name = where[1].rpartition(".")
+        assert getattr(importlib.import_module(module_name), name) is cls, where[1]
+        assert f"except {cls.__name__} as error" in body, f"{cls.__name__}: the example should catch it"
 
 
 @needs_mkdocs

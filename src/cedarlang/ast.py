@@ -363,6 +363,8 @@ def walk(expr: Expr) -> Iterator[Expr]:
 
 
 class Effect(StrEnum):
+    """A policy's effect: ``PERMIT`` or ``FORBID``."""
+
     PERMIT = "permit"
     FORBID = "forbid"
 

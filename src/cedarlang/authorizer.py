@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 
 class Decision(StrEnum):
+    """An authorization decision: ``ALLOW`` or ``DENY`` (``str()`` is ``"allow"`` / ``"deny"``)."""
+
     ALLOW = "allow"
     DENY = "deny"
 

@@ -138,6 +138,8 @@ class EntityType:
 
 @dataclass(frozen=True, slots=True)
 class EntityUid:
+    """An entity: its type and id (``User::"alice"``)."""
+
     type: EntityType
     id: str
 
@@ -148,44 +150,61 @@ class EntityUid:
 
 
 SlotName = Literal["principal", "resource"]
+"""The name of a template slot: ``?principal`` or ``?resource``."""
 VarName = Literal["principal", "action", "resource", "context"]
+"""The name of a request variable."""
 Effect = Literal["permit", "forbid"]
+"""A policy's effect."""
 
 
 @dataclass(frozen=True, slots=True)
 class Slot:
+    """A template slot (``?principal``, ``?resource``) in a scope constraint."""
+
     name: SlotName
 
 
 EntityOrSlot = EntityUid | Slot
+"""What a scope constraint compares with: an entity, or a slot in a template."""
 
 
 @dataclass(frozen=True, slots=True)
 class Var:
+    """A request variable: ``principal``, ``action``, ``resource`` or ``context``."""
+
     name: VarName
 
 
 @dataclass(frozen=True, slots=True)
 class BoolLit:
+    """A Boolean literal."""
+
     value: bool
 
 
 @dataclass(frozen=True, slots=True)
 class LongLit:
+    """An integer literal (a Cedar ``Long``, 64-bit signed)."""
+
     value: int
 
 
 @dataclass(frozen=True, slots=True)
 class StringLit:
+    """A string literal (the value, escapes already decoded)."""
+
     value: str
 
 
 @dataclass(frozen=True, slots=True)
 class EntityLit:
+    """An entity literal such as ``User::"alice"``."""
+
     value: EntityUid
 
 
 Lit = BoolLit | LongLit | StringLit | EntityLit
+"""Any literal."""
 
 UnaryOpName = Literal[
     "not",
@@ -207,6 +226,8 @@ UnaryOpName = Literal[
     "to_hours",
     "to_days",
 ]
+"""The one-operand operators and methods, and the extension constructors and
+methods of one argument (``ip("...")``, ``d.toDate()``)."""
 
 BinaryOpName = Literal[
     "eq",
@@ -234,16 +255,22 @@ BinaryOpName = Literal[
     "decimal_greater",
     "decimal_greater_eq",
 ]
+"""The two-operand operators and methods (comparison, ``&&``/``||``, arithmetic, ``in``,
+``contains*``, tags, and the extension methods of two arguments)."""
 
 
 @dataclass(frozen=True, slots=True)
 class UnaryOp:
+    """``op`` applied to ``arg`` (``!x``, ``-x``, ``s.isEmpty()``, ``ip("...")``, ...)."""
+
     op: UnaryOpName
     arg: Expr
 
 
 @dataclass(frozen=True, slots=True)
 class BinaryOp:
+    """``left op right`` (``a == b``, ``a && b``, ``s.contains(x)``, ``e.getTag(k)``, ...)."""
+
     op: BinaryOpName
     left: Expr
     right: Expr
@@ -251,12 +278,16 @@ class BinaryOp:
 
 @dataclass(frozen=True, slots=True)
 class GetAttr:
+    """Attribute access: ``base.attr`` (or ``base["attr"]``)."""
+
     base: Expr
     attr: str
 
 
 @dataclass(frozen=True, slots=True)
 class HasAttr:
+    """``base has a.b.c``: ``attrs`` is the path, at least one name."""
+
     base: Expr
     attrs: tuple[str, ...]
 
@@ -267,25 +298,32 @@ class HasAttr:
 
 @dataclass(frozen=True, slots=True)
 class Char:
+    """A literal character of a ``like`` pattern."""
+
     value: str
 
 
 @dataclass(frozen=True, slots=True)
 class Wildcard:
-    pass
+    """The ``*`` of a ``like`` pattern."""
 
 
 PatternElem = Char | Wildcard
+"""One element of a ``like`` pattern."""
 
 
 @dataclass(frozen=True, slots=True)
 class Like:
+    """``base like "pattern"``."""
+
     base: Expr
     pattern: tuple[PatternElem, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Is:
+    """``base is EntityType``, or ``base is EntityType in in_expr``."""
+
     base: Expr
     entity_type: EntityType
     in_expr: Expr | None
@@ -293,6 +331,8 @@ class Is:
 
 @dataclass(frozen=True, slots=True)
 class IfThenElse:
+    """``if cond then then_expr else else_expr``."""
+
     cond: Expr
     then_expr: Expr
     else_expr: Expr
@@ -300,11 +340,15 @@ class IfThenElse:
 
 @dataclass(frozen=True, slots=True)
 class Set:
+    """A set literal ``[a, b, ...]``."""
+
     elements: tuple[Expr, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
+    """A record literal ``{name: expr, ...}``."""
+
     fields: Mapping[str, Expr]
 
 
@@ -325,61 +369,81 @@ Expr = (
     | Set
     | Record
 )
+"""Every expression node."""
 
 
 @dataclass(frozen=True, slots=True)
 class When:
+    """A ``when { expr }`` condition."""
+
     expr: Expr
 
 
 @dataclass(frozen=True, slots=True)
 class Unless:
+    """An ``unless { expr }`` condition."""
+
     expr: Expr
 
 
 Clause = When | Unless
+"""A policy condition."""
 
 
 @dataclass(frozen=True, slots=True)
 class ScopeAny:
-    pass
+    """An unconstrained scope variable (``principal``, ``action``, ``resource`` alone)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ScopeEq:
+    """``principal == E`` / ``resource == E`` (or a slot)."""
+
     entity: EntityOrSlot
 
 
 @dataclass(frozen=True, slots=True)
 class ScopeIn:
+    """``principal in E`` / ``resource in E`` (or a slot)."""
+
     entity: EntityOrSlot
 
 
 @dataclass(frozen=True, slots=True)
 class ScopeIs:
+    """``principal is T`` / ``resource is T``."""
+
     entity_type: EntityType
 
 
 @dataclass(frozen=True, slots=True)
 class ScopeIsIn:
+    """``principal is T in E`` / ``resource is T in E`` (or a slot)."""
+
     entity_type: EntityType
     entity: EntityOrSlot
 
 
 PrincipalOrResourceConstraint = ScopeAny | ScopeEq | ScopeIn | ScopeIs | ScopeIsIn
+"""The principal or resource part of a policy's scope."""
 
 
 @dataclass(frozen=True, slots=True)
 class ActionEq:
+    """``action == Action::"a"``."""
+
     entity: EntityUid
 
 
 @dataclass(frozen=True, slots=True)
 class ActionIn:
+    """``action in [Action::"a", ...]`` (``action in Action::"a"`` is a list of one)."""
+
     entities: tuple[EntityUid, ...]
 
 
 ActionConstraint = ScopeAny | ActionEq | ActionIn
+"""The action part of a policy's scope."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +461,8 @@ class Template:
 
 @dataclass(frozen=True, slots=True)
 class TemplateLink:
+    """A template linked to entities for its slots, under the id ``new_id``."""
+
     template_id: str
     new_id: str
     values: Mapping[SlotName, EntityUid]
@@ -404,6 +470,8 @@ class TemplateLink:
 
 @dataclass(frozen=True, slots=True)
 class PolicySet:
+    """A whole policy set: templates, static policies and template links, by id."""
+
     templates: Mapping[str, Template]
     static_policies: Mapping[str, Template]
     template_links: tuple[TemplateLink, ...]
@@ -421,6 +489,7 @@ PstNode = (
     | ActionConstraint
     | PatternElem
 )
+"""Every node type of the tree."""
 
 
 def _is_node(value: object) -> bool:

@@ -17,6 +17,9 @@ ENV = "CEDAR_SERVE_CONFIG"
 
 @dataclass(frozen=True)
 class ServeConfig:
+    """The settings of ``cedar serve`` (one field per command-line option); passed to the
+    worker processes through the environment (:meth:`to_env`, :meth:`from_env`)."""
+
     store: str
     """A directory, or a ``postgresql://`` URL."""
     seed: str | None = None

@@ -34,6 +34,9 @@ _HARMLESS = frozenset({"InvalidActionApplication"})
 
 
 class Outcome(StrEnum):
+    """A query's answer in one request environment (or overall): it holds, it fails (with a
+    counterexample), or it is unknown (a policy could not be analysed)."""
+
     HOLDS = "holds"
     FAILS = "fails"  # with a counterexample
     UNKNOWN = "unknown"  # a policy could not be analysed
@@ -70,6 +73,9 @@ def env_label(env: RequestEnv) -> str:
 
 @dataclass
 class EnvResult:
+    """A query's answer in one request environment (``env``): the ``outcome``, a
+    ``counterexample`` when it fails, and the ``reasons`` when it is unknown."""
+
     env: RequestEnv
     outcome: Outcome
     counterexample: Counterexample | None = None

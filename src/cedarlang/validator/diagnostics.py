@@ -9,7 +9,6 @@ from ..source import Diagnostic, Source, Span
 
 __all__ = ["ERROR_KINDS", "WARNING_KINDS", "ValidationDiagnostic", "ValidationResult", "fuzzy_search"]
 
-#: Rust's ``ValidationError`` variants.
 ERROR_KINDS = frozenset(
     {
         "UnrecognizedEntityType",
@@ -31,8 +30,8 @@ ERROR_KINDS = frozenset(
         "EntityDerefLevelViolation",
     }
 )
+"""Rust's ``ValidationError`` variants."""
 
-#: Rust's ``ValidationWarning`` variants.
 WARNING_KINDS = frozenset(
     {
         "MixedScriptString",
@@ -43,6 +42,7 @@ WARNING_KINDS = frozenset(
         "ImpossiblePolicy",
     }
 )
+"""Rust's ``ValidationWarning`` variants."""
 
 
 @dataclass(frozen=True)

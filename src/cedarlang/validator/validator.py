@@ -41,7 +41,9 @@ __all__ = ["VALIDATION_MODES", "ValidationMode", "Validator", "policy_condition"
 
 #: Rust's ``ValidationMode`` values (``partial`` is an experimental Rust feature not offered here).
 ValidationMode = Literal["strict", "permissive"]
+"""A validation mode: Cedar's default ``strict``, or ``permissive`` (Rust's ``ValidationMode``)."""
 VALIDATION_MODES: Final[tuple[ValidationMode, ...]] = ("strict", "permissive")
+"""Every validation mode."""
 
 _FRAMES_PER_LEVEL = 8
 _MIN_FRAMES = 20_000

@@ -384,10 +384,14 @@ class Entities:
 
 
 def echo(s: str) -> str:
+    """Return ``s`` (cedarpy's binding smoke test)."""
     return s
 
 
 class Decision(Enum):
+    """cedarpy's decision: ``Allow``, ``Deny``, or ``NoDecision`` (a request that could not be
+    evaluated, or a partial result the unknowns leave open)."""
+
     Allow = "Allow"
     Deny = "Deny"
     NoDecision = "NoDecision"

@@ -42,9 +42,6 @@ class TodoList:
     readers: EntityUid | None = None
     editors: EntityUid | None = None
 
-    def team(self, role: ShareRole) -> EntityUid | None:
-        return self.readers if role == "Reader" else self.editors
-
     def to_json(self, with_teams: bool = True) -> dict[str, object]:
         """Upstream's List JSON; template mode has no ``readers``/``editors``."""
         data: dict[str, object] = {
@@ -57,10 +54,3 @@ class TodoList:
             data["readers"] = str(self.readers)
             data["editors"] = str(self.editors)
         return data
-
-
-def list_sort_key(uid: EntityUid) -> tuple[int, int, str]:
-    """Numeric ids in numeric order, then any others by text."""
-    if uid.id.isascii() and uid.id.isdigit():
-        return (0, int(uid.id), "")
-    return (1, 0, uid.id)

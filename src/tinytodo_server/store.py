@@ -82,6 +82,16 @@ def _team(team_id: str | None) -> EntityUid | None:
     return EntityUid(TEAM_TYPE, team_id) if team_id is not None else None
 
 
+def _list_row(
+    list_id: str, owner_id: str, name: str, readers_id: str | None, editors_id: str | None, next_task: int = 0
+) -> ListRow:
+    """A ``todo_lists`` row's columns as a :class:`ListRow`."""
+    owner = EntityUid(USER_TYPE, owner_id)
+    return ListRow(
+        EntityUid(LIST_TYPE, list_id), owner, name, _team(readers_id), _team(editors_id), int(next_task)
+    )
+
+
 def _read_list_query(lock: bool) -> sa.Select[Any]:
     t = tables.lists
     query = sa.select(t.c.owner_id, t.c.name, t.c.readers_id, t.c.editors_id, t.c.next_task).where(
@@ -97,18 +107,13 @@ def read_list(conn: sa.Connection, list_uid: EntityUid, *, lock: bool = False) -
     """The list's row (locked until the transaction ends when ``lock``, on PostgreSQL)."""
     query = _READ_LIST[lock and conn.dialect.name == "postgresql"]
     row = conn.execute(query, {"id": list_uid.id}).first()
-    if row is None:
-        return None
-    return ListRow(list_uid, EntityUid(USER_TYPE, row[0]), row[1], _team(row[2]), _team(row[3]), int(row[4]))
+    return None if row is None else _list_row(list_uid.id, *row)
 
 
 def read_lists(conn: sa.Connection, ids: list[str]) -> list[ListRow]:
     t = tables.lists
     query = sa.select(t.c.id, t.c.owner_id, t.c.name, t.c.readers_id, t.c.editors_id).where(t.c.id.in_(ids))
-    rows = {
-        r[0]: ListRow(EntityUid(LIST_TYPE, r[0]), EntityUid(USER_TYPE, r[1]), r[2], _team(r[3]), _team(r[4]))
-        for r in conn.execute(query)
-    }
+    rows = {r[0]: _list_row(*r) for r in conn.execute(query)}
     return [rows[i] for i in ids if i in rows]
 
 

@@ -15,6 +15,7 @@ provide the service.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -40,7 +41,20 @@ SERVICES: Final[dict[str, Service]] = {
             "(.ci/run does this)"
         ),
     ),
+    "chromium": Service(
+        available=lambda: chromium_path() is not None,
+        how_to_provide=(
+            "install Debian's browser, `apt-get install chromium` (.ci/run does this), or set "
+            "CHROMIUM to a Chromium executable; no browser is ever downloaded"
+        ),
+    ),
 }
+
+
+def chromium_path() -> str | None:
+    """The Chromium the browser tests drive: ``$CHROMIUM``, else ``chromium`` on the PATH."""
+    return os.environ.get("CHROMIUM") or shutil.which("chromium")
+
 
 requires_service = pytest.mark.requires_service
 

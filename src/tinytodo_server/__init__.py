@@ -6,7 +6,8 @@ Run ``python -m tinytodo_server --help``.
 from .auth import Credentials, TokenIssuer
 from .core import AppError, AuthDenied, Limits, StartupError, TinyTodo
 from .database import Database, DatabaseError
-from .web import Security, WebLimits, create_app
+from .inputs import Security, WebLimits
+from .web import create_app
 
 __all__ = [
     "AppError",

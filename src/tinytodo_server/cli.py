@@ -39,6 +39,8 @@ class Config:
     max_lists_per_user: int = 1000
     max_tasks_per_list: int = 10_000
     max_body: int = 64 * 1024
+    secure_cookies: bool = False
+    """Always mark the web UI's cookies ``Secure`` (else: when the request came over HTTPS)."""
 
 
 def _port(text: str) -> int:
@@ -140,6 +142,14 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "[env TINYTODO_ALLOWED_HOSTS, default localhost,127.0.0.1,::1]",
     )
     parser.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        default=environ.get("TINYTODO_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+        help="always send the web UI's cookies as Secure (with the __Host- prefix), e.g. behind "
+        "a TLS proxy; without it, only requests that came over HTTPS get them "
+        "[env TINYTODO_SECURE_COOKIES=1]",
+    )
+    parser.add_argument(
         "--max-lists-per-user",
         type=_positive,
         default=environ.get("TINYTODO_MAX_LISTS_PER_USER", "1000"),
@@ -199,6 +209,7 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
         max_lists_per_user=args.max_lists_per_user,
         max_tasks_per_list=args.max_tasks_per_list,
         max_body=args.max_body,
+        secure_cookies=args.secure_cookies,
     )
 
 
@@ -266,7 +277,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
     from .auth import AuthError, Credentials, TokenIssuer, load_secret
     from .core import Limits, StartupError, TinyTodo
-    from .web import Security, WebLimits, create_app
+    from .inputs import Security, WebLimits
+    from .ui import UiConfig
+    from .web import create_app
 
     try:
         sock = _bind(config.host, config.port)
@@ -298,6 +311,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         reload_interval=config.reload_interval,
         allowed_hosts=config.allowed_hosts,
         limits=WebLimits(max_body=config.max_body),
+        ui=UiConfig(secure_cookies=True if config.secure_cookies else None),
     )
     server = uvicorn.Server(uvicorn.Config(app, log_level=config.log_level, access_log=False, lifespan="on"))
     log.info("Serving application server on %s:%d!", config.host, config.port)

@@ -98,6 +98,7 @@ class NoSuchEntity(AppError):
 
     def __init__(self, uid: EntityUid) -> None:
         super().__init__(f"No Such Entity: {uid}")
+        self.uid = uid
 
 
 class LimitReached(AppError):
@@ -114,6 +115,27 @@ class StartupError(Exception):
 
     def render(self) -> str:
         return "\n".join([self.summary, *self.details])
+
+
+@dataclass(frozen=True)
+class Share:
+    """A list shared with a user or team, as reader or editor."""
+
+    target: EntityUid
+    role: ShareRole
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """What the web UI's list page shows: the list, the ids of the actions the user may
+    take on it (``UpdateList``, ``DeleteTask``, ...) and its shares."""
+
+    list: TodoList
+    actions: frozenset[str]
+    shares: tuple[Share, ...]
+
+
+ROLES: tuple[ShareRole, ...] = ("Reader", "Editor")
 
 
 @dataclass(frozen=True)
@@ -298,13 +320,26 @@ class TinyTodo:
     ) -> ListRow:
         """Lock the list's row, then authorize. A list that does not exist is a 404 (nothing
         to protect: list ids are sequential); otherwise Deny is Authorization Denied."""
+        return self._list_and_slice(conn, principal, action, list_uid)[0]
+
+    def _list_and_slice(
+        self, conn: sa.Connection, principal: EntityUid, action: EntityUid, list_uid: EntityUid
+    ) -> tuple[ListRow, Slice]:
+        """:meth:`_list`, with the entities and policies it authorized with."""
         row = store.read_list(conn, list_uid, lock=action != GET_LIST)
         if row is None:
             if not store.user_exists(conn, principal):
                 raise Unauthenticated(f"unknown user {principal}")
             raise NoSuchEntity(list_uid)
-        self._authorize(conn, principal, action, list_uid, row)
-        return row
+        return row, self._authorize(conn, principal, action, list_uid, row)
+
+    def _allowed(self, principal: EntityUid, resource: EntityUid, found: Slice) -> frozenset[str]:
+        """The ids of the actions ``principal`` may take on ``resource`` (a permission query
+        on the request's entities: exactly those ``is_authorized`` would allow)."""
+        actions = self._authorizer.query_actions(
+            principal, resource, found.policies, found.entities, schema=self.schema
+        )
+        return frozenset(a.id for a in actions)
 
     # -- commands ----------------------------------------------------------------------
 
@@ -439,6 +474,44 @@ class TinyTodo:
 
         self._run(work)
 
+    # -- what a user may do: the web UI shows exactly these controls -------------------------
+
+    def application_page(self, principal: EntityUid) -> frozenset[str]:
+        """The actions ``principal`` may take on the application (``CreateList``,
+        ``GetLists``)."""
+
+        def work(conn: sa.Connection) -> frozenset[str]:
+            return self._allowed(principal, APPLICATION, self._slice(conn, principal, None, None))
+
+        return self._run(work)
+
+    def list_page(self, principal: EntityUid, list_uid: EntityUid) -> ListPage:
+        """The list (``GetList`` authorized), the actions ``principal`` may take on it and
+        whom it is shared with, read in one transaction."""
+
+        def work(conn: sa.Connection) -> ListPage:
+            row, found = self._list_and_slice(conn, principal, GET_LIST, list_uid)
+            tasks = store.read_tasks(conn, [row.uid.id]).get(row.uid.id, [])
+            if self.templates:
+                links = store.read_links_of(conn, list_uid)
+                shares = [Share(link.principal, _role_of_template(link.template_id)) for link in links]
+            else:
+                shares = [
+                    Share(member, role)
+                    for role in ROLES
+                    for member in store.shared_members(conn, _team_of(row, role))
+                ]
+            return ListPage(
+                store.full_list(row, tasks), self._allowed(principal, list_uid, found), tuple(shares)
+            )
+
+        return self._run(work)
+
+    def share_targets(self, limit: int = 500) -> tuple[list[EntityUid], list[EntityUid]]:
+        """Up to ``limit`` users and named teams (not lists' own teams), for a share form's
+        suggestions."""
+        return self._run(lambda conn: store.directory_names(conn, limit))
+
     # -- policy reload ---------------------------------------------------------------------
 
     def reload_policies(self) -> bool:
@@ -500,6 +573,10 @@ def _with_links(policies: PolicySet, links: list[LinkRow]) -> PolicySet:
         except CedarError as err:  # a template removed from the file: the share grants nothing
             log.error("Cannot link %s: %s", link.policy_id, err)
     return combined
+
+
+def _role_of_template(template_id: str) -> ShareRole:
+    return "Editor" if template_id == EDITOR_TEMPLATE else "Reader"
 
 
 def _team_of(row: ListRow, role: ShareRole) -> EntityUid:

@@ -474,3 +474,37 @@ def cedar_state(state: TaskState) -> str:
 
 def api_state(stored: str) -> TaskState:
     return "Checked" if stored == "checked" else "Unchecked"
+
+
+# -- what the web UI shows: shares and share targets ------------------------------------------
+
+
+def shared_members(conn: sa.Connection, team: EntityUid) -> list[EntityUid]:
+    """The users and teams a share made members of ``team`` (a list's reader or editor team)."""
+    p = tables.parents
+    query = (
+        sa.select(p.c.child_type, p.c.child_id)
+        .where(p.c.parent_type == team.type, p.c.parent_id == team.id, p.c.origin == SHARE_ORIGIN)
+        .order_by(p.c.child_type, p.c.child_id)
+    )
+    return [EntityUid(kind, ident) for kind, ident in conn.execute(query)]
+
+
+def read_links_of(conn: sa.Connection, list_uid: EntityUid) -> list[LinkRow]:
+    """Template mode: every share of ``list_uid`` (one linked policy each)."""
+    t = tables.links
+    query = sa.select(t.c.policy_id, t.c.template_id, t.c.principal).where(t.c.resource_id == list_uid.id)
+    return [
+        LinkRow(pid, tid, parse_entity_uid(principal), list_uid)
+        for pid, tid, principal in conn.execute(query.order_by(t.c.principal, t.c.template_id))
+    ]
+
+
+def directory_names(conn: sa.Connection, limit: int) -> tuple[list[EntityUid], list[EntityUid]]:
+    """Up to ``limit`` users and up to ``limit`` named teams (not lists' own teams), by id."""
+    u, t = tables.users, tables.teams
+    users = conn.execute(sa.select(u.c.id).order_by(u.c.id).limit(limit)).scalars()
+    teams = conn.execute(
+        sa.select(t.c.id).where(t.c.list_id.is_(None)).order_by(t.c.id).limit(limit)
+    ).scalars()
+    return [EntityUid(USER_TYPE, i) for i in users], [EntityUid(TEAM_TYPE, i) for i in teams]

@@ -9,7 +9,12 @@ for a page of ``docs/`` (see ``docs/index.md``, "About these pages"):
   lines up to the next ``$`` are its output (stdout and stderr); ``$ echo $?`` shows the
   previous command's exit status. Only ``cedar`` and ``echo $?`` may appear.
 * A block with ``title="path"`` (any language) shows that file: it must equal the file.
-* ```` ```sh ```` blocks (installing, starting a long-running server) are shown, not run.
+* ```` ```sh ```` blocks (installing, serving, benchmarks, CI steps): every command is
+  checked for real without running it (the ``pip install`` extras exist, ``cedar`` and
+  ``mkdocs`` command lines parse with the real CLIs, scripts exist and their argparse accepts
+  the flags), and the blocks that can run on 127.0.0.1 in bounded time run (``cedar serve``
+  with ``curl`` requests, ``<!-- run: ... -->`` blocks); a ```` ```text title="Output" ````
+  block after one shows what it prints. The rules: tests/docs/shell.py.
 * The ``>>>`` examples in the docstrings of the public packages (shown in the API
   reference) run as doctests.
 """
@@ -31,10 +36,12 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.docs import shell
+from tests.docs.shell import ROOT, cli_env
+
 DOCS = ROOT / "docs"
 PACKAGES = ("cedarlang", "cedarlang_sql", "cedarlang_serve")
-NOT_RUN = {"sh", "text"}
+NOT_RUN = {"text"}
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>```+)(?P<info>.*)$")
 _TITLE = re.compile(r'title="([^"]*)"')
 
@@ -46,6 +53,7 @@ class Block:
     lang: str
     title: str | None
     body: str
+    comment: str | None = None  # an HTML comment right before the block (``<!-- run: ... -->``)
 
     @property
     def where(self) -> str:
@@ -60,15 +68,19 @@ class Tally:
     commands: int = 0
     files: int = 0
     doctests: int = 0
-    shown: int = 0
+    sh_run: int = 0
+    sh_checked: int = 0
+    sh_commands: int = 0
+    sh_not_run: int = 0
     failures: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"docs examples: {self.python} python blocks ({self.outputs} with checked output), "
             f"{self.commands} cedar commands, {self.files} shown files compared, "
-            f"{self.doctests} docstring examples; {self.shown} sh blocks shown, not run; "
-            f"{len(self.failures)} failures"
+            f"{self.doctests} docstring examples; sh blocks: {self.sh_run} run, "
+            f"{self.sh_checked} checked statically ({self.sh_commands} commands checked), "
+            f"{self.sh_not_run} not run; {len(self.failures)} failures"
         )
 
 
@@ -96,7 +108,9 @@ def blocks(page: Path) -> list[Block]:
         i += 1
         lang = info.split()[0] if info else ""
         title = _TITLE.search(info)
-        found.append(Block(page, start, lang, title[1] if title else None, "\n".join(body) + "\n"))
+        before = next((line for line in reversed(lines[: start - 1]) if line.strip()), "").strip()
+        comment = before if before.startswith("<!--") and before.endswith("-->") else None
+        found.append(Block(page, start, lang, title[1] if title else None, "\n".join(body) + "\n", comment))
     return found
 
 
@@ -127,7 +141,7 @@ def run_python_blocks(python_blocks: list[Block]) -> list[dict[str, str]]:
         [sys.executable, "-c", "from tests.docs.examples import _child; _child()"],
         input=json.dumps([[b.where, b.body] for b in python_blocks]),
         cwd=ROOT,
-        env={**_cli_env(), "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
+        env={**cli_env(), "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
         capture_output=True,
         text=True,
         timeout=600,
@@ -136,17 +150,6 @@ def run_python_blocks(python_blocks: list[Block]) -> list[dict[str, str]]:
         raise AssertionError(f"the examples' interpreter failed:\n{done.stderr}")
     results: list[dict[str, str]] = json.loads(done.stdout)
     return results
-
-
-def _cli_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
-    env["NO_COLOR"] = "1"
-    env["COLUMNS"] = "88"
-    return env
-
-
-_CLI = "import sys; from cedarlang.cli import main; main(prog_name='cedar')"
 
 
 def console_commands(block: Block) -> list[tuple[str, list[str]]]:
@@ -179,9 +182,9 @@ def run_command(command: str, status: int, where: str) -> tuple[int, str]:
     if argv[0] != "cedar":
         raise AssertionError(f"{where}: only `cedar ...` and `echo $?` run here: {command}")
     done = subprocess.run(
-        [sys.executable, "-c", _CLI, *argv[1:]],
+        [sys.executable, "-c", shell.CLI, *argv[1:]],
         cwd=ROOT,
-        env=_cli_env(),
+        env=cli_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -199,6 +202,30 @@ def _run_console(block: Block, tally: Tally) -> None:
         want = "\n".join(expected)
         if got.rstrip() != want.rstrip():
             raise AssertionError(f"{block.where}: `{command}` printed\n{got}\nthe page shows\n{want}")
+
+
+def _run_sh(block: Block, after: Block | None, tally: Tally) -> None:
+    """Check (and run, where it can) a ```sh block: tests/docs/shell.py."""
+    try:
+        directive = shell.Directive.parse(block.comment) if block.comment else None
+        outcome = shell.check_block(block.body, directive)
+    except AssertionError as error:
+        tally.sh_not_run += 1
+        raise AssertionError(f"{block.where}: {error}") from error
+    except Exception:
+        tally.sh_not_run += 1
+        raise
+    shown = after.body if after is not None and after.title == "Output" else None
+    if not outcome.ran:
+        tally.sh_checked += 1
+        tally.sh_commands += outcome.checked
+        if shown is not None:
+            raise AssertionError(f"{block.where}: an Output block after a sh block that does not run")
+        return
+    tally.sh_run += 1
+    tally.sh_commands += outcome.checked
+    if outcome.output.rstrip() != (shown or "").rstrip():
+        raise AssertionError(f"{block.where}: the block printed\n{outcome.output}\nthe page shows\n{shown}")
 
 
 def run_page(page: Path, tally: Tally) -> None:
@@ -239,14 +266,14 @@ def run_page(page: Path, tally: Tally) -> None:
             elif block.lang == "console":
                 _run_console(block, tally)
             elif block.lang == "sh":
-                tally.shown += 1
+                _run_sh(block, page_blocks[n + 1] if n + 1 < len(page_blocks) else None, tally)
             elif block.title is None and block.lang not in NOT_RUN:
                 raise AssertionError(
                     f"{block.where}: a ```{block.lang} block must be run (python, console) "
                     'or show a file (title="path")'
                 )
-            elif block.title == "Output" and (n == 0 or page_blocks[n - 1].lang != "python"):
-                raise AssertionError(f"{block.where}: an Output block must follow a python block")
+            elif block.title == "Output" and (n == 0 or page_blocks[n - 1].lang not in ("python", "sh")):
+                raise AssertionError(f"{block.where}: an Output block must follow a python or sh block")
         except Exception as error:
             if isinstance(error, AssertionError):
                 tally.failures.append(str(error))

@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs import examples
+from tests.docs import examples, shell
 
 
 @pytest.mark.parametrize("page", examples.pages(), ids=lambda p: str(p.relative_to(examples.DOCS)))
 def test_page_examples(page: Path) -> None:
     tally = examples.run_all([page])
     assert not tally.failures, "\n\n".join(tally.failures)
-    print(f"{page.relative_to(examples.ROOT)}: {tally.summary()}")
+    sh_blocks = [b for b in examples.blocks(page) if b.lang == "sh"]
+    assert tally.sh_not_run == 0 and tally.sh_run + tally.sh_checked == len(sh_blocks)
+    print(f"{page.relative_to(shell.ROOT)}: {tally.summary()}")
 
 
 def test_docstring_examples() -> None:
@@ -64,7 +66,7 @@ def test_a_failing_command_output_fails(tmp_path: Path) -> None:
 def test_tinytodo_with_admin_is_the_two_files() -> None:
     """docs/examples/tinytodo-with-admin.cedar (used by the analysis guide) is TinyTodo's
     policies followed by the blog post's admin policy, as the guide says."""
-    root = examples.ROOT
+    root = shell.ROOT
     parts = [root / "tinytodo" / "policies.cedar", root / "examples" / "analysis" / "admin-policy.cedar"]
     expected = "".join(p.read_text(encoding="utf-8") for p in parts)
     assert (root / "docs" / "examples" / "tinytodo-with-admin.cedar").read_text(encoding="utf-8") == expected

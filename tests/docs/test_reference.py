@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from cedarlang.errors import CedarError
-from tests.docs import examples
+from tests.docs import examples, shell
 
-ROOT = examples.ROOT
+ROOT = shell.ROOT
 API_DIR = ROOT / "docs" / "reference" / "api"
 ERRORS_PAGE = ROOT / "docs" / "reference" / "errors.md"
 PUBLIC_MODULES = (
@@ -161,7 +161,7 @@ def test_site_builds_strict_with_every_public_name(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site)],
         cwd=ROOT,
-        env={**examples._cli_env(), "NO_MKDOCS_2_WARNING": "1"},
+        env={**shell.cli_env(), "NO_MKDOCS_2_WARNING": "1"},
         capture_output=True,
         text=True,
         timeout=600,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast, get_args
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -153,22 +153,18 @@ class Fields:
         return value
 
     def role(self, name: str = "role") -> ShareRole:
-        value = self._get(name)
-        if value == "Reader":
-            return "Reader"
-        if value == "Editor":
-            return "Editor"
-        got = shown(value) if isinstance(value, str) else _json_type(value)
-        raise BadRequest(f'invalid field `{name}`: expected "Reader" or "Editor", got {got}')
+        return cast(ShareRole, self._choice(name, get_args(ShareRole)))
 
     def task_state(self, name: str = "state") -> TaskState:
+        return cast(TaskState, self._choice(name, get_args(TaskState)))
+
+    def _choice(self, name: str, choices: tuple[str, ...]) -> str:
         value = self._get(name)
-        if value == "Checked":
-            return "Checked"
-        if value == "Unchecked":
-            return "Unchecked"
+        if isinstance(value, str) and value in choices:
+            return value
         got = shown(value) if isinstance(value, str) else _json_type(value)
-        raise BadRequest(f'invalid field `{name}`: expected "Checked" or "Unchecked", got {got}')
+        expected = " or ".join(f'"{choice}"' for choice in choices)
+        raise BadRequest(f"invalid field `{name}`: expected {expected}, got {got}")
 
     def caller(self, principal: EntityUid) -> EntityUid:
         """``principal``, after checking that a ``uid`` field, if any, names it."""

@@ -177,6 +177,11 @@ class WebUi:
     def _redirect(self, url: str) -> Response:
         return RedirectResponse(url, status_code=303, headers=PAGE_HEADERS)
 
+    def http_error(self, request: Request, status: int) -> Response:
+        """A page for a path or method no route serves."""
+        message = "There is no such page." if status == 404 else "That page cannot be used that way."
+        return self._error(request, self._session(request), status, message)
+
     def _error(self, request: Request, session: Session | None, status: int, message: str) -> Response:
         return self._render(request, "error.html", status, session=session, status=status, message=message)
 

@@ -217,6 +217,8 @@ async def health(request: Request) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
+        if not request.url.path.startswith("/api/"):  # a page: say it in words
+            return request.app.state.ui.http_error(request, exc.status_code)  # type: ignore[no-any-return]
         headers = dict(exc.headers) if exc.headers else None
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
     return _error("Internal Error", 500)  # pragma: no cover - only HTTPException is routed here
@@ -347,7 +349,8 @@ def create_app(
         Route("/health", health, methods=["GET"]),
     ]
     limits = limits or WebLimits()
-    routes += WebUi(core, security, limits, ui or UiConfig()).routes()
+    web_ui = WebUi(core, security, limits, ui or UiConfig())
+    routes += web_ui.routes()
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -360,4 +363,5 @@ def create_app(
     app.state.core = core
     app.state.security = security
     app.state.limits = limits
+    app.state.ui = web_ui
     return app

@@ -348,6 +348,19 @@ def test_malformed_posts_are_answered_in_words(
     assert api.ok(api.get_list("andrew", 0))["name"] == "mine"
 
 
+def test_unknown_pages_are_answered_in_words(make_app: AppFactory) -> None:
+    api, _ = make_app()
+    browser = Browser(api)
+    browser.login("andrew")
+    missing = browser.client.get("/lists/0/nothing-here")
+    assert missing.status_code == 404 and "There is no such page." in missing.text
+    assert "Signed in as" in missing.text and "content-security-policy" in missing.headers
+    wrong_method = browser.client.get("/lists/0/rename")
+    assert wrong_method.status_code == 405 and "cannot be used that way" in wrong_method.text
+    api_missing = browser.client.get("/api/nothing")
+    assert api_missing.status_code == 404 and api_missing.json() == {"error": "Not Found"}
+
+
 def test_names_are_escaped(make_app: AppFactory) -> None:
     api, _ = make_app()
     andrew = Browser(api)

@@ -89,6 +89,9 @@ DENIED = {
 }
 
 
+ERROR_HEADINGS = {401: "Log in again", 403: "Not allowed", 404: "Not found", 405: "Not found"}
+
+
 @dataclass(frozen=True)
 class UiConfig:
     secure_cookies: bool | None = None
@@ -183,7 +186,8 @@ class WebUi:
         return self._error(request, self._session(request), status, message)
 
     def _error(self, request: Request, session: Session | None, status: int, message: str) -> Response:
-        return self._render(request, "error.html", status, session=session, status=status, message=message)
+        heading = ERROR_HEADINGS.get(status, "That did not work")
+        return self._render(request, "error.html", status, session=session, heading=heading, message=message)
 
     # -- sessions and CSRF -------------------------------------------------------------------
 

@@ -121,6 +121,8 @@ def _story(browser: Browser, server: ServerProcess, audit: Audit) -> None:
     context, andrew = new_user(browser, server)
     andrew.goto("/login")
     audit.check(andrew, "01-login")
+    field = andrew.get_by_label("User name").bounding_box()
+    assert field is not None and field["height"] < 60, f"the user name field is {field} (too tall)"
     log_in(andrew, "andrew")
     audit.check(andrew, "02-lists-empty")
     andrew.get_by_label("New list").fill(LIST)
@@ -140,6 +142,8 @@ def _story(browser: Browser, server: ServerProcess, audit: Audit) -> None:
     andrew.get_by_label("Role").select_option("Reader")
     andrew.get_by_role("button", name="Share", exact=True).click()
     expect(andrew.get_by_text("team interns can read")).to_be_visible()
+    # The focus is not left on "Stop sharing", where a second Enter would undo the share.
+    expect(andrew.get_by_role("button", name="Stop sharing with team interns as reader")).not_to_be_focused()
     audit.check(andrew, "03-list-owner")
     andrew.goto("/lists")
     expect(andrew.get_by_role("link", name=LIST)).to_be_visible()

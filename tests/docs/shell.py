@@ -11,6 +11,9 @@ simple commands at ``&&`` and ``;``, and each is checked without running it:
   group, each subcommand, every option and argument, their types), nothing invoked.
 * ``python [-i] SCRIPT ARGS``: the script exists; if it uses argparse, it runs up to its
   ``parse_args`` (which must accept ``ARGS``) and stops there; without argparse, no ``ARGS``.
+* ``python -m MODULE ARGS``: the module is importable from this checkout and its package
+  parses its arguments with argparse; it runs up to ``parse_args`` (which must accept
+  ``ARGS``) and stops there.
 * ``bash SCRIPT``: the script exists. ``cd DIR``: the directory exists, and the block's
   later commands are checked from it.
 * ``export NAME=VALUE``: ``NAME`` is the environment variable of an option of a ``cedar``
@@ -75,12 +78,23 @@ def parse_only(self, args=None, namespace=None):
 
 argparse.ArgumentParser.parse_args = parse_only
 sys.argv = sys.argv[1:]
-sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))
 try:
-    runpy.run_path(sys.argv[0], run_name="__main__")
+    if sys.argv[0] == "-m":
+        sys.argv = sys.argv[1:]
+        sys.path[0] = os.getcwd()
+        runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+    else:
+        sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))
+        runpy.run_path(sys.argv[0], run_name="__main__")
 except Parsed:
     sys.exit(0)
 sys.exit(f"{sys.argv[0]} ended without parsing its arguments")
+"""
+# Where a module's source is (``python -m MODULE``), found without importing it.
+_FIND_MODULE = """
+import importlib.util, sys
+spec = importlib.util.find_spec(sys.argv[1])
+print(spec.origin if spec is not None and spec.origin else "")
 """
 
 
@@ -285,19 +299,46 @@ def check_click(root: Callable[[], click.Command], argv: list[str], state: State
             state.serve = argv
 
 
+def _module_uses_argparse(argv: list[str], module: str, cwd: Path) -> bool:
+    """Whether ``python -m module`` can be checked: it exists, and its package (or the
+    module itself) parses arguments with argparse, so the check stops it at ``parse_args``."""
+    found = subprocess.run(
+        [sys.executable, "-c", _FIND_MODULE, module],
+        cwd=cwd,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if found.returncode != 0 or not found.stdout.strip():
+        raise ShellCheckError(f"`{shlex.join(argv)}`: no module {module} in this checkout")
+    origin = Path(found.stdout.strip())
+    sources = origin.parent.glob("*.py") if origin.name in ("__init__.py", "__main__.py") else [origin]
+    return any("ArgumentParser" in source.read_text(encoding="utf-8") for source in sources)
+
+
 def check_python(argv: list[str], state: State) -> None:
     args = argv[1:]
     while args and args[0] == "-i":
         args = args[1:]
-    if not args or args[0].startswith("-"):
-        raise ShellCheckError(f"`{shlex.join(argv)}`: only `python [-i] SCRIPT ARGS...` is checked")
-    script = state.cwd / args[0]
-    if not script.is_file():
-        raise ShellCheckError(f"`{shlex.join(argv)}`: no file {args[0]} in {state.cwd}")
-    if "ArgumentParser" not in script.read_text(encoding="utf-8"):
-        if args[1:]:
-            raise ShellCheckError(f"`{shlex.join(argv)}`: {args[0]} takes no arguments (no argparse)")
-        return
+    if args[:1] == ["-m"] and len(args) > 1:
+        if not _module_uses_argparse(argv, args[1], state.cwd):
+            raise ShellCheckError(
+                f"`{shlex.join(argv)}`: `python -m` is checked only for a module that parses "
+                "its arguments with argparse"
+            )
+    elif not args or args[0].startswith("-"):
+        raise ShellCheckError(
+            f"`{shlex.join(argv)}`: only `python [-i] SCRIPT ARGS...` and `python -m MODULE ARGS...` are checked"
+        )
+    else:
+        script = state.cwd / args[0]
+        if not script.is_file():
+            raise ShellCheckError(f"`{shlex.join(argv)}`: no file {args[0]} in {state.cwd}")
+        if "ArgumentParser" not in script.read_text(encoding="utf-8"):
+            if args[1:]:
+                raise ShellCheckError(f"`{shlex.join(argv)}`: {args[0]} takes no arguments (no argparse)")
+            return
     done = subprocess.run(
         [sys.executable, "-c", _PARSE_ONLY, *args],
         cwd=state.cwd,

@@ -39,7 +39,11 @@ def _sh(tmp_path: Path, *commands: str) -> examples.Tally:
         ("python benchmarks/bench.py --quick --no-such-flag", "unrecognized arguments: --no-such-flag"),
         ("python benchmarks/bench.py --requests many", "invalid int value"),
         ("python benchmarks/nosuch.py", "no file benchmarks/nosuch.py"),
-        ("python -m benchmarks.bench", "only `python [-i] SCRIPT ARGS...`"),
+        ("python -X dev benchmarks/bench.py", "only `python [-i] SCRIPT ARGS...`"),
+        ("python -m nosuch_module", "no module nosuch_module in this checkout"),
+        ("python -m this", "only for a module that parses its arguments with argparse"),
+        ("cd tinytodo && python -m tinytodo_server --port x", "Expected a valid integer port number"),
+        ("python -m tinytodo_server --no-such-flag", "unrecognized arguments: --no-such-flag"),
         ("cd tinytodo && python -i tinytodo.py --port 1", "takes no arguments"),
         ("bash scripts/nosuch.sh", "not `bash SCRIPT`"),
         ("cd nosuch", "no directory"),
@@ -91,6 +95,25 @@ def test_a_script_is_parsed_not_run(tmp_path: Path) -> None:
     assert not (tmp_path / "ran").exists()
     with pytest.raises(shell.ShellCheckError, match="unrecognized arguments: --slow"):
         shell.check_python(["python", "job.py", "--slow"], state)
+
+
+def test_a_module_is_parsed_not_run(tmp_path: Path) -> None:
+    """``python -m tinytodo_server`` would start a server: the check stops it at parse_args."""
+    state = shell.State(cwd=shell.ROOT / "tinytodo")
+    shell.check_python(["python", "-m", "tinytodo_server", "--port", "8080"], state)
+    package = tmp_path / "job"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "__main__.py").write_text(
+        "import argparse, pathlib\n"
+        "argparse.ArgumentParser().parse_args()\n"
+        "pathlib.Path('ran').write_text('the module ran')\n",
+        encoding="utf-8",
+    )
+    shell.check_python(["python", "-m", "job"], shell.State(cwd=tmp_path))
+    assert not (tmp_path / "ran").exists()
+    with pytest.raises(shell.ShellCheckError, match="unrecognized arguments: --slow"):
+        shell.check_python(["python", "-m", "job", "--slow"], shell.State(cwd=tmp_path))
 
 
 def test_an_output_block_needs_a_block_that_runs(tmp_path: Path) -> None:

@@ -448,7 +448,8 @@ class TinyTodo:
     def share(self, principal: EntityUid, list_uid: EntityUid, target: EntityUid, role: ShareRole) -> None:
         def work(conn: sa.Connection) -> None:
             row = self._list(conn, principal, EDIT_SHARE, list_uid)
-            if not store.is_user_or_team(conn, target):
+            # Only users and named teams: a list's own reader/editor team is not a share target.
+            if not store.is_user_or_team(conn, target, named=True):
                 raise NoSuchEntity(target)
             if self.templates:
                 store.add_link(conn, _link(role, target, list_uid))

@@ -5,8 +5,9 @@ prefix of the input, and the bearer token of the caller."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast, get_args
 from urllib.parse import parse_qsl
 
@@ -120,6 +121,8 @@ class Fields:
             uid = parse_entity_uid(text)
         except CedarError:
             raise BadRequest(f"invalid field `{name}`: {shown(text)} is not an entity uid") from None
+        if "\x00" in uid.id:  # a Cedar escape: no database keeps NUL in text
+            raise BadRequest(f"invalid field `{name}`: NUL characters are not allowed")
         if uid.type not in types:
             if len(types) == 1:
                 expected = f"Expected an entity of type {types[0]}"
@@ -192,10 +195,49 @@ def parse_body(raw: bytes, limits: WebLimits) -> Fields:
 # -- authentication ------------------------------------------------------------------------
 
 
+class TooManyLogins(AppError):
+    status = 429
+
+
 @dataclass(frozen=True)
 class Security:
+    """Who may log in, and the tokens that say who is calling."""
+
     credentials: Credentials
     tokens: TokenIssuer
+    password_checks: int = 2
+    """Password checks running at once (argon2id: about 64 MiB and 0.2 s each)."""
+    login_queue: int = 32
+    """Logins that may wait for a check; one more is answered 429 at once."""
+    login_wait: float = 30.0
+    """Seconds a login waits for a check before it is answered 429."""
+    _slots: threading.BoundedSemaphore = field(init=False, repr=False, compare=False)
+    _queue: threading.BoundedSemaphore = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_slots", threading.BoundedSemaphore(self.password_checks))
+        object.__setattr__(
+            self, "_queue", threading.BoundedSemaphore(self.password_checks + self.login_queue)
+        )
+
+    def verify_password(self, user: EntityUid, password: str) -> bool:
+        """Whether ``password`` is ``user``'s (blocking: call it off the event loop). A flood
+        of logins cannot take every thread or all the memory: beyond the checks running and
+        the queue, or after waiting too long, :class:`TooManyLogins`."""
+        if not self._queue.acquire(blocking=False):
+            raise TooManyLogins(TOO_MANY_LOGINS)
+        try:
+            if not self._slots.acquire(timeout=self.login_wait):
+                raise TooManyLogins(TOO_MANY_LOGINS)
+            try:
+                return self.credentials.verify(user, password)
+            finally:
+                self._slots.release()
+        finally:
+            self._queue.release()
+
+
+TOO_MANY_LOGINS = "Too many logins at once: try again in a moment"
 
 
 def bearer(request: Request) -> str:

@@ -191,11 +191,16 @@ def user_exists(conn: sa.Connection, user: EntityUid) -> bool:
     return conn.execute(sa.select(u.c.id).where(u.c.id == user.id)).first() is not None
 
 
-def is_user_or_team(conn: sa.Connection, uid: EntityUid) -> bool:
+def is_user_or_team(conn: sa.Connection, uid: EntityUid, *, named: bool = False) -> bool:
+    """Whether ``uid`` is a user or a team (with ``named``, a team of ``entities.json``, not
+    a list's own reader or editor team)."""
     table = tables.users if uid.type == USER_TYPE else tables.teams if uid.type == TEAM_TYPE else None
     if table is None:
         return False
-    return conn.execute(sa.select(table.c.id).where(table.c.id == uid.id)).first() is not None
+    query = sa.select(table.c.id).where(table.c.id == uid.id)
+    if named and table is tables.teams:
+        query = query.where(tables.teams.c.list_id.is_(None))
+    return conn.execute(query).first() is not None
 
 
 def request_entities(

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -72,7 +73,22 @@ STATIC_FILES = {
     "favicon.svg": "image/svg+xml",
 }
 SESSION_COOKIE = "tinytodo_session"
+LOGIN_NONCE = re.compile(r"[A-Za-z0-9_-]{32}")
+EXPIRED_FORM = "the form has expired or did not come from this site: reload the page and try again"
 LOGIN_COOKIE = "tinytodo_login"
+
+# What a page says after a form post succeeded (``?done=...``; a fixed set, no user text).
+DONE = {
+    "list-created": "List created.",
+    "list-renamed": "List renamed.",
+    "list-deleted": "List deleted.",
+    "task-added": "Task added.",
+    "task-toggled": "Task updated.",
+    "task-renamed": "Task renamed.",
+    "task-deleted": "Task deleted.",
+    "shared": "List shared.",
+    "unshared": "Sharing stopped.",
+}
 
 # What a denied form post tried to do, in words ("You may not ...").
 DENIED = {
@@ -173,6 +189,7 @@ class WebUi:
         html = self.env.get_template(template).render(
             user=session.user.id if session else None,
             csrf=self._csrf(session) if session else "",
+            done=DONE.get(request.query_params.get("done", "")) if status_code == 200 else None,
             **values,
         )
         return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
@@ -187,7 +204,13 @@ class WebUi:
 
     def _error(self, request: Request, session: Session | None, status: int, message: str) -> Response:
         heading = ERROR_HEADINGS.get(status, "That did not work")
-        return self._render(request, "error.html", status, session=session, heading=heading, message=message)
+        list_id = request.path_params.get("list")
+        back = None  # after a mistake in one of a list's forms, back to that list
+        if session is not None and list_id is not None and status not in (403, 404):
+            back = _list_url(EntityUid(LIST_TYPE, str(list_id)))
+        return self._render(
+            request, "error.html", status, session=session, heading=heading, message=message, back=back
+        )
 
     # -- sessions and CSRF -------------------------------------------------------------------
 
@@ -241,9 +264,7 @@ class WebUi:
     def _check_token(fields: Fields, expected: str) -> None:
         given = fields.string("csrf", 128) if fields.has("csrf") else ""
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise Forbidden(
-                "the form has expired or did not come from this site: reload the page and try again"
-            )
+            raise Forbidden(EXPIRED_FORM)
 
     async def _read_form(self, request: Request) -> Fields:
         self._check_origin(request)
@@ -260,7 +281,10 @@ class WebUi:
         return self._login_form(request, 200, None)
 
     def _login_form(self, request: Request, status: int, message: str | None, user: str = "") -> Response:
-        nonce = secrets.token_urlsafe(24)
+        # One nonce per browser (kept while it lasts), so two login tabs both work.
+        nonce = request.cookies.get(self._cookie(request, LOGIN_COOKIE), "")
+        if not LOGIN_NONCE.fullmatch(nonce):
+            nonce = secrets.token_urlsafe(24)
         response = self._render(
             request, "login.html", status, login_csrf=self._mac("login", nonce), message=message, name=user
         )
@@ -271,14 +295,16 @@ class WebUi:
         try:
             fields = await self._read_form(request)
             nonce = request.cookies.get(self._cookie(request, LOGIN_COOKIE), "")
-            self._check_token(fields, self._mac("login", nonce) if nonce else "-")
+            if not LOGIN_NONCE.fullmatch(nonce):  # no cookie: no token can match
+                raise Forbidden(EXPIRED_FORM)
+            self._check_token(fields, self._mac("login", nonce))
             name = fields.string("user", self.limits.max_uid).strip()
             password = fields.string("password", self.limits.max_text)
+            user = EntityUid(USER_TYPE, name)
+            if not name or not await run_in_threadpool(self.security.verify_password, user, password):
+                return self._login_form(request, 401, "Wrong user name or password.", name)
         except AppError as err:
             return self._error(request, None, err.status, err.message)
-        user = EntityUid(USER_TYPE, name)
-        if not name or not await run_in_threadpool(self.security.credentials.verify, user, password):
-            return self._login_form(request, 401, "Wrong user name or password.", name)
         request.scope["tinytodo.user"] = str(user)
         response = self._redirect("/lists")
         ttl = int(self.security.tokens.ttl)
@@ -302,7 +328,7 @@ class WebUi:
         if session is None:
             return self._redirect("/login")
         after = request.query_params.get("after")
-        if after is not None and len(after) > self.limits.max_uid:
+        if after is not None and (len(after) > self.limits.max_uid or "\x00" in after):
             return self._error(request, session, 400, "That page does not exist.")
 
         def work() -> Response:
@@ -396,8 +422,8 @@ class WebUi:
 
     def _list_uid(self, request: Request) -> EntityUid:
         list_id = str(request.path_params["list"])
-        if len(list_id) > self.limits.max_uid:
-            raise NoSuchEntity(EntityUid(LIST_TYPE, list_id[:40]))
+        if len(list_id) > self.limits.max_uid or "\x00" in list_id:
+            raise NoSuchEntity(EntityUid(LIST_TYPE, list_id[:40].replace("\x00", "")))
         return EntityUid(LIST_TYPE, list_id)
 
     @staticmethod
@@ -409,36 +435,36 @@ class WebUi:
 
     def _create_list(self, request: Request, session: Session, f: Fields) -> str:
         uid = self.core.create_list(session.user, _name(f))
-        return f"/lists/{quote(uid.id, safe='')}"
+        return _list_url(uid, "list-created", "new-task")
 
     def _rename_list(self, request: Request, session: Session, f: Fields) -> str:
         uid = self._list_uid(request)
         self.core.update_list(session.user, uid, _name(f))
-        return _list_url(uid)
+        return _list_url(uid, "list-renamed")
 
     def _delete_list(self, request: Request, session: Session, f: Fields) -> str:
         self.core.delete_list(session.user, self._list_uid(request))
-        return "/lists"
+        return "/lists?done=list-deleted"
 
     def _add_task(self, request: Request, session: Session, f: Fields) -> str:
         uid = self._list_uid(request)
-        task = self.core.create_task(session.user, uid, _name(f))
-        return f"{_list_url(uid)}#task-{task}"
+        self.core.create_task(session.user, uid, _name(f))
+        return _list_url(uid, "task-added", "new-task")  # ready for the next task
 
     def _toggle(self, request: Request, session: Session, f: Fields) -> str:
         uid, task = self._list_uid(request), self._task_id(request)
         self.core.update_task(session.user, uid, task, toggle=True)
-        return f"{_list_url(uid)}#task-{task}"
+        return _list_url(uid, "task-toggled", f"task-{task}")
 
     def _rename_task(self, request: Request, session: Session, f: Fields) -> str:
         uid, task = self._list_uid(request), self._task_id(request)
         self.core.update_task(session.user, uid, task, name=_name(f))
-        return f"{_list_url(uid)}#task-{task}"
+        return _list_url(uid, "task-renamed", f"task-{task}")
 
     def _delete_task(self, request: Request, session: Session, f: Fields) -> str:
         uid, task = self._list_uid(request), self._task_id(request)
         self.core.delete_task(session.user, uid, task)
-        return _list_url(uid)
+        return _list_url(uid, "task-deleted")
 
     def _share(self, request: Request, session: Session, f: Fields) -> str:
         uid = self._list_uid(request)
@@ -449,12 +475,12 @@ class WebUi:
         if not name:
             raise BadRequest(f"Name the {kind.lower()} to share with.")
         self.core.share(session.user, uid, EntityUid(kind, name), f.role())
-        return f"{_list_url(uid)}#sharing"
+        return _list_url(uid, "shared", "sharing")
 
     def _unshare(self, request: Request, session: Session, f: Fields) -> str:
         uid = self._list_uid(request)
         self.core.unshare(session.user, uid, f.user_or_team("target"), f.role())
-        return f"{_list_url(uid)}#sharing"
+        return _list_url(uid, "unshared", "sharing")
 
 
 def _name(f: Fields) -> str:
@@ -464,8 +490,13 @@ def _name(f: Fields) -> str:
     return name
 
 
-def _list_url(uid: EntityUid) -> str:
-    return f"/lists/{quote(uid.id, safe='')}"
+def _list_url(uid: EntityUid, done: str | None = None, fragment: str | None = None) -> str:
+    """The list's page; ``done`` names the message it shows (:data:`DONE`), ``fragment``
+    where the focus goes."""
+    url = f"/lists/{quote(uid.id, safe='')}"
+    if done is not None:
+        url += f"?done={done}"
+    return url + (f"#{fragment}" if fragment else "")
 
 
 def _not_found(err: AppError) -> str:

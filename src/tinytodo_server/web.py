@@ -198,7 +198,7 @@ async def login(request: Request) -> Response:
             fields = parse_body(raw, limits)
             user = fields.uid("uid", (USER_TYPE,))
             password = fields.string("password", limits.max_text)
-            if not security.credentials.verify(user, password):
+            if not security.verify_password(user, password):
                 raise Unauthenticated("wrong user or password")
             request.scope["tinytodo.user"] = str(user)
             token = security.tokens.issue(user)

@@ -128,16 +128,29 @@ def _story(browser: Browser, server: ServerProcess, audit: Audit) -> None:
     andrew.get_by_label("New list").fill(LIST)
     andrew.get_by_role("button", name="Create list").click()
     expect(andrew.get_by_role("heading", level=1)).to_have_text(LIST)
+    expect(andrew.get_by_label("New task")).to_be_focused()  # a new list: type its first task
     for task in TASKS:
-        andrew.get_by_label("New task").fill(task)
-        andrew.get_by_label("New task").press("Enter")
+        andrew.keyboard.type(task)
+        andrew.keyboard.press("Enter")
         expect(andrew.get_by_text(task, exact=True)).to_be_visible()
+        expect(andrew.get_by_role("status")).to_have_text("Task added.")
+        expect(andrew.get_by_label("New task")).to_be_focused()  # ready for the next one
     done = andrew.get_by_role("button", name=f"Done: {TASKS[0]}")
     done.focus()
     andrew.keyboard.press("Space")  # keyboard use: toggle with the space bar
     expect(andrew.get_by_role("button", name=f"Done: {TASKS[0]}")).to_have_attribute("aria-pressed", "true")
     expect(andrew.get_by_role("button", name=f"Done: {TASKS[0]}")).to_be_focused()  # focus kept
+    name_field = andrew.get_by_label("Name", exact=True)
+    andrew.get_by_label("Kind").select_option("User")
+    expect(name_field).to_have_attribute("list", "share-User")  # suggests users only
+    assert andrew.locator("#share-User option").evaluate_all("os => os.map(o => o.value)") == [
+        "aaron",
+        "andrew",
+        "emina",
+        "kesha",
+    ]
     andrew.get_by_label("Kind").select_option("Team")
+    expect(name_field).to_have_attribute("list", "share-Team")
     andrew.get_by_label("Name", exact=True).fill("interns")
     andrew.get_by_label("Role").select_option("Reader")
     andrew.get_by_role("button", name="Share", exact=True).click()
@@ -199,7 +212,8 @@ def _story(browser: Browser, server: ServerProcess, audit: Audit) -> None:
     expect(emina.get_by_role("button", name="Delete list")).to_be_visible()
     audit.check(emina, "08-list-admin")
     emina.get_by_role("button", name="Delete list").click()
-    expect(emina).to_have_url("/lists")
+    expect(emina).to_have_url("/lists?done=list-deleted")
+    expect(emina.get_by_role("status")).to_have_text("List deleted.")
     response = andrew.goto(list_url)
     assert response is not None and response.status == 404
     expect(andrew.get_by_role("alert")).to_have_text("There is no such list (it may have been deleted).")

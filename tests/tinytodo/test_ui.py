@@ -77,10 +77,12 @@ def test_blog_story_through_the_forms(make_app: AppFactory, workdir: Any, mode: 
     assert page.url.path == "/lists/0"
     andrew.post("/lists/0/tasks", {"name": "Draft the post"})
     page = andrew.post("/lists/0/tasks", {"name": "Get it reviewed"})
-    assert page.url.fragment == "task-1"
+    assert page.url.fragment == "new-task"  # ready for the next one
+    assert '<p class="status" role="status">Task added.</p>' in page.text
     assert controls(page.text) == OWNER - {"unshare"}
     page = andrew.post("/lists/0/share", {"kind": "Team", "name": "interns", "role": "Reader"})
     assert "team <strong>interns</strong> can read" in page.text
+    assert '<p class="status" role="status">List shared.</p>' in page.text
     assert controls(page.text) == OWNER
 
     aaron.login("aaron")
@@ -272,6 +274,72 @@ def test_posts_from_another_site_are_refused(make_app: AppFactory) -> None:
     assert andrew.post("/lists", {"name": "x"}, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
 
 
+def test_login_without_its_cookie_is_refused_whatever_the_token(make_app: AppFactory) -> None:
+    api, _ = make_app()
+    for token in ("-", "", "x" * 64):
+        resp = api.client.post(
+            "/login", data={"csrf": token, "user": "kesha", "password": demo_password("kesha")}
+        )
+        assert resp.status_code == 403 and "tinytodo_session" not in resp.headers.get("set-cookie", "")
+
+
+def test_two_login_tabs_both_work(make_app: AppFactory) -> None:
+    api, _ = make_app()
+    browser = Browser(api)
+    browser.get("/login")
+    first_tab = browser.csrf
+    browser.get("/login")  # a second tab: the same nonce cookie is kept
+    resp = browser.post("/login", {"user": "aaron", "password": demo_password("aaron")}, csrf=first_tab)
+    assert resp.status_code == 200 and resp.url.path == "/lists"
+
+
+def test_password_checks_at_once_are_bounded(workdir: Any) -> None:
+    from cedarlang import EntityUid
+    from tinytodo_server import Credentials, Security, TokenIssuer
+    from tinytodo_server.inputs import TooManyLogins
+
+    from .conftest import TEST_SECRET
+
+    security = Security(
+        Credentials.load(workdir / "credentials.json"),
+        TokenIssuer(TEST_SECRET),
+        password_checks=1,
+        login_queue=1,
+        login_wait=0.05,
+    )
+    user = EntityUid("User", "aaron")
+    assert security.verify_password(user, demo_password("aaron"))
+    security._slots.acquire()  # another login holds the only check
+    try:
+        with pytest.raises(TooManyLogins) as waited:  # waits login_wait, then 429
+            security.verify_password(user, demo_password("aaron"))
+        assert waited.value.status == 429
+        security._queue.acquire()  # ... and another waits in the only queue place
+        try:
+            with pytest.raises(TooManyLogins):  # refused at once
+                security.verify_password(user, demo_password("aaron"))
+        finally:
+            security._queue.release()
+    finally:
+        security._slots.release()
+    assert not security.verify_password(user, "wrong")
+    assert security.verify_password(user, demo_password("aaron"))
+
+
+def test_nul_in_ids_is_refused_before_the_database(make_app: AppFactory) -> None:
+    api, _ = make_app()
+    andrew = Browser(api)
+    andrew.login("andrew")
+    andrew.post("/lists", {"name": "mine"})
+    assert andrew.get("/lists/%00").status_code == 404
+    assert andrew.get("/lists?after=%00").status_code == 400
+    assert andrew.post("/lists/%00/rename", {"name": "x"}).status_code == 404
+    resp = andrew.post("/lists/0/unshare", {"target": 'User::"a\\0b"', "role": "Reader"})
+    assert resp.status_code == 400 and "NUL" in resp.text
+    api_resp = api.get("andrew", "/api/list/get", {"list": 'List::"\\0"'})
+    assert api_resp.status_code == 400 and "NUL" in api_resp.json()["error"]
+
+
 def test_login_needs_its_own_token_and_the_right_password(make_app: AppFactory) -> None:
     api, _ = make_app()
     browser = Browser(api)
@@ -325,6 +393,7 @@ MALFORMED: list[tuple[str, dict[str, Any]]] = [
     ("/lists/0/unshare", {"data": {"target": "not a uid", "role": "Reader"}}),
     ("/lists/0/unshare", {"data": {"target": 'List::"0"', "role": "Reader"}}),
     ("/lists/0/tasks/7/rename", {"data": {"name": "x"}}),
+    ("/lists/0/share", {"data": {"kind": "Team", "name": "1", "role": "Editor"}}),  # the list's own team
 ]
 
 
@@ -346,6 +415,16 @@ def test_malformed_posts_are_answered_in_words(
     assert resp.headers["content-type"].startswith("text/html")
     assert 'class="error" role="alert"' in resp.text and "Traceback" not in resp.text
     assert api.ok(api.get_list("andrew", 0))["name"] == "mine"
+
+
+def test_a_mistake_in_a_lists_form_links_back_to_the_list(make_app: AppFactory) -> None:
+    api, _ = make_app()
+    andrew = Browser(api)
+    andrew.login("andrew")
+    andrew.post("/lists", {"name": "mine"})
+    resp = andrew.post("/lists/0/share", {"kind": "Team", "name": "", "role": "Reader"})
+    assert resp.status_code == 400 and '<a href="/lists/0">Back to the list</a>' in resp.text
+    assert "Name the team to share with." in resp.text
 
 
 def test_unknown_pages_are_answered_in_words(make_app: AppFactory) -> None:

@@ -1,6 +1,8 @@
 // TinyTodo's only script: the pages work without it. It asks before a destructive
-// form post (data-confirm) and, after a post that changed a task, puts the keyboard
-// focus back on that task's first control (the URL's #task-N; other fragments only scroll).
+// form post (data-confirm), suggests only teams or only users in the share form as its
+// "Kind" says, and, after a post, puts the keyboard focus where the URL's
+// fragment says: back on the task just changed (#task-N, its first control) or in the
+// field to type the next task (#new-task); other fragments only scroll.
 "use strict";
 document.documentElement.dataset.js = "on";
 document.addEventListener("submit", (event) => {
@@ -10,10 +12,22 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+document.addEventListener("change", (event) => {
+  const kind = event.target;
+  const name = document.getElementById("share-name");
+  if (kind instanceof HTMLSelectElement && kind.id === "share-kind" && name) {
+    name.setAttribute("list", `share-${kind.value}`);
+  }
+});
 window.addEventListener("load", () => {
-  const id = decodeURIComponent(window.location.hash.slice(1));
-  const target = /^task-\d+$/.test(id) ? document.getElementById(id) : null;
-  const control = target ? target.querySelector("button, summary, a, input:not([type=hidden])") : null;
+  const hash = window.location.hash;
+  let control = null;
+  if (/^#task-\d+$/.test(hash)) {
+    const task = document.getElementById(hash.slice(1));
+    control = task ? task.querySelector("button, summary, a, input:not([type=hidden])") : null;
+  } else if (hash === "#new-task") {
+    control = document.getElementById("new-task");
+  }
   if (control instanceof HTMLElement) {
     control.focus();
   }

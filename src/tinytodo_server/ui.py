@@ -105,7 +105,13 @@ DENIED = {
 }
 
 
-ERROR_HEADINGS = {401: "Log in again", 403: "Not allowed", 404: "Not found", 405: "Not found"}
+ERROR_HEADINGS = {
+    401: "Log in again",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not found",
+    500: "Something went wrong",
+}
 
 
 @dataclass(frozen=True)
@@ -198,8 +204,9 @@ class WebUi:
         return RedirectResponse(url, status_code=303, headers=PAGE_HEADERS)
 
     def http_error(self, request: Request, status: int) -> Response:
-        """A page for a path or method no route serves."""
-        message = "There is no such page." if status == 404 else "That page cannot be used that way."
+        """A page for a path or method no route serves, or an unexpected error."""
+        messages = {404: "There is no such page.", 405: "That page cannot be used that way."}
+        message = messages.get(status, "Something went wrong on the server (it is logged): try again.")
         return self._error(request, self._session(request), status, message)
 
     def _error(self, request: Request, session: Session | None, status: int, message: str) -> Response:

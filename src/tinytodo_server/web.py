@@ -226,6 +226,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def internal_error(request: Request, exc: Exception) -> Response:
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    if not request.url.path.startswith("/api/"):
+        return request.app.state.ui.http_error(request, 500)  # type: ignore[no-any-return]
     return _error("Internal Error", 500)
 
 

@@ -440,6 +440,28 @@ def test_unknown_pages_are_answered_in_words(make_app: AppFactory) -> None:
     assert api_missing.status_code == 404 and api_missing.json() == {"error": "Not Found"}
 
 
+def test_an_unexpected_error_is_a_page_too(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    api, core = make_app()
+    andrew = Browser(api)
+    andrew.login("andrew")
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(core, "list_page", broken)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+    client = TestClient(api.client.app, base_url="http://localhost", raise_server_exceptions=False)  # type: ignore[attr-defined]
+    client.cookies = andrew.client.cookies
+    resp = client.get("/lists/0")
+    assert resp.status_code == 500 and resp.headers["content-type"].startswith("text/html")
+    assert "Something went wrong on the server" in resp.text and "a bug" not in resp.text
+    assert "content-security-policy" in resp.headers
+
+
 def test_names_are_escaped(make_app: AppFactory) -> None:
     api, _ = make_app()
     andrew = Browser(api)

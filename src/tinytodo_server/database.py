@@ -40,6 +40,8 @@ DIRECTORY_ORIGIN = "entities.json"
 SHARE_ORIGIN = "share"
 _RETRIED_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 ATTEMPTS = 8
+POOL_SIZE = 40
+"""PostgreSQL connections kept open: anyio's default number of worker threads."""
 
 
 class DatabaseError(Exception):
@@ -63,7 +65,10 @@ def _engine(db: str | None) -> sa.Engine:
         return sa.create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     if db.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + db.split("://", 1)[1]
-        engine = sa.create_engine(url, pool_size=10, max_overflow=20)
+        # Keep as many connections as requests can run at once (the web layer's worker
+        # threads), so none is opened and closed per request under load (a new
+        # PostgreSQL connection costs a process and several round trips).
+        engine = sa.create_engine(url, pool_size=POOL_SIZE, max_overflow=10)
         sa.event.listen(engine, "connect", _custom_plans)
         return engine
     if db.startswith("sqlite:"):

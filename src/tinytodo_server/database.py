@@ -140,8 +140,9 @@ class Database:
                 raise DatabaseError(f"database error: {err.orig or err}") from err
             except sa.exc.SQLAlchemyError as err:
                 raise DatabaseError(f"database error: {err}") from err
-            except self._driver_error as err:  # from `execute_prepared`
-                if _sqlstate(err) in _RETRIED_SQLSTATES and attempt + 1 < ATTEMPTS:
+            except (self._driver_error, ConnectionLost) as err:  # from `execute_prepared`
+                retry = isinstance(err, ConnectionLost) or _sqlstate(err) in _RETRIED_SQLSTATES
+                if retry and attempt + 1 < ATTEMPTS:
                     time.sleep(random.uniform(0, 0.002 * 2**attempt))
                     continue
                 raise DatabaseError(f"database error: {err}") from err
@@ -248,9 +249,20 @@ def execute_prepared(
     deadlock or serialization failure as it does SQLAlchemy's)."""
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cursor:
-        cursor.execute(prepared.sql, {**prepared.literals, **params})
-        return (cursor.fetchall() if cursor.description else []), cursor.rowcount
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute(prepared.sql, {**prepared.literals, **params})
+            return (cursor.fetchall() if cursor.description else []), cursor.rowcount
+    except conn.dialect.loaded_dbapi.Error as err:
+        if raw.broken or raw.closed:
+            conn.invalidate(err)  # the pool drops it, as SQLAlchemy does for its own statements
+            raise ConnectionLost(str(err)) from err
+        raise
+
+
+class ConnectionLost(Exception):
+    """The server closed the connection under :func:`execute_prepared` (the transaction
+    did not commit; :meth:`Database.run` runs it again on a new connection)."""
 
 
 def insert_ignoring_duplicates(

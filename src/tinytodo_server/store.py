@@ -162,7 +162,7 @@ def _ancestry_query(postgres: bool) -> sa.CompoundSelect[Any]:
     parent_of = sa.and_(p.c.child_type == walk.c.parent_type, p.c.child_id == walk.c.parent_id)
     if postgres:
         # Each step probes the primary key once per entity reached. Planned as a plain
-        # join, PostgreSQL guesses the walk large and hashes the whole table instead (5 ms
+        # join, PostgreSQL guesses the walk large and hashes the whole table instead (4 ms
         # at 30,000 edges, growing with every share); OFFSET 0 keeps the lookup a
         # subquery it runs per row.
         above = sa.select(*columns).where(parent_of).offset(0).lateral("todo_above")

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -76,11 +77,11 @@ def write_workdir(workdir: Path, n_users: int, password_hash: str) -> None:
     (workdir / "credentials.json").write_text(json.dumps({"users": dict.fromkeys(users, password_hash)}))
 
 
-def copy_rows(conn: sa.Connection, table: str, columns: str, rows: list[tuple[str, ...]]) -> None:
+def copy_rows(conn: sa.Connection, table: str, columns: str, rows: Sequence[tuple[str, ...]]) -> None:
     raw = conn.connection.driver_connection
     assert raw is not None
     buffer = io.StringIO("".join("\t".join(row) + "\n" for row in rows))
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         while chunk := buffer.read(1 << 20):
             copy.write(chunk)
 
@@ -145,38 +146,187 @@ def login(url: str, user: str) -> str:
     return str(resp.json()["token"])
 
 
-def writer(args: tuple[list[str], list[tuple[str, str]], float, int]) -> int:
-    """One client process: threads creating tasks until the deadline; acknowledged count."""
+Work = list[tuple[str, str]]
+"""(token, list id) pairs: one per client thread or connection."""
+
+
+def writer(args: tuple[str, list[str], Work, float, int]) -> tuple[int, int, float]:
+    """One client process: threads creating tasks for ``seconds``; (acknowledged, failed,
+    CPU seconds this process spent meanwhile). ``python``: each thread sends prebuilt requests on one kept-alive socket and
+    reads each answer (status 200 and a task id); ``httpx``: an ``httpx.Client`` per thread."""
     import threading
 
-    urls, work, seconds, threads = args
-    done = [0] * threads
+    kind, urls, work, seconds, threads = args
+    done, failed = [0] * threads, [0] * threads
+    cpu = time.process_time()
     deadline = time.monotonic() + seconds
 
-    def run(t: int) -> None:
-        token, lst = work[t % len(work)]
-        with httpx.Client(base_url=urls[t % len(urls)], timeout=30) as client:
+    def run_python(t: int, url: str, token: str, lst: str) -> None:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        body = json.dumps({"list": f'List::"{lst}"', "name": "task"}).encode()
+        request = (
+            f"POST /api/task/create HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        with socket.create_connection((host, int(port))) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            buffer = b""
+            while time.monotonic() < deadline:
+                sock.sendall(request)
+                while b"\r\n\r\n" not in buffer:
+                    buffer += _received(sock)
+                head, buffer = buffer.split(b"\r\n\r\n", 1)
+                length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+                while len(buffer) < length:
+                    buffer += _received(sock)
+                answer, buffer = buffer[:length], buffer[length:]
+                if head.startswith(b"HTTP/1.1 200 ") and answer.isdigit():
+                    done[t] += 1
+                else:
+                    failed[t] += 1
+
+    def run_httpx(t: int, url: str, token: str, lst: str) -> None:
+        with httpx.Client(base_url=url, timeout=30) as client:
             headers = {"Authorization": f"Bearer {token}"}
             body = {"list": f'List::"{lst}"', "name": "task"}
             while time.monotonic() < deadline:
-                if client.post("/api/task/create", json=body, headers=headers).status_code == 200:
+                resp = client.post("/api/task/create", json=body, headers=headers)
+                if resp.status_code == 200 and isinstance(resp.json(), int):
                     done[t] += 1
+                else:
+                    failed[t] += 1
 
-    pool = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+    run = run_python if kind == "python" else run_httpx
+    pool = [
+        threading.Thread(target=run, args=(t, urls[t % len(urls)], *work[t % len(work)]))
+        for t in range(threads)
+    ]
     for p in pool:
         p.start()
     for p in pool:
         p.join()
-    return sum(done)
+    return sum(done), sum(failed), time.process_time() - cpu
 
 
-def throughput(urls: list[str], work: list[tuple[str, str]], args: argparse.Namespace) -> float:
-    chunks = [(urls, work[i :: args.procs], args.seconds, args.threads) for i in range(args.procs)]
-    with multiprocessing.get_context("spawn").Pool(args.procs) as pool:
-        start = time.perf_counter()
-        total = sum(pool.map(writer, chunks))
-        elapsed = time.perf_counter() - start
-    return total / elapsed
+def _received(sock: socket.socket) -> bytes:
+    data = sock.recv(65536)
+    if not data:
+        raise ConnectionError("the server closed the connection")
+    return data
+
+
+WRK_SCRIPT = """
+local work = {%s}
+local i = 0
+bad = 0
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function request()
+  i = i + 1
+  local w = work[(i %% #work) + 1]
+  return wrk.format("POST", "/api/task/create",
+    {["Authorization"] = "Bearer " .. w[1], ["Content-Type"] = "application/json"},
+    '{"list": "List::\\\\"' .. w[2] .. '\\\\"", "name": "task"}')
+end
+function response(status, headers, body)
+  if status ~= 200 or not string.match(body, "^%%d+$") then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local failed = 0
+  for _, t in ipairs(threads) do failed = failed + t:get("bad") end
+  io.write(string.format("wrk-result %%d %%d\\n", summary.requests, failed))
+end
+"""
+
+
+def wrk(urls: list[str], work: Work, args: argparse.Namespace) -> tuple[int, int]:
+    """``wrk`` (one process per replica, one thread, its share of the connections)
+    rotating over ``work``; (acknowledged, failed)."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("--client wrk needs wrk (Debian: apt-get install wrk)")
+    connections = args.procs * args.threads
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT % ",".join(f'{{"{token}", "{lst}"}}' for token, lst in work))
+        script.flush()
+        runs = [
+            subprocess.Popen(
+                [
+                    "wrk",
+                    "-t1",
+                    f"-c{connections // len(urls)}",
+                    f"-d{max(1, round(args.seconds))}s",
+                    "-s",
+                    script.name,
+                    url,
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for url in urls
+        ]
+        outputs = [run.communicate()[0] for run in runs]
+    done = failed = 0
+    for output in outputs:
+        if "wrk-result " not in output:
+            raise SystemExit(f"wrk failed:\n{output}")
+        requests, bad = (int(x) for x in output.split("wrk-result ", 1)[1].split()[:2])
+        done, failed = done + requests - bad, failed + bad
+    return done, failed
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes, and of this one's waited-for children
+    (Linux ``/proc``; 0 elsewhere)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def throughput(urls: list[str], work: Work, servers: list[int], args: argparse.Namespace) -> float:
+    """Acknowledged creates per second; prints the CPU each write cost the servers and the
+    client, and how busy the whole machine was."""
+    server0, machine0 = cpu_seconds(servers), _machine()
+    start = time.perf_counter()
+    if args.client == "wrk":
+        children = os.times()
+        done, failed = wrk(urls, work, args)
+        after = os.times()
+        client = (
+            after.children_user + after.children_system - children.children_user - children.children_system
+        )
+    else:
+        chunks = [
+            (args.client, urls, work[i :: args.procs], args.seconds, args.threads) for i in range(args.procs)
+        ]
+        with multiprocessing.get_context("spawn").Pool(args.procs) as pool:
+            results = pool.map(writer, chunks)
+        done, failed = sum(r[0] for r in results), sum(r[1] for r in results)
+        client = sum(r[2] for r in results)
+    elapsed = time.perf_counter() - start
+    server = cpu_seconds(servers) - server0
+    busy, total = (b - a for a, b in zip(machine0, _machine(), strict=True))
+    per = 1e3 / max(done, 1)
+    print(
+        f"  {done:,} acknowledged, {failed} failed; CPU per write: servers {server * per:.2f} ms, "
+        f"client {client * per:.2f} ms; the machine {busy / elapsed:.2f} of {total / elapsed:.2f} cores busy"
+    )
+    # Each client process (and wrk) creates for exactly `seconds` once started.
+    return float(done / args.seconds)
+
+
+def _machine() -> tuple[float, float]:
+    """Busy and total CPU seconds of the machine since boot (Linux ``/proc/stat``)."""
+    try:
+        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - ticks[3] - ticks[4]) / hz, sum(ticks) / hz
 
 
 def main() -> None:
@@ -190,6 +340,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each write run")
     parser.add_argument("--procs", type=int, default=2, help="client processes")
     parser.add_argument("--threads", type=int, default=10, help="threads per client process")
+    parser.add_argument(
+        "--client",
+        choices=("python", "wrk", "httpx"),
+        default="python",
+        help="load generator: python (raw kept-alive sockets, the default), wrk "
+        "(apt-get install wrk) or httpx (heavier: its own CPU competes with the servers)",
+    )
     args = parser.parse_args()
 
     schema = f"tinytodo_bench_{uuid.uuid4().hex[:8]}"
@@ -234,11 +391,11 @@ def main() -> None:
                     headers={"Authorization": f"Bearer {tokens[user]}"}, timeout=30,
                 ).json()  # fmt: skip
                 work.append((tokens[user], created.split('"')[1]))
-            one = throughput([replicas[0].url], work, args)
-            print(f"create-task, 1 replica: {one:.0f} acknowledged writes/s "
-                  f"({args.procs} x {args.threads} clients, {args.seconds:.0f} s)")  # fmt: skip
+            clients = f"{args.client} client, {args.procs} x {args.threads} connections, {args.seconds:.0f} s"
+            one = throughput([replicas[0].url], work, [replicas[0].proc.pid], args)
+            print(f"create-task, 1 replica: {one:.0f} acknowledged writes/s ({clients})")
             replicas.append(Replica(workdir, db, 1))
-            two = throughput([r.url for r in replicas], work, args)
+            two = throughput([r.url for r in replicas], work, [r.proc.pid for r in replicas], args)
             print(
                 f"create-task, 2 replicas: {two:.0f} acknowledged writes/s; 2 / 1 replicas = {two / one:.2f}"
             )

@@ -19,8 +19,10 @@ import contextlib
 import json
 import os
 import secrets
+import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,8 @@ from .model import USER_TYPE
 ISSUER = "tinytodo"
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
+VERIFIED_TOKENS = 10_000
+"""Tokens whose signature a process remembers having checked (least recently used dropped)."""
 
 _hasher = PasswordHasher()
 # Verifying against this when the user is unknown costs what a real check costs, so
@@ -93,6 +97,11 @@ class Credentials:
 class TokenIssuer:
     secret: bytes
     ttl: float = 3600.0
+    _verified: OrderedDict[str, tuple[EntityUid, int]] = field(
+        default_factory=OrderedDict, init=False, repr=False, compare=False
+    )
+    """Token -> (subject, expiry) of tokens whose signature and claims were checked."""
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_BYTES:
@@ -104,7 +113,29 @@ class TokenIssuer:
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def subject(self, token: str) -> EntityUid:
-        """The user a valid, unexpired token was issued to (else AuthError)."""
+        """The user a valid, unexpired token was issued to (else AuthError).
+
+        A client sends the same token with every call, so the signature of a token is
+        checked once per process (the token, exactly as sent, is remembered with its
+        subject and expiry, for up to :data:`VERIFIED_TOKENS` tokens); its expiry is
+        checked on every call."""
+        with self._lock:
+            known = self._verified.get(token)
+            if known is not None:
+                self._verified.move_to_end(token)
+        if known is None:
+            known = self._verify(token)
+            with self._lock:
+                self._verified[token] = known
+                if len(self._verified) > VERIFIED_TOKENS:
+                    self._verified.popitem(last=False)
+        user, expires = known
+        if expires <= time.time():  # as PyJWT: expired from the `exp` second on
+            raise AuthError("the token has expired: log in again")
+        return user
+
+    def _verify(self, token: str) -> tuple[EntityUid, int]:
+        """Check the signature and claims: the token's user and expiry."""
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -123,7 +154,7 @@ class TokenIssuer:
             raise AuthError("invalid token") from None
         if user.type != USER_TYPE:
             raise AuthError("invalid token")
-        return user
+        return user, int(claims["exp"])
 
 
 def load_secret(environ_value: str | None, path: Path) -> bytes:

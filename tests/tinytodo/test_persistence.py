@@ -242,5 +242,17 @@ def test_postgres_reconnects_after_losing_the_connection(postgres_url: str) -> N
             conn.execute("SELECT pg_terminate_backend(%s)", (backends,))
         assert database.run(lambda conn: store.take_ids(conn, 7)) == 0
         assert database.run(lambda conn: store.take_ids(conn, 1)) == 7
+        # The same when the first statement runs on the driver directly (a list's row).
+        for lock in (True, False):
+
+            def read_missing(conn: sa.Connection, lock: bool = lock) -> store.ListRow | None:
+                return store.read_list(conn, EntityUid("List", "404"), lock=lock)
+
+            backends = database.run(
+                lambda conn: conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+            )
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                conn.execute("SELECT pg_terminate_backend(%s)", (backends,))
+            assert database.run(read_missing) is None
     finally:
         database.close()

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 import cedarlang
 from cedarlang import Authorizer, Entities, Entity, EntityUid, Record, parse_entity_uid
-from tinytodo_server import TinyTodo, TokenIssuer, store, tables
+from tinytodo_server import TinyTodo, TokenIssuer, auth, store, tables
 from tinytodo_server.core import _with_links
 from tinytodo_server.model import APPLICATION
 
@@ -145,6 +145,51 @@ def test_login(app: tuple[Api, TinyTodo, str]) -> None:
         assert resp.status_code == 401 and resp.json() == {"error": "wrong user or password"}
     resp = api.client.post("/api/login", json={"uid": T("admin"), "password": "x"})
     assert resp.status_code == 400
+
+
+class _Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_a_verified_token_is_remembered_but_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    issuer = TokenIssuer(TEST_SECRET, ttl=60)
+    issued = time.time()
+    token = issuer.issue(EntityUid("User", "andrew"), now=issued)
+    assert issuer.subject(token) == EntityUid("User", "andrew")
+    # The signature is not checked again: a second call with a decoder that always
+    # fails still answers, from what the first call verified.
+    with monkeypatch.context() as m:
+        m.setattr(jwt, "decode", lambda *a, **k: pytest.fail("verified twice"))
+        assert issuer.subject(token) == EntityUid("User", "andrew")
+        # Any other string (one character changed, a longer token) is verified afresh.
+        for forged in (token[:-1] + ("A" if token[-1] != "A" else "B"), token + "x"):
+            with pytest.raises(pytest.fail.Exception):
+                issuer.subject(forged)
+    for forged in (token[:-1] + ("A" if token[-1] != "A" else "B"), token + "x"):
+        with pytest.raises(auth.AuthError, match="invalid token"):
+            issuer.subject(forged)
+    clock = _Clock(int(issued) + 59)
+    monkeypatch.setattr(auth, "time", clock)
+    assert issuer.subject(token) == EntityUid("User", "andrew")
+    clock.now = int(issued) + 60  # `exp` itself: expired, as PyJWT says
+    with pytest.raises(auth.AuthError, match="expired"):
+        issuer.subject(token)
+
+
+def test_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth, "VERIFIED_TOKENS", 3)
+    issuer = TokenIssuer(TEST_SECRET)
+    tokens = [issuer.issue(EntityUid("User", u), now=time.time() - i) for i, u in enumerate(USERS)]
+    for token in tokens:
+        issuer.subject(token)
+    assert list(issuer._verified) == tokens[1:]  # the least recently used went first
+    issuer.subject(tokens[1])
+    issuer.subject(tokens[0])
+    assert list(issuer._verified) == [tokens[3], tokens[1], tokens[0]]
 
 
 def test_cross_site_requests_and_hosts(app: tuple[Api, TinyTodo, str]) -> None:

@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .cedar_json import (
-    KNOWN_TYPE_NAMES,
     JsonValueError,
     check_escapes,
     is_entity_type_name,
@@ -22,7 +21,7 @@ from .evaluator import Interpreter
 from .ops import expect_bool
 from .parser import parse_entity_uid
 from .policy import Policy, PolicySet
-from .values import EntityUid, Record
+from .values import I64_MAX, I64_MIN, EntityUid, Record
 
 if TYPE_CHECKING:
     from .partial import PartialRequest, PartialResponse
@@ -41,6 +40,13 @@ UidLike = EntityUid | str | Mapping[str, Any]
 
 _new_tuple = tuple.__new__
 
+_UIDS: dict[tuple[str, str], EntityUid] = {}
+"""Uids read from well-formed ``{"type", "id"}`` dicts, by themselves: a request looks its
+dicts up here by ``(type, id)`` (a plain tuple hashes and compares as the uid does), so a
+uid seen before costs one lookup instead of being checked and built again."""
+UID_CACHE_SIZE = 1 << 16
+"""Entries kept in ``_UIDS`` before it is emptied."""
+
 
 def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
     """An :class:`EntityUid` from a uid, ``'Type::"id"'`` text or a ``{"type", "id"}`` dict."""
@@ -48,7 +54,11 @@ def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
     if kind is dict:  # the common case first: a plain {"type", "id"} dict
         type_name, eid = value.get("type"), value.get("id")  # type: ignore[union-attr]
         if type(eid) is str and type(type_name) is str and is_entity_type_name(type_name):
-            return _new_tuple(EntityUid, (type_name, eid))
+            uid: EntityUid = _new_tuple(EntityUid, (type_name, eid))
+            if len(_UIDS) >= UID_CACHE_SIZE:
+                _UIDS.clear()
+            _UIDS[uid] = uid
+            return uid
     elif kind is EntityUid:
         return value  # type: ignore[return-value]
     if isinstance(value, str):
@@ -78,26 +88,13 @@ class Request:
         schema: Schema | None = None,
     ) -> None:
         if type(principal) is dict and type(action) is dict and type(resource) is dict:
-            # the common case, inline: three plain {"type", "id"} dicts of known types
-            pt, pi = principal.get("type"), principal.get("id")
-            at, ai = action.get("type"), action.get("id")
-            rt, ri = resource.get("type"), resource.get("id")
-            known = KNOWN_TYPE_NAMES
-            if (
-                type(pi) is str
-                and type(ai) is str
-                and type(ri) is str
-                and type(pt) is str
-                and type(at) is str
-                and type(rt) is str
-                and pt in known
-                and at in known
-                and rt in known
-            ):
-                self.principal = _new_tuple(EntityUid, (pt, pi))
-                self.action = _new_tuple(EntityUid, (at, ai))
-                self.resource = _new_tuple(EntityUid, (rt, ri))
-            else:
+            # the common case, inline: three plain {"type", "id"} dicts of uids seen before
+            uids = _UIDS
+            try:
+                self.principal = uids[principal["type"], principal["id"]]
+                self.action = uids[action["type"], action["id"]]
+                self.resource = uids[resource["type"], resource["id"]]
+            except (KeyError, TypeError):  # not seen, not str, unhashable: check them
                 self.principal = to_uid(principal, "principal")
                 self.action = to_uid(action, "action")
                 self.resource = to_uid(resource, "resource")
@@ -152,6 +149,14 @@ def build_context(context: Any, schema: Schema | None, action: EntityUid) -> Rec
             raise RequestError("context must be a record (a JSON object)")
         expected = schema.context_type(action) if schema is not None else None
         try:
+            if (
+                expected is None
+                and type(context) is dict
+                and "__entity" not in context
+                and "__extn" not in context
+                and "__expr" not in context
+            ):
+                return _plain_context(context)
             value = value_from_json(dict(context), expected, "context")
         except ExtensionValueError:
             check_escapes(context, "context")  # Rust reports a bad uid first
@@ -162,6 +167,19 @@ def build_context(context: Any, schema: Schema | None, action: EntityUid) -> Rec
         raise RequestError("context is nested too deeply") from None
     assert type(value) is Record
     return value
+
+
+def _plain_context(context: dict[str, Any]) -> Record:
+    """``value_from_json(context)`` without a schema, with booleans, strings and longs
+    (the common context fields) taken as they are."""
+    fields = Record()
+    for key, value in context.items():
+        kind = type(value)
+        if kind is bool or kind is str or (kind is int and I64_MIN <= value <= I64_MAX):
+            fields[key] = value
+        else:
+            fields[key] = value_from_json(value, None, f"context.{key}")
+    return fields
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,17 @@ def _lead(keys: SideKeys, sides: tuple[int, ...]) -> tuple[int, Key] | None:
     return fallback
 
 
+class SmallCandidates(list[Entry]):
+    """The candidates of a small set for one (principal type, action, resource type), kept
+    by the index; ``decide`` is for the authorizer to keep what it builds from them."""
+
+    __slots__ = ("decide",)
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        super().__init__(entries)
+        self.decide: object = None
+
+
 class _Bucket(dict[str, Entry]):
     """The policies filed under one key, by id; ``sub`` indexes them over the other sides
     once the bucket is big and a request has reached it."""
@@ -278,7 +289,7 @@ class PolicyIndex:
         self._filed: dict[str, SideKeys] = {}
         """The keys of each policy filed, by id."""
         self._entries: dict[str, Entry] = {}
-        self._by_types_cache: dict[tuple[str, EntityUid, str], tuple[object, list[Entry]]] = {}
+        self._by_types_cache: dict[tuple[str, EntityUid, str], tuple[object, SmallCandidates]] = {}
         """Small sets: candidates by (principal type, action, resource type), with the
         action's ancestor set they were made from."""
         for policy in policies:
@@ -358,17 +369,17 @@ class PolicyIndex:
         action: EntityUid,
         ancestors: frozenset[EntityUid] | None,
         resource_type: str,
-    ) -> list[Entry]:
+    ) -> SmallCandidates:
         """The policies whose scope a request can match knowing only the principal's and the
         resource's types, the action and its ancestors: ``== E`` needs E's type, ``is T``
         the type T; ``in E`` (and ``is T in E``, whose type is left to the policy) may hold
         for an entity of any type, so it filters nothing on the principal and resource."""
         ancestors = ancestors or frozenset()
-        return [
+        return SmallCandidates(
             entry
             for policy_id, entry in self._entries.items()
             if _types_allow(self._filed[policy_id], principal_type, action, ancestors, resource_type)
-        ]
+        )
 
     def __len__(self) -> int:
         return len(self._filed)

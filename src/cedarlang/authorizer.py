@@ -242,7 +242,16 @@ class Authorizer:
             return self._interpreted(request, policies, entities)
         p, a, r, c = request.principal, request.action, request.resource, request.context
         if isinstance(policies, PolicySet):
-            candidates = policies.index().candidates(p, a, r, entities)
+            index = policies.index()
+            cache = index.small_cache
+            if cache is not None:  # a small set: the cache hit of `candidates`, inline
+                entity = entities.get(a)
+                hit = cache.get((p[0], a, r[0]))
+                if hit is not None and hit[0] is (entity.ancestors if entity is not None else None):
+                    decide = hit[1].decide
+                    if decide is not None:
+                        return decide(p, a, r, c, entities)  # type: ignore[no-any-return,operator]
+            candidates = index.candidates(p, a, r, entities)
             if type(candidates) is SmallCandidates:  # a small set: one call decides
                 decide = candidates.decide
                 if decide is None:

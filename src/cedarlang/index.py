@@ -292,6 +292,11 @@ class PolicyIndex:
         self._by_types_cache: dict[tuple[str, EntityUid, str], tuple[object, SmallCandidates]] = {}
         """Small sets: candidates by (principal type, action, resource type), with the
         action's ancestor set they were made from."""
+        self.small_cache: dict[tuple[str, EntityUid, str], tuple[object, SmallCandidates]] | None = (
+            self._by_types_cache
+        )
+        """``_by_types_cache`` while the set is small, else ``None``: the authorizer looks a
+        request up there first (``candidates`` without the call)."""
         for policy in policies:
             self.add(policy)
 
@@ -304,7 +309,7 @@ class PolicyIndex:
         self._filed[policy.id] = keys
         self._entries[policy.id] = entry
         self._root.add(keys, entry)
-        self._by_types_cache = {}
+        self._reset_cache()
 
     def remove(self, policy: Policy) -> None:
         """Unfile the policy with ``policy``'s id (if there is one)."""
@@ -313,7 +318,11 @@ class PolicyIndex:
             return
         del self._entries[policy.id]
         self._root.remove(keys, policy.id)
+        self._reset_cache()
+
+    def _reset_cache(self) -> None:
         self._by_types_cache = {}
+        self.small_cache = self._by_types_cache if len(self._filed) <= SMALL else None
 
     def candidates(
         self,

@@ -98,12 +98,22 @@ def rust_entities_rss(entities_json: str) -> float:
     return max(0.0, float(out.stdout.strip()))
 
 
+def latencies(fn: Callable[[dict[str, Any]], Any], requests: list[dict[str, Any]]) -> list[float]:
+    out = []
+    clock = time.perf_counter
+    for req in requests:
+        start = clock()
+        fn(req)
+        out.append(clock() - start)
+    return out
+
+
 def paired_latencies(
     first: Callable[[dict[str, Any]], Any],
     second: Callable[[dict[str, Any]], Any],
     requests: list[dict[str, Any]],
 ) -> tuple[list[float], list[float]]:
-    """Seconds per request of two functions, each request timed with one then the other, so that
+    """``latencies`` of two functions, each request timed with one then the other, so that
     load from other processes on a shared machine falls on both alike."""
     out: tuple[list[float], list[float]] = ([], [])
     clock = time.perf_counter
@@ -187,7 +197,8 @@ def run(w: Workload, rows: list[tuple[str, str, float, float, str]]) -> None:
         if a.allowed != (b.decision == cedarpy.Decision.Allow):
             raise SystemExit(f"decision mismatch on {req}: ours {a.decision}, cedarpy {b.decision}")
     ours(w.requests[0]), rust(w.requests[0])
-    lat_ours, lat_rust = paired_latencies(ours, rust, w.requests)  # alternating, request by request
+    lat_ours = latencies(ours, w.requests)
+    lat_rust = latencies(rust, w.requests)
     rows.append(
         (
             label,

@@ -100,12 +100,12 @@ BUGS: tuple[Bug, ...] = (
         (
             (
                 "compiler.py",
-                "        checks += [gen.boolean(part) for part in conditions]",
-                "        gen.namespace['_swallow'] = _swallow\n"
-                "        checks += [\n"
-                "            gen.boolean(part) if c.is_when else f'_swallow(lambda: {gen.boolean(part)})'\n"
-                "            for part, c in zip(conditions, policy_ast.conditions)\n"
-                "        ]",
+                "    checks += [gen.boolean(part) for part in conditions]",
+                "    gen.namespace['_swallow'] = _swallow\n"
+                "    checks += [\n"
+                "        gen.boolean(part) if c.is_when else f'_swallow(lambda: {gen.boolean(part)})'\n"
+                "        for part, c in zip(conditions, policy_ast.conditions)\n"
+                "    ]",
             ),
             (
                 "compiler.py",

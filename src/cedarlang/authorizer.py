@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .cedar_json import (
-    KNOWN_TYPE_NAMES,
     JsonValueError,
     check_escapes,
     is_entity_type_name,
@@ -19,10 +18,11 @@ from .cedar_json import (
 from .entities import Entities
 from .errors import CedarError, EvaluationError, ExtensionValueError, RequestError
 from .evaluator import Interpreter
+from .index import Entry, SmallCandidates
 from .ops import expect_bool
 from .parser import parse_entity_uid
 from .policy import Policy, PolicySet
-from .values import EntityUid, Record
+from .values import I64_MAX, I64_MIN, EntityUid, Record
 
 if TYPE_CHECKING:
     from .partial import PartialRequest, PartialResponse
@@ -41,6 +41,13 @@ UidLike = EntityUid | str | Mapping[str, Any]
 
 _new_tuple = tuple.__new__
 
+_UIDS: dict[tuple[str, str], EntityUid] = {}
+"""Uids read from well-formed ``{"type", "id"}`` dicts, by themselves: a request looks its
+dicts up here by ``(type, id)`` (a plain tuple hashes and compares as the uid does), so a
+uid seen before costs one lookup instead of being checked and built again."""
+UID_CACHE_SIZE = 1 << 16
+"""Entries kept in ``_UIDS`` before it is emptied."""
+
 
 def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
     """An :class:`EntityUid` from a uid, ``'Type::"id"'`` text or a ``{"type", "id"}`` dict."""
@@ -48,7 +55,11 @@ def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
     if kind is dict:  # the common case first: a plain {"type", "id"} dict
         type_name, eid = value.get("type"), value.get("id")  # type: ignore[union-attr]
         if type(eid) is str and type(type_name) is str and is_entity_type_name(type_name):
-            return _new_tuple(EntityUid, (type_name, eid))
+            uid: EntityUid = _new_tuple(EntityUid, (type_name, eid))
+            if len(_UIDS) >= UID_CACHE_SIZE:
+                _UIDS.clear()
+            _UIDS[uid] = uid
+            return uid
     elif kind is EntityUid:
         return value  # type: ignore[return-value]
     if isinstance(value, str):
@@ -78,26 +89,13 @@ class Request:
         schema: Schema | None = None,
     ) -> None:
         if type(principal) is dict and type(action) is dict and type(resource) is dict:
-            # the common case, inline: three plain {"type", "id"} dicts of known types
-            pt, pi = principal.get("type"), principal.get("id")
-            at, ai = action.get("type"), action.get("id")
-            rt, ri = resource.get("type"), resource.get("id")
-            known = KNOWN_TYPE_NAMES
-            if (
-                type(pi) is str
-                and type(ai) is str
-                and type(ri) is str
-                and type(pt) is str
-                and type(at) is str
-                and type(rt) is str
-                and pt in known
-                and at in known
-                and rt in known
-            ):
-                self.principal = _new_tuple(EntityUid, (pt, pi))
-                self.action = _new_tuple(EntityUid, (at, ai))
-                self.resource = _new_tuple(EntityUid, (rt, ri))
-            else:
+            # the common case, inline: three plain {"type", "id"} dicts of uids seen before
+            uids = _UIDS
+            try:
+                self.principal = uids[principal["type"], principal["id"]]
+                self.action = uids[action["type"], action["id"]]
+                self.resource = uids[resource["type"], resource["id"]]
+            except (KeyError, TypeError):  # not seen, not str, unhashable: check them
                 self.principal = to_uid(principal, "principal")
                 self.action = to_uid(action, "action")
                 self.resource = to_uid(resource, "resource")
@@ -152,6 +150,14 @@ def build_context(context: Any, schema: Schema | None, action: EntityUid) -> Rec
             raise RequestError("context must be a record (a JSON object)")
         expected = schema.context_type(action) if schema is not None else None
         try:
+            if (
+                expected is None
+                and type(context) is dict
+                and "__entity" not in context
+                and "__extn" not in context
+                and "__expr" not in context
+            ):
+                return _plain_context(context)
             value = value_from_json(dict(context), expected, "context")
         except ExtensionValueError:
             check_escapes(context, "context")  # Rust reports a bad uid first
@@ -162,6 +168,19 @@ def build_context(context: Any, schema: Schema | None, action: EntityUid) -> Rec
         raise RequestError("context is nested too deeply") from None
     assert type(value) is Record
     return value
+
+
+def _plain_context(context: dict[str, Any]) -> Record:
+    """``value_from_json(context)`` without a schema, with booleans, strings and longs
+    (the common context fields) taken as they are."""
+    fields = Record()
+    for key, value in context.items():
+        kind = type(value)
+        if kind is bool or kind is str or (kind is int and I64_MIN <= value <= I64_MAX):
+            fields[key] = value
+        else:
+            fields[key] = value_from_json(value, None, f"context.{key}")
+    return fields
 
 
 @dataclass(frozen=True)
@@ -202,6 +221,9 @@ def evaluate_policy(policy: Policy, interpreter: Interpreter) -> bool:
     return all(expect_bool(interpreter.evaluate(part)) for part in policy.condition_parts)
 
 
+_RECURSION = "recursion limit reached"
+
+
 class Authorizer:
     """Decides requests: any satisfied forbid denies; else any satisfied permit allows;
     else deny. A policy that errors is skipped and reported in ``errors``.
@@ -220,7 +242,21 @@ class Authorizer:
             return self._interpreted(request, policies, entities)
         p, a, r, c = request.principal, request.action, request.resource, request.context
         if isinstance(policies, PolicySet):
-            candidates = policies.index().candidates(p, a, r, entities)
+            index = policies.index()
+            cache = index.small_cache
+            if cache is not None:  # a small set: the cache hit of `candidates`, inline
+                entity = entities.get(a)
+                hit = cache.get((p[0], a, r[0]))
+                if hit is not None and hit[0] is (entity.ancestors if entity is not None else None):
+                    decide = hit[1].decide
+                    if decide is not None:
+                        return decide(p, a, r, c, entities)  # type: ignore[no-any-return,operator]
+            candidates = index.candidates(p, a, r, entities)
+            if type(candidates) is SmallCandidates:  # a small set: one call decides
+                decide = candidates.decide
+                if decide is None:
+                    decide = candidates.decide = decider(candidates)
+                return decide(p, a, r, c, entities)  # type: ignore[no-any-return,operator]
         else:
             candidates = [(policy.id, policy.is_permit, policy.function) for policy in policies]
         permits: list[str] = []
@@ -233,7 +269,7 @@ class Authorizer:
             except EvaluationError as err:
                 errors.append(AuthorizationError(policy_id, err.message, err.kind))
             except RecursionError:
-                errors.append(AuthorizationError(policy_id, "recursion limit reached", "RecursionLimit"))
+                errors.append(AuthorizationError(policy_id, _RECURSION, "RecursionLimit"))
         # _decide, inline (one call less on the request path)
         if forbids:
             return _new_tuple(Response, (_DENY, frozenset(forbids), errors))
@@ -366,6 +402,71 @@ class Authorizer:
 
 _NO_REASONS: frozenset[str] = frozenset()
 _ALLOW, _DENY = Decision.ALLOW, Decision.DENY
+
+Decider = Callable[[EntityUid, EntityUid, EntityUid, Record, Entities], Response]
+"""``decide(principal, action, resource, context, entities)``: the response of a set of
+candidate policies (as ``is_authorized`` would give it)."""
+
+_DECIDERS: dict[tuple[Entry, ...], Decider] = {}
+"""Deciders by their candidates (a small set's requests share a few candidate lists)."""
+DECIDER_CACHE_SIZE = 1024
+"""Entries kept in ``_DECIDERS`` before it is emptied."""
+
+
+def decider(entries: Sequence[Entry]) -> Decider:
+    """One Python function deciding ``entries``: ``is_authorized``'s loop unrolled, each
+    policy called in turn (its errors recorded), then forbid overrides permit, default deny;
+    the reasons for a single policy are built once. Evaluation does the same work in the
+    same order; only the loop's own steps are gone."""
+    key = tuple(entries)
+    found = _DECIDERS.get(key)
+    if found is not None:
+        return found
+    namespace: dict[str, Any] = {
+        "_new_tuple": _new_tuple,
+        "_Response": Response,
+        "_ALLOW": _ALLOW,
+        "_DENY": _DENY,
+        "_NO_REASONS": _NO_REASONS,
+        "_EvaluationError": EvaluationError,
+        "_AuthorizationError": AuthorizationError,
+        "_frozenset": frozenset,
+    }
+    lines = ["def _decide(p, a, r, c, E):", "    errors = []"]
+    forbids: list[int] = []
+    permits: list[int] = []
+    for n, (policy_id, is_permit, function) in enumerate(key):
+        namespace[f"_f{n}"], namespace[f"_id{n}"] = function, policy_id
+        namespace[f"_one{n}"] = frozenset((policy_id,))
+        (permits if is_permit else forbids).append(n)
+        lines += [
+            "    try:",
+            f"        s{n} = _f{n}(p, a, r, c, E)",
+            "    except _EvaluationError as err:",
+            f"        s{n} = False",
+            f"        errors.append(_AuthorizationError(_id{n}, err.message, err.kind))",
+            "    except RecursionError:",
+            f"        s{n} = False",
+            f"        errors.append(_AuthorizationError(_id{n}, {_RECURSION!r}, 'RecursionLimit'))",
+        ]
+    for decision, group in (("_DENY", forbids), ("_ALLOW", permits)):
+        if len(group) == 1:
+            n = group[0]
+            lines.append(f"    if s{n}:\n        return _new_tuple(_Response, ({decision}, _one{n}, errors))")
+        elif group:
+            taken = " or ".join(f"s{n}" for n in group)
+            ids = ", ".join(f"(_id{n}, s{n})" for n in group)
+            lines.append(
+                f"    if {taken}:\n        return _new_tuple(_Response, "
+                f"({decision}, _frozenset([i for i, s in ({ids}) if s]), errors))"
+            )
+    lines.append("    return _new_tuple(_Response, (_DENY, _NO_REASONS, errors))")
+    exec(compile("\n".join(lines) + "\n", "<cedar decision>", "exec"), namespace)
+    found = cast(Decider, namespace["_decide"])
+    if len(_DECIDERS) >= DECIDER_CACHE_SIZE:
+        _DECIDERS.clear()
+    _DECIDERS[key] = found
+    return found
 
 
 def _decide(permits: list[str], forbids: list[str], errors: list[AuthorizationError]) -> Response:

@@ -225,8 +225,29 @@ def _check_surrogates(data: Any, what: str) -> None:
             stack.extend(item.values())
 
 
+_EXTENSION_VALUES: dict[tuple[str, str], Value] = {}
+"""Extension values made from one string argument, by ``(fn, arg)``: a context carrying
+``ip("10.0.0.1")`` on every request parses it once (the values are immutable)."""
+EXTENSION_CACHE_SIZE = 4096
+"""Entries kept in ``_EXTENSION_VALUES`` before it is emptied."""
+
+
 def _call_from_json(call: dict[str, Any], where: str) -> Value:
     name = call.get("fn")
+    arg = call.get("arg")
+    if type(name) is str and type(arg) is str:
+        cached = _EXTENSION_VALUES.get((name, arg))
+        if cached is not None:
+            return cached
+        value = _call_uncached(call, name, where)
+        if len(_EXTENSION_VALUES) >= EXTENSION_CACHE_SIZE:
+            _EXTENSION_VALUES.clear()
+        _EXTENSION_VALUES[name, arg] = value
+        return value
+    return _call_uncached(call, name, where)
+
+
+def _call_uncached(call: dict[str, Any], name: Any, where: str) -> Value:
     if not isinstance(name, str):
         raise JsonValueError(f"in {where}: extension value needs a string `fn`: {_show(call)}")
     function = FUNCTIONS.get(name)

@@ -132,18 +132,45 @@ def always_bool(e: Expr) -> bool:
             assert_never(e)
 
 
-class _CodeGen:
-    """Turns one expression into Python source; constants go into ``namespace``."""
+_UID_VARIABLES: Final = frozenset({"principal", "action", "resource"})
 
-    def __init__(self) -> None:
-        self.namespace: dict[str, Any] = dict(_RUNTIME)
+
+def _is_uid(e: Expr) -> bool:
+    """Whether ``e`` is always an entity uid: a request's principal, action or resource, or
+    a uid literal."""
+    if type(e) is ast.Var:
+        return e.name in _UID_VARIABLES
+    return type(e) is ast.Lit and type(e.value) is EntityUid
+
+
+def _is_context(e: Expr) -> bool:
+    return type(e) is ast.Var and e.name == "context"
+
+
+class _CodeGen:
+    """Turns one expression into Python source; constants go into ``namespace``.
+
+    With ``inline`` set, attribute reads and ``has`` on a request variable or uid literal
+    (always an entity) and on ``context`` (always a record) are written as plain lookups,
+    ``E.get(uid).attrs[name]`` and ``c[name]``, instead of calls into ``ops``: such code
+    raises ``KeyError`` or ``AttributeError`` where Cedar raises an error (no such entity
+    or attribute) or ``has`` is false, and the caller then runs the checked code instead
+    (``inlined`` tells whether any such lookup was written)."""
+
+    def __init__(
+        self, namespace: dict[str, Any] | None = None, *, inline: bool = False, prefix: str = "_k"
+    ) -> None:
+        self.namespace: dict[str, Any] = dict(_RUNTIME) if namespace is None else namespace
         self._constants: dict[int, str] = {}
+        self._prefix = prefix
+        self.inline = inline
+        self.inlined = False
 
     def constant(self, value: Any) -> str:
         key = id(value)
         name = self._constants.get(key)
         if name is None:
-            name = f"_k{len(self._constants)}"
+            name = f"{self._prefix}{len(self._constants)}"
             self._constants[key] = name
             self.namespace[name] = value
         return name
@@ -169,8 +196,19 @@ class _CodeGen:
             case ast.Binary():
                 return self.binary(e)
             case ast.GetAttr():
+                if self.inline and _is_uid(e.expr):
+                    self.inlined = True
+                    return f"E.get({self.gen(e.expr)}).attrs[{self.constant(e.attr)}]"
+                if self.inline and _is_context(e.expr):
+                    self.inlined = True
+                    return f"c[{self.constant(e.attr)}]"
                 return f"_get_attr(E, {self.gen(e.expr)}, {self.constant(e.attr)})"
             case ast.HasAttr():
+                if self.inline and _is_uid(e.expr):
+                    self.inlined = True
+                    return f"({self.constant(e.attr)} in E.get({self.gen(e.expr)}).attrs)"
+                if _is_context(e.expr):  # exact: the context is always a record
+                    return f"({self.constant(e.attr)} in c)"
                 return f"_has_attr(E, {self.gen(e.expr)}, {self.constant(e.attr)})"
             case ast.Like():
                 return f"_like({self.gen(e.expr)}, {self.constant(e.pattern)})"
@@ -203,10 +241,14 @@ class _CodeGen:
     def binary(self, e: ast.Binary) -> str:
         left, right = self.gen(e.left), self.gen(e.right)
         op = e.op
+        if op is BinaryOp.IN and _is_uid(e.left):
+            return f"_in_uid(E, {left}, {right})"
         if op in _ENTITY_HELPERS:
             return f"{_ENTITY_HELPERS[op]}(E, {left}, {right})"
-        if op is BinaryOp.EQ and isinstance(e.right, ast.Lit) and type(e.right.value) is EntityUid:
-            return f"({left} == {right})"  # EntityUid.__eq__ checks the other's type
+        if op is BinaryOp.EQ and (_is_uid(e.left) or _is_uid(e.right)):
+            # a uid (a tuple) equals only a uid: no other Cedar value is a tuple, and every
+            # other value's __eq__ checks the other's type
+            return f"({left} == {right})"
         return f"{_BINARY_HELPERS[op]}({left}, {right})"
 
     def call(self, e: ast.ExtCall) -> str:
@@ -248,7 +290,7 @@ def _scope_code(gen: _CodeGen, var: str, constraint: ast.ScopeConstraint) -> str
     if op is ast.ScopeOp.ALL:
         return None
     if op is ast.ScopeOp.IS:
-        return f"{var}.type == {gen.constant(constraint.entity_type)}"
+        return f"{var}[0] == {gen.constant(constraint.entity_type)}"
     target = constraint.entity
     if isinstance(target, ast.EntityList):
         uids = gen.constant(frozenset(target))
@@ -258,8 +300,50 @@ def _scope_code(gen: _CodeGen, var: str, constraint: ast.ScopeConstraint) -> str
         return f"{var} == {ref}"
     membership = f"({var} == {ref} or _descends(E, {var}, {ref}))"
     if op is ast.ScopeOp.IS_IN:
-        return f"{var}.type == {gen.constant(constraint.entity_type)} and {membership}"
+        return f"{var}[0] == {gen.constant(constraint.entity_type)} and {membership}"
     return membership
+
+
+def _in_uid(entities: Any, uid: EntityUid, b: Value) -> bool:
+    """``ops.in_`` with a left side known to be a uid (a request variable or a literal)."""
+    if type(b) is EntityUid:
+        if uid == b:
+            return True
+        entity = entities.get(uid)
+        return entity is not None and b in entity.ancestors
+    return ops.in_(entities, uid, b)
+
+
+def _body(gen: _CodeGen, policy_ast: ast.PolicyAst, conditions: list[Expr]) -> str:
+    """The expression deciding a policy: its scope checks, then its conditions."""
+    checks = [
+        code
+        for var, constraint in (
+            ("p", policy_ast.principal),
+            ("a", policy_ast.action),
+            ("r", policy_ast.resource),
+        )
+        if (code := _scope_code(gen, var, constraint)) is not None
+    ]
+    checks += [gen.boolean(part) for part in conditions]
+    return " and ".join(checks) if checks else "True"
+
+
+def _checked_compiler(
+    policy_ast: ast.PolicyAst, conditions: list[Expr], namespace: dict[str, Any], name: str
+) -> Callable[..., bool]:
+    """A stand-in for a policy's checked function that compiles it on its first call (and
+    puts it in its place in ``namespace``, shared by every link of a template)."""
+
+    def compile_checked(*args: Any) -> bool:
+        body = _body(_CodeGen(namespace, prefix="_q"), policy_ast, conditions)
+        source = f"def _checked_policy(p, a, r, c, E, sp=None, sr=None):\n    return {body}\n"
+        exec(compile(source, f"<cedar policy {name} (checked)>", "exec"), namespace)
+        checked = namespace["_checked"] = namespace["_checked_policy"]
+        result: bool = checked(*args)
+        return result
+
+    return compile_checked
 
 
 class CompiledPolicy:
@@ -280,24 +364,28 @@ class CompiledPolicy:
         self._function: types.FunctionType | None = None
         if any(expr_depth(part) > MAX_COMPILED_DEPTH for part in conditions):
             return
-        gen = _CodeGen()
-        gen.namespace["_unlinked"] = _unlinked
-        gen.namespace["_descends"] = _descends
-        gen.namespace["_descends_any"] = _descends_any
-        checks = [
-            code
-            for var, constraint in (
-                ("p", policy_ast.principal),
-                ("a", policy_ast.action),
-                ("r", policy_ast.resource),
+        fast = _CodeGen(inline=True)
+        namespace = fast.namespace
+        namespace["_unlinked"] = _unlinked
+        namespace["_descends"] = _descends
+        namespace["_descends_any"] = _descends_any
+        namespace["_in_uid"] = _in_uid
+        body = _body(fast, policy_ast, conditions)
+        if fast.inlined:
+            # the plain lookups raise KeyError / AttributeError where the checked code (the
+            # same expression through `ops`, compiled on first need) decides or raises
+            # Cedar's error; evaluation has no side effects, so running it again is exact
+            namespace["_checked"] = _checked_compiler(policy_ast, conditions, namespace, name)
+            source = (
+                "def _policy(p, a, r, c, E, sp=None, sr=None):\n"
+                f"    try:\n        return {body}\n"
+                "    except (KeyError, AttributeError):\n"
+                "        return _checked(p, a, r, c, E, sp, sr)\n"
             )
-            if (code := _scope_code(gen, var, constraint)) is not None
-        ]
-        checks += [gen.boolean(part) for part in conditions]
-        body = " and ".join(checks) if checks else "True"
-        source = f"def _policy(p, a, r, c, E, sp=None, sr=None):\n    return {body}\n"
-        exec(compile(source, f"<cedar policy {name}>", "exec"), gen.namespace)
-        self._function = gen.namespace["_policy"]
+        else:
+            source = f"def _policy(p, a, r, c, E, sp=None, sr=None):\n    return {body}\n"
+        exec(compile(source, f"<cedar policy {name}>", "exec"), namespace)
+        self._function = namespace["_policy"]
 
     def bind(self, slots: Mapping[str, EntityUid] | None = None) -> PolicyFunction:
         """The function deciding this policy, with template slots filled from ``slots``."""

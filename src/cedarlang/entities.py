@@ -15,7 +15,7 @@ from .cedar_json import (
     uid_from_json,
     value_from_json,
 )
-from .errors import EntitiesError
+from .errors import CedarError, EntitiesError
 from .lexical import is_action_type
 from .values import EMPTY_SET, I64_MAX, I64_MIN, EntityUid, Record, Value, to_json
 
@@ -125,13 +125,17 @@ class Entities:
     @classmethod
     def _from_json(cls, data: str | bytes | list[Any], schema: Schema | None) -> Entities:
         try:
+            if schema is None and isinstance(data, (str, bytes)):
+                fast = _from_text_without_schema(data)
+                if fast is not None:
+                    return cls._from_store(fast)
             if isinstance(data, (str, bytes)):
                 data = load_json_text(data, "entities")
             if not isinstance(data, list):
                 raise EntitiesError("entities JSON must be a list of entity objects")
             interner = Interner()
             if schema is None:
-                return cls._from_store(_plain_store(data, interner))
+                return cls._from_store(_plain_store(data, interner)[0])
             return cls((entity_from_json(item, schema, interner) for item in data), schema=schema)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise EntitiesError(f"entities are not valid JSON: {err}") from None
@@ -455,13 +459,58 @@ entities of these types inline; actions, whose parents must be actions, it leave
 ``entity_from_json``)."""
 
 
-def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]:
+def _from_text_without_schema(text: str | bytes) -> dict[EntityUid, Entity] | None:
+    """``_plain_store`` of entity JSON text, parsed without the duplicate-key check (half
+    of the load time): the keys of the objects read and the colons in their strings are
+    counted instead, and match the colons of the text unless some object had a duplicate
+    key (whose pair the parsed object lacks), a string escaped a colon, or the count left
+    something out; only then is the text parsed again with the check. ``None``: the text
+    or an entity is invalid (the general path then raises the error it always raised)."""
+    try:
+        data = load_json_text(text, "entities", unique_keys=False)
+        if type(data) is not list:
+            return None
+        store, counted = _plain_store(data, Interner())
+    except (CedarError, ValueError, RecursionError):
+        return None
+    raw = text if isinstance(text, str) else text.decode()
+    if counted != raw.count(":") or "\\u003" in raw:
+        load_json_text(raw, "entities")  # raises the duplicate key's error, if there is one
+    return store
+
+
+def _keys_and_colons(data: Any) -> int:
+    """The keys of the JSON objects in ``data`` plus the colons in its strings (keys
+    included): the colons of its JSON text, if it has no duplicate keys and no ``\\u003a``."""
+    count = 0
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            count += len(item)
+            for key, value in item.items():
+                if ":" in key:
+                    count += key.count(":")
+                stack.append(value)
+        elif kind is list:
+            stack.extend(item)
+        elif kind is str and ":" in item:
+            count += item.count(":")
+    return count
+
+
+def _plain_store(data: list[Any], interner: Interner) -> tuple[dict[EntityUid, Entity], int]:
     """Entities from JSON without a schema, keyed by uid: what ``entity_from_json`` builds,
     with the common shapes decoded inline (uids of types already seen well-formed, plain
     ``{"type", "id"}`` parents, attributes decoded as ``_untyped_record`` does). Any other
     entity (an action, tags, an unusual uid, a value that fails to decode) is left to
-    ``entity_from_json``, which also raises every error."""
+    ``entity_from_json``, which also raises every error.
+
+    Also returns a count no greater than ``_keys_and_colons(data)``, equal to it for the
+    common shapes (see ``_from_text_without_schema``)."""
     store: dict[EntityUid, Entity] = {}
+    counted = 0
     uids = interner.uids
     parent_sets = interner.parent_sets
     strings = interner.strings
@@ -472,6 +521,7 @@ def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]
     plain_types = _PLAIN_TYPE_NAMES
     for item in data:
         entity: Entity | None = None
+        start = counted
         if type(item) is dict and "tags" not in item and len(item) == 3:
             try:
                 uid_json, attrs_json, parents_json = item["uid"], item["attrs"], item["parents"]
@@ -489,6 +539,9 @@ def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]
                 uid = uids.get((t, i))
                 if uid is None:
                     uid = uids[(t, i)] = new_uid(EntityUid, (t, i))
+                if ":" in t or ":" in i:
+                    counted += t.count(":") + i.count(":")
+                counted += 3 + len(uid_json) + len(attrs_json)
                 parents: frozenset[EntityUid] | None = no_parents
                 if parents_json:
                     members = []
@@ -500,6 +553,9 @@ def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]
                         if type(pi) is not str or type(pt) is not str or pt not in plain_types:
                             parents = None
                             break
+                        counted += len(parent)
+                        if ":" in pt or ":" in pi:
+                            counted += pt.count(":") + pi.count(":")
                         puid = uids.get((pt, pi))
                         if puid is None:
                             puid = uids[(pt, pi)] = new_uid(EntityUid, (pt, pi))
@@ -513,6 +569,8 @@ def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]
                     for key, value in attrs_json.items():
                         kind = type(value)
                         if kind is str:
+                            if ":" in value:
+                                counted += value.count(":")
                             if len(value) <= 32:
                                 attrs[key] = strings.setdefault(value, value)
                         elif kind is bool or (kind is int and I64_MIN <= value <= I64_MAX):
@@ -525,6 +583,9 @@ def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]
                             if type(rt) is not str or type(ri) is not str or rt not in known:
                                 parents = None
                                 break
+                            counted += 1 + len(ref)
+                            if ":" in rt or ":" in ri:
+                                counted += rt.count(":") + ri.count(":")
                             ruid = uids.get((rt, ri))
                             if ruid is None:
                                 ruid = uids[(rt, ri)] = new_uid(EntityUid, (rt, ri))
@@ -535,6 +596,7 @@ def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]
                             except JsonValueError:  # and unknowns: left to the general path
                                 parents = None
                                 break
+                            counted += _keys_and_colons(value)
                             if type(decoded) is EntityUid:
                                 decoded = uids.setdefault(decoded, decoded)
                             attrs[key] = decoded
@@ -546,6 +608,7 @@ def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]
                     entity.tags = _NO_TAGS
         if entity is None:
             entity = entity_from_json(item, None, interner)
+            counted = start + _keys_and_colons(item)
             name = entity.uid[0]
             if name in known and not is_action_type(name) and len(plain_types) < 4096:
                 plain_types.add(name)
@@ -553,7 +616,7 @@ def _plain_store(data: list[Any], interner: Interner) -> dict[EntityUid, Entity]
         if existing is not None and existing != entity:
             raise EntitiesError(f"duplicate entity entry `{entity.uid}`")
         store[entity.uid] = entity
-    return store
+    return store, counted
 
 
 def _residual_attrs(data: dict[str, Any], shape: dict[str, Any]) -> Record:

@@ -106,6 +106,17 @@ def _lead(keys: SideKeys, sides: tuple[int, ...]) -> tuple[int, Key] | None:
     return fallback
 
 
+class SmallCandidates(list[Entry]):
+    """The candidates of a small set for one (principal type, action, resource type), kept
+    by the index; ``decide`` is for the authorizer to keep what it builds from them."""
+
+    __slots__ = ("decide",)
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        super().__init__(entries)
+        self.decide: object = None
+
+
 class _Bucket(dict[str, Entry]):
     """The policies filed under one key, by id; ``sub`` indexes them over the other sides
     once the bucket is big and a request has reached it."""
@@ -278,9 +289,14 @@ class PolicyIndex:
         self._filed: dict[str, SideKeys] = {}
         """The keys of each policy filed, by id."""
         self._entries: dict[str, Entry] = {}
-        self._by_types_cache: dict[tuple[str, EntityUid, str], tuple[object, list[Entry]]] = {}
+        self._by_types_cache: dict[tuple[str, EntityUid, str], tuple[object, SmallCandidates]] = {}
         """Small sets: candidates by (principal type, action, resource type), with the
         action's ancestor set they were made from."""
+        self.small_cache: dict[tuple[str, EntityUid, str], tuple[object, SmallCandidates]] | None = (
+            self._by_types_cache
+        )
+        """``_by_types_cache`` while the set is small, else ``None``: the authorizer looks a
+        request up there first (``candidates`` without the call)."""
         for policy in policies:
             self.add(policy)
 
@@ -293,7 +309,7 @@ class PolicyIndex:
         self._filed[policy.id] = keys
         self._entries[policy.id] = entry
         self._root.add(keys, entry)
-        self._by_types_cache = {}
+        self._reset_cache()
 
     def remove(self, policy: Policy) -> None:
         """Unfile the policy with ``policy``'s id (if there is one)."""
@@ -302,7 +318,11 @@ class PolicyIndex:
             return
         del self._entries[policy.id]
         self._root.remove(keys, policy.id)
+        self._reset_cache()
+
+    def _reset_cache(self) -> None:
         self._by_types_cache = {}
+        self.small_cache = self._by_types_cache if len(self._filed) <= SMALL else None
 
     def candidates(
         self,
@@ -358,17 +378,17 @@ class PolicyIndex:
         action: EntityUid,
         ancestors: frozenset[EntityUid] | None,
         resource_type: str,
-    ) -> list[Entry]:
+    ) -> SmallCandidates:
         """The policies whose scope a request can match knowing only the principal's and the
         resource's types, the action and its ancestors: ``== E`` needs E's type, ``is T``
         the type T; ``in E`` (and ``is T in E``, whose type is left to the policy) may hold
         for an entity of any type, so it filters nothing on the principal and resource."""
         ancestors = ancestors or frozenset()
-        return [
+        return SmallCandidates(
             entry
             for policy_id, entry in self._entries.items()
             if _types_allow(self._filed[policy_id], principal_type, action, ancestors, resource_type)
-        ]
+        )
 
     def __len__(self) -> int:
         return len(self._filed)

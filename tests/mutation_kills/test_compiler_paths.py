@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from .exact import assert_same_as_rust, when
+from .exact import DEFAULT_REQUEST, assert_same_as_rust, when
 
 
 def nested_if(depth: int, inner: str) -> str:
@@ -123,3 +123,50 @@ SCOPES = [
 def test_scope_constraints(scope: str) -> None:
     assert_same_as_rust(f"permit({scope});")
     assert_same_as_rust(f"forbid({scope});\npermit(principal, action, resource);")
+
+
+# Attribute reads and `has` on a request variable, a uid literal or the context compile to
+# plain lookups; a missing entity or attribute makes them fall back to the checked code,
+# which decides or errs as Rust does (every path of `assert_same_as_rust`).
+INLINE_READS = [
+    "principal.n == 7",
+    "principal.missing == 7",
+    "resource.owner == principal",
+    "principal == resource.owner",
+    "resource.owner.n == 7",
+    'User::"alice".n == 7',
+    'User::"nobody".n == 7',
+    'User::"nobody" has n',
+    'User::"alice" has n && User::"alice".n == 7',
+    "principal has missing || principal.n == 7",
+    "principal has n && principal.missing == 1",
+    "action has x",
+    "action.x == 1",
+    "context has num && context.num == 3",
+    "context.missing == 3",
+    "context has missing",
+    "context.flag",
+    "principal.s",
+    'principal in resource.owner && resource.owner in Group::"staff"',
+    "principal in principal.rec",
+    "principal in principal.set",
+    'Group::"staff" in principal',
+    "principal.rec.a == 1 && principal.rec has a && !(principal.rec has b)",
+]
+
+
+@pytest.mark.parametrize("expr", INLINE_READS)
+def test_inline_reads_fall_back_exactly(expr: str) -> None:
+    assert_same_as_rust(when(expr))
+    assert_same_as_rust(f"permit(principal, action, resource) unless {{ {expr} }};")
+
+
+def test_inline_reads_on_a_missing_principal() -> None:
+    request = {**DEFAULT_REQUEST, "principal": 'User::"ghost"'}
+    for expr in (
+        "principal.n == 7",
+        "principal has n",
+        "resource.owner == principal",
+        "principal in resource.owner",
+    ):
+        assert_same_as_rust(when(expr), request=request)

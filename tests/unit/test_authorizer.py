@@ -57,3 +57,45 @@ def test_the_order_of_policies_does_not_matter(interpret: bool) -> None:
     forbid = "forbid(principal, action, resource) when { principal.suspended };"
     for policies in (f"{PERMIT}\n{forbid}", f"{forbid}\n{PERMIT}"):
         assert authorize(policies, ENTITIES, interpret).decision is cedarlang.Decision.DENY
+
+
+def test_a_small_sets_decider_answers_as_the_policy_loop() -> None:
+    """A small set is decided by one generated function per candidate list
+    (``authorizer.decider``); its answer, reasons and errors (in order) are the loop's."""
+    import itertools
+
+    from cedarlang.index import SmallCandidates
+
+    texts = [
+        "permit(principal, action, resource) when { principal.level > 2 };",
+        "permit(principal, action, resource) when { principal.level > 5 };",
+        "permit(principal, action, resource) when { principal.nope == 1 };",
+        "forbid(principal, action, resource) when { principal.suspended };",
+        "forbid(principal, action, resource) when { resource.nope };",
+        'forbid(principal == User::"alice", action, resource) when { context.off };',
+    ]
+    authorizer = cedarlang.Authorizer()
+    entities = cedarlang.Entities.from_json(ENTITIES)
+    seen = 0
+    for size in (1, 2, 3, 6):
+        for chosen in itertools.combinations(texts, size):
+            policies = cedarlang.PolicySet.from_str("\n".join(chosen))
+            for suspended, level, off in itertools.product((True, False), (1, 3, 7), (True, False)):
+                store = entities.overlaid(
+                    [
+                        cedarlang.Entity(
+                            cedarlang.EntityUid("User", "alice"),
+                            {"suspended": suspended, "level": level},
+                        )
+                    ]
+                )
+                request = cedarlang.Request('User::"alice"', 'Action::"view"', 'Doc::"d"', {"off": off})
+                found = policies.index().candidates(
+                    request.principal, request.action, request.resource, store
+                )
+                assert type(found) is SmallCandidates
+                by_set = authorizer.is_authorized(request, policies, store)
+                by_loop = authorizer.is_authorized(request, list(policies.policies()), store)
+                assert by_set == by_loop
+                seen += by_set.allowed
+    assert seen > 0

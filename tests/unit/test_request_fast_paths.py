@@ -1,0 +1,90 @@
+"""The request path's shortcuts give what the general path gives: uids of ``{"type", "id"}``
+dicts seen before (``authorizer._UIDS``), plain contexts (``authorizer._plain_context``) and
+extension values read once per ``(fn, arg)`` (``cedar_json._EXTENSION_VALUES``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import cedarlang
+from cedarlang.authorizer import _plain_context, build_context
+from cedarlang.cedar_json import JsonValueError, value_from_json
+from cedarlang.errors import RequestError
+from cedarlang.values import EntityUid
+
+ACTION = {"type": "Action", "id": "view"}
+DOC = {"type": "Doc", "id": "d"}
+
+
+def test_a_uid_seen_before_is_the_same_uid() -> None:
+    first = cedarlang.Request({"type": "User", "id": "alice"}, ACTION, DOC)
+    second = cedarlang.Request({"type": "User", "id": "alice"}, ACTION, DOC)
+    assert type(second.principal) is EntityUid
+    assert second.principal == EntityUid("User", "alice") == first.principal
+    assert (second.action, second.resource) == (EntityUid("Action", "view"), EntityUid("Doc", "d"))
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        {"type": "User", "id": 1},
+        {"type": "User", "id": ["alice"]},
+        {"type": ["User"], "id": "alice"},
+        {"type": "User"},
+        {"id": "alice"},
+        {"type": "Us er", "id": "alice"},
+        {"type": "User::", "id": "alice"},
+        {"type": "__cedar::User", "id": "alice"},
+    ],
+)
+def test_malformed_uid_dicts_are_rejected_even_after_good_ones(principal: dict[str, Any]) -> None:
+    cedarlang.Request({"type": "User", "id": "alice"}, ACTION, DOC)
+    with pytest.raises(RequestError, match="principal"):
+        cedarlang.Request(principal, ACTION, DOC)
+
+
+CONTEXTS: list[dict[str, Any]] = [
+    {"flag": True, "n": 3, "s": "x"},
+    {"n": -(2**63), "m": 2**63 - 1},
+    {"set": [1, 2], "rec": {"a": {"b": 1}}, "empty": [], "none": {}},
+    {"who": {"__entity": {"type": "User", "id": "alice"}}},
+    {"ip": {"__extn": {"fn": "ip", "arg": "10.0.0.1"}}, "d": {"__extn": {"fn": "decimal", "arg": "1.5"}}},
+    {"odd": {"__entity": 'User::"alice"'}},
+]
+
+
+@pytest.mark.parametrize("context", CONTEXTS)
+def test_plain_contexts_decode_as_values_do(context: dict[str, Any]) -> None:
+    expected = value_from_json(context, None, "context")
+    assert _plain_context(context) == expected
+    assert build_context(context, None, EntityUid("Action", "view")) == expected
+
+
+BAD_CONTEXTS: list[dict[str, Any]] = [
+    {"n": 2**63},
+    {"ok": 1, "n": -(2**63) - 1},
+    {"x": None},
+    {"x": 1.5},
+    {"ip": {"__extn": {"fn": "ip", "arg": "300.0.0.1"}}},
+    {"f": {"__extn": {"fn": "nope", "arg": "1"}}},
+    {"a": [1, None]},
+]
+
+
+@pytest.mark.parametrize("context", BAD_CONTEXTS)
+def test_bad_plain_contexts_fail_as_values_do(context: dict[str, Any]) -> None:
+    with pytest.raises(JsonValueError) as general:
+        value_from_json(context, None, "context")
+    for _ in range(2):  # a failed extension call is not kept: the second fails alike
+        with pytest.raises(RequestError) as fast:
+            build_context(context, None, EntityUid("Action", "view"))
+        assert str(fast.value) == str(general.value)
+
+
+def test_an_extension_value_read_twice_is_equal() -> None:
+    escape = {"__extn": {"fn": "ip", "arg": "192.168.0.1/24"}}
+    first, second = value_from_json(escape), value_from_json(escape)
+    assert first == second and first is second
+    assert value_from_json({"__extn": {"fn": "decimal", "arg": "192.1"}}) != first

@@ -468,3 +468,12 @@ def test_names_are_escaped(make_app: AppFactory) -> None:
     andrew.login("andrew")
     page = andrew.post("/lists", {"name": '<script>alert("x")</script>'})
     assert "<script>alert" not in page.text and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+
+
+def test_names_cannot_reorder_the_delete_question(make_app: AppFactory) -> None:
+    """A right-to-left override in a list name stays inside the name in the confirm dialog."""
+    api, _ = make_app()
+    andrew = Browser(api)
+    andrew.login("andrew")
+    page = andrew.post("/lists", {"name": "evil\u202eTXT"})
+    assert 'data-confirm="Delete the list “\u2068evil\u202eTXT\u2069” and its tasks?"' in page.text

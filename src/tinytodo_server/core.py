@@ -126,6 +126,16 @@ class Share:
 
 
 @dataclass(frozen=True)
+class ListsPage:
+    """A page of lists, where the next starts, and the request's entities and policies on
+    the application (``GetLists`` authorized)."""
+
+    lists: list[TodoList]
+    next_after: str | None
+    on_application: Slice
+
+
+@dataclass(frozen=True)
 class ListPage:
     """What the web UI's list page shows: the list, the ids of the actions the user may
     take on it (``UpdateList``, ``DeleteTask``, ...) and its shares."""
@@ -374,25 +384,27 @@ class TinyTodo:
         """A page of the lists the principal may ``GetList``, in id order (as text), and
         where the next page starts (``None``: this was the last). One SQL query decides
         which: exactly the lists authorizing each would allow, whatever the policies say."""
+        page = self._run(lambda conn: self._lists(conn, principal, after, limit))
+        return page.lists, page.next_after
 
-        def work(conn: sa.Connection) -> tuple[list[TodoList], str | None]:
-            known = self._authorize(conn, principal, GET_LISTS, APPLICATION, None)
-            if self.templates:
-                links = store.read_links(conn, store.principal_ancestors(known.entities, principal), None)
-                known = Slice(known.entities, _with_links(self.bundle.policies, links))
-            try:
-                query = AuthorizedQuery.resources(
-                    self.mapping, principal, GET_LIST, LIST_TYPE, known.policies, known.entities,
-                    dialect=conn.dialect.name, schema=self.schema,
-                )  # fmt: skip
-            except CedarError as err:
-                raise AppError(f"Error constructing authorization request: {err}") from err
-            page = query.page(conn, after=after, limit=limit)
-            rows = store.read_lists(conn, page.ids)
-            tasks = store.read_tasks(conn, page.ids)
-            return [store.full_list(r, tasks.get(r.uid.id, [])) for r in rows], page.next_after
-
-        return self._run(work)
+    def _lists(self, conn: sa.Connection, principal: EntityUid, after: str | None, limit: int) -> ListsPage:
+        known = self._authorize(conn, principal, GET_LISTS, APPLICATION, None)
+        on_application = known
+        if self.templates:
+            links = store.read_links(conn, store.principal_ancestors(known.entities, principal), None)
+            known = Slice(known.entities, _with_links(self.bundle.policies, links))
+        try:
+            query = AuthorizedQuery.resources(
+                self.mapping, principal, GET_LIST, LIST_TYPE, known.policies, known.entities,
+                dialect=conn.dialect.name, schema=self.schema,
+            )  # fmt: skip
+        except CedarError as err:
+            raise AppError(f"Error constructing authorization request: {err}") from err
+        page = query.page(conn, after=after, limit=limit)
+        rows = store.read_lists(conn, page.ids)
+        tasks = store.read_tasks(conn, page.ids)
+        lists = [store.full_list(r, tasks.get(r.uid.id, [])) for r in rows]
+        return ListsPage(lists, page.next_after, on_application)
 
     def update_list(self, principal: EntityUid, list_uid: EntityUid, name: str) -> None:
         def work(conn: sa.Connection) -> None:
@@ -477,12 +489,15 @@ class TinyTodo:
 
     # -- what a user may do: the web UI shows exactly these controls -------------------------
 
-    def application_page(self, principal: EntityUid) -> frozenset[str]:
-        """The actions ``principal`` may take on the application (``CreateList``,
-        ``GetLists``)."""
+    def lists_page(
+        self, principal: EntityUid, after: str | None = None, limit: int = 100
+    ) -> tuple[list[TodoList], str | None, frozenset[str]]:
+        """:meth:`get_lists`, and the actions ``principal`` may take on the application
+        (``CreateList``, ``GetLists``), in one transaction."""
 
-        def work(conn: sa.Connection) -> frozenset[str]:
-            return self._allowed(principal, APPLICATION, self._slice(conn, principal, None, None))
+        def work(conn: sa.Connection) -> tuple[list[TodoList], str | None, frozenset[str]]:
+            page = self._lists(conn, principal, after, limit)
+            return page.lists, page.next_after, self._allowed(principal, APPLICATION, page.on_application)
 
         return self._run(work)
 
@@ -494,7 +509,7 @@ class TinyTodo:
             row, found = self._list_and_slice(conn, principal, GET_LIST, list_uid)
             tasks = store.read_tasks(conn, [row.uid.id]).get(row.uid.id, [])
             if self.templates:
-                links = store.read_links_of(conn, list_uid)
+                links = store.read_links(conn, None, list_uid)
                 shares = [Share(link.principal, _role_of_template(link.template_id)) for link in links]
             else:
                 shares = [

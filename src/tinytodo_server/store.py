@@ -474,14 +474,15 @@ class LinkRow:
 
 
 def read_links(
-    conn: sa.Connection, principals: Collection[EntityUid], resource: EntityUid | None
+    conn: sa.Connection, principals: Collection[EntityUid] | None, resource: EntityUid | None
 ) -> list[LinkRow]:
-    """The links that can apply to a request: slot values among the principal and its
-    ancestors, and the list (any list, when ``resource`` is ``None``)."""
+    """The links whose principal slot is among ``principals`` (any principal, when
+    ``None``: a list's shares) and whose resource is ``resource`` (any list, when
+    ``None``). With the principal and its ancestors: the links that can apply to a request."""
     t = tables.links
-    query = sa.select(t.c.policy_id, t.c.template_id, t.c.principal, t.c.resource_id).where(
-        t.c.principal.in_(sorted(str(p) for p in principals))
-    )
+    query = sa.select(t.c.policy_id, t.c.template_id, t.c.principal, t.c.resource_id)
+    if principals is not None:
+        query = query.where(t.c.principal.in_(sorted(str(p) for p in principals)))
     if resource is not None:
         query = query.where(t.c.resource_id == resource.id)
     return [
@@ -528,16 +529,6 @@ def shared_members(conn: sa.Connection, team: EntityUid) -> list[EntityUid]:
         .order_by(p.c.child_type, p.c.child_id)
     )
     return [EntityUid(kind, ident) for kind, ident in conn.execute(query)]
-
-
-def read_links_of(conn: sa.Connection, list_uid: EntityUid) -> list[LinkRow]:
-    """Template mode: every share of ``list_uid`` (one linked policy each)."""
-    t = tables.links
-    query = sa.select(t.c.policy_id, t.c.template_id, t.c.principal).where(t.c.resource_id == list_uid.id)
-    return [
-        LinkRow(pid, tid, parse_entity_uid(principal), list_uid)
-        for pid, tid, principal in conn.execute(query.order_by(t.c.principal, t.c.template_id))
-    ]
 
 
 def directory_names(conn: sa.Connection, limit: int) -> tuple[list[EntityUid], list[EntityUid]]:

@@ -16,7 +16,7 @@ POST ``/lists/{id}/share``, ``/unshare``   share with a user or team as reader o
 =========================================  ===========================================
 
 Cedar decides what each user sees: a page shows a control only when a permission query
-(:meth:`TinyTodo.list_page`, :meth:`TinyTodo.application_page`) says the user may take
+(:meth:`TinyTodo.list_page`, :meth:`TinyTodo.lists_page`) says the user may take
 that action, and every form post runs the same command as the API, which authorizes it
 again, so a hidden control is never the only protection. After a post the browser is
 redirected to the page to show (post/redirect/get); errors are pages that say what went
@@ -74,6 +74,7 @@ STATIC_FILES = {
 }
 SESSION_COOKIE = "tinytodo_session"
 LOGIN_NONCE = re.compile(r"[A-Za-z0-9_-]{32}")
+SESSION_ENDED = "Your session has ended: log in again."
 EXPIRED_FORM = "the form has expired or did not come from this site: reload the page and try again"
 LOGIN_COOKIE = "tinytodo_login"
 
@@ -196,6 +197,7 @@ class WebUi:
             user=session.user.id if session else None,
             csrf=self._csrf(session) if session else "",
             done=DONE.get(request.query_params.get("done", "")) if status_code == 200 else None,
+            max_text=self.limits.max_text,
             **values,
         )
         return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
@@ -339,8 +341,7 @@ class WebUi:
             return self._error(request, session, 400, "That page does not exist.")
 
         def work() -> Response:
-            actions = self.core.application_page(session.user)
-            lists, next_after = self.core.get_lists(session.user, after, self.config.page_size)
+            lists, next_after, actions = self.core.lists_page(session.user, after, self.config.page_size)
             next_page = "/lists?" + urlencode({"after": next_after}) if next_after is not None else None
             return self._render(
                 request,
@@ -398,7 +399,7 @@ class WebUi:
         async def endpoint(request: Request) -> Response:
             session = self._session(request)
             if session is None:
-                return self._error(request, None, 401, "Your session has ended: log in again.")
+                return self._error(request, None, 401, SESSION_ENDED)
             try:
                 fields = await self._read_form(request)
                 self._check_token(fields, self._csrf(session))
@@ -417,7 +418,7 @@ class WebUi:
         try:
             return await run_in_threadpool(work)
         except Unauthenticated:
-            return self._error(request, None, 401, "Your session has ended: log in again.")
+            return self._error(request, None, 401, SESSION_ENDED)
         except AuthDenied:
             return self._error(
                 request, session, 403, f"You may not {DENIED[what]}: the policies do not allow it."

@@ -50,14 +50,19 @@ BUGS: tuple[Bug, ...] = (
         (
             (
                 "authorizer.py",
-                "    if forbids:\n        return Response(_DENY, frozenset(forbids), errors)",
-                "    if forbids and not permits:\n        return Response(_DENY, frozenset(forbids), errors)",
+                "    if forbids:\n        return Response(_DENY, frozenset(forbids), tuple(errors))",
+                "    if forbids and not permits:\n        return Response(_DENY, frozenset(forbids), tuple(errors))",
             ),
             (
                 "authorizer.py",
-                "        if forbids:\n            return _new_tuple(Response, (_DENY, frozenset(forbids), errors))",
+                "        if forbids:\n            return _new_tuple(Response, (_DENY, frozenset(forbids), tuple(errors)))",
                 "        if forbids and not permits:\n"
-                "            return _new_tuple(Response, (_DENY, frozenset(forbids), errors))",
+                "            return _new_tuple(Response, (_DENY, frozenset(forbids), tuple(errors)))",
+            ),
+            (
+                "authorizer.py",
+                'for decision, group in (("_DENY", forbids), ("_ALLOW", permits)):',
+                'for decision, group in (("_ALLOW", permits), ("_DENY", forbids)):',
             ),
         ),
     ),

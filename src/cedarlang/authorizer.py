@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -15,6 +15,7 @@ from .cedar_json import (
     uid_from_json,
     value_from_json,
 )
+from .compiler import DecisionInliner
 from .entities import Entities
 from .errors import CedarError, EvaluationError, ExtensionValueError, RequestError
 from .evaluator import Interpreter
@@ -41,12 +42,14 @@ UidLike = EntityUid | str | Mapping[str, Any]
 
 _new_tuple = tuple.__new__
 
-_UIDS: dict[tuple[str, str], EntityUid] = {}
-"""Uids read from well-formed ``{"type", "id"}`` dicts, by themselves: a request looks its
-dicts up here by ``(type, id)`` (a plain tuple hashes and compares as the uid does), so a
-uid seen before costs one lookup instead of being checked and built again."""
+_UIDS: dict[str, dict[str, EntityUid]] = {}
+"""Uids read from well-formed ``{"type", "id"}`` dicts, by id then type: a request looks
+its dicts up as ``_UIDS[d["id"]][d["type"]]`` (two lookups by strings, whose hashes Python
+keeps), so a uid seen before costs two lookups instead of being checked and built again."""
 UID_CACHE_SIZE = 1 << 16
-"""Entries kept in ``_UIDS`` before it is emptied."""
+"""Ids kept in ``_UIDS`` before it is emptied."""
+_TYPES_PER_ID = 64
+"""Types kept for one id before they are emptied."""
 
 
 def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
@@ -56,9 +59,14 @@ def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
         type_name, eid = value.get("type"), value.get("id")  # type: ignore[union-attr]
         if type(eid) is str and type(type_name) is str and is_entity_type_name(type_name):
             uid: EntityUid = _new_tuple(EntityUid, (type_name, eid))
-            if len(_UIDS) >= UID_CACHE_SIZE:
-                _UIDS.clear()
-            _UIDS[uid] = uid
+            by_type = _UIDS.get(eid)
+            if by_type is None:
+                if len(_UIDS) >= UID_CACHE_SIZE:
+                    _UIDS.clear()
+                by_type = _UIDS[eid] = {}
+            elif len(by_type) >= _TYPES_PER_ID:
+                by_type.clear()
+            by_type[type_name] = uid
             return uid
     elif kind is EntityUid:
         return value  # type: ignore[return-value]
@@ -88,18 +96,17 @@ class Request:
         context: Mapping[str, Any] | Record | str | bytes | None = None,
         schema: Schema | None = None,
     ) -> None:
-        if type(principal) is dict and type(action) is dict and type(resource) is dict:
-            # the common case, inline: three plain {"type", "id"} dicts of uids seen before
-            uids = _UIDS
-            try:
-                self.principal = uids[principal["type"], principal["id"]]
-                self.action = uids[action["type"], action["id"]]
-                self.resource = uids[resource["type"], resource["id"]]
-            except (KeyError, TypeError):  # not seen, not str, unhashable: check them
-                self.principal = to_uid(principal, "principal")
-                self.action = to_uid(action, "action")
-                self.resource = to_uid(resource, "resource")
-        else:
+        # the common case first: three {"type", "id"} dicts of uids seen before (anything
+        # else, a uid, text or a uid not seen, fails a subscript or a lookup: check them)
+        uids = _UIDS
+        try:
+            x: Any = principal
+            self.principal = uids[x["id"]][x["type"]]
+            x = action
+            self.action = uids[x["id"]][x["type"]]
+            x = resource
+            self.resource = uids[x["id"]][x["type"]]
+        except Exception:  # whatever failed, the checked path tells
             self.principal = to_uid(principal, "principal")
             self.action = to_uid(action, "action")
             self.resource = to_uid(resource, "resource")
@@ -117,6 +124,28 @@ class Request:
         validate_context(schema, self.action, self.context)
 
     @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str | bytes, schema: Schema | None = None) -> Request:
+        """A request in its JSON form, as a dict or as text: ``principal``, ``action`` and
+        ``resource`` (each a ``{"type", "id"}`` object or ``'Type::"id"'`` text) and an
+        optional ``context`` (see :class:`Request`)."""
+        if isinstance(data, (str, bytes)):
+            try:
+                data = load_json_text(data, "request")
+            except JsonValueError as err:
+                raise RequestError(str(err)) from None
+        if not isinstance(data, Mapping):
+            raise RequestError(f"a request must be a JSON object, got {type(data).__name__}")
+        for field in data:
+            if field not in _REQUEST_FIELDS:
+                raise RequestError(
+                    f"unexpected request field `{field}`: expected principal, action, resource, context"
+                )
+        for field in _REQUEST_FIELDS[:3]:
+            if field not in data:
+                raise RequestError(f"the request has no `{field}`")
+        return cls(data["principal"], data["action"], data["resource"], data.get("context"), schema)
+
+    @classmethod
     def checked(
         cls, principal: EntityUid, action: EntityUid, resource: EntityUid, context: Record
     ) -> Request:
@@ -132,6 +161,9 @@ class Request:
             f"resource={self.resource}, context={dict(self.context)!r})"
         )
 
+
+_REQUEST_FIELDS = ("principal", "action", "resource", "context")
+"""The fields of a request's JSON form (the first three required)."""
 
 _EMPTY_CONTEXT = Record()
 """The context of every request given none (records are never mutated)."""
@@ -203,7 +235,7 @@ class Response(NamedTuple):
 
     decision: Decision
     reasons: frozenset[str] = frozenset()
-    errors: list[AuthorizationError] = []  # noqa: RUF012 - always passed by the authorizer
+    errors: tuple[AuthorizationError, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -236,11 +268,33 @@ class Authorizer:
         self.interpret = interpret
 
     def is_authorized(
-        self, request: Request, policies: PolicySet | Iterable[Policy], entities: Entities
+        self,
+        request: Request | Mapping[str, Any],
+        policies: PolicySet | Iterable[Policy],
+        entities: Entities,
     ) -> Response:
+        """The decision on ``request``: a :class:`Request`, or its JSON form as a dict
+        (:meth:`Request.from_json`)."""
+        if type(request) is dict:
+            try:  # the common case, inline: uids seen before (as in Request.__init__)
+                uids = _UIDS
+                x = request["principal"]
+                p = uids[x["id"]][x["type"]]
+                x = request["action"]
+                a = uids[x["id"]][x["type"]]
+                x = request["resource"]
+                r = uids[x["id"]][x["type"]]
+                x = request["context"]
+                if len(request) != 4:
+                    raise KeyError
+                c = _EMPTY_CONTEXT if x is None or (not x and type(x) is dict) else build_context(x, None, a)
+            except Exception:  # whatever failed, the checked path tells
+                request = Request.from_json(request)
+                p, a, r, c = request.principal, request.action, request.resource, request.context
+        else:
+            p, a, r, c = request.principal, request.action, request.resource, request.context  # type: ignore[union-attr]
         if self.interpret:
-            return self._interpreted(request, policies, entities)
-        p, a, r, c = request.principal, request.action, request.resource, request.context
+            return self._interpreted(Request.checked(p, a, r, c), policies, entities)
         if isinstance(policies, PolicySet):
             index = policies.index()
             cache = index.small_cache
@@ -255,7 +309,7 @@ class Authorizer:
             if type(candidates) is SmallCandidates:  # a small set: one call decides
                 decide = candidates.decide
                 if decide is None:
-                    decide = candidates.decide = decider(candidates)
+                    decide = candidates.decide = decider(candidates, policies)
                 return decide(p, a, r, c, entities)  # type: ignore[no-any-return,operator]
         else:
             candidates = [(policy.id, policy.is_permit, policy.function) for policy in policies]
@@ -272,10 +326,10 @@ class Authorizer:
                 errors.append(AuthorizationError(policy_id, _RECURSION, "RecursionLimit"))
         # _decide, inline (one call less on the request path)
         if forbids:
-            return _new_tuple(Response, (_DENY, frozenset(forbids), errors))
+            return _new_tuple(Response, (_DENY, frozenset(forbids), tuple(errors)))
         if permits:
-            return _new_tuple(Response, (_ALLOW, frozenset(permits), errors))
-        return _new_tuple(Response, (_DENY, _NO_REASONS, errors))
+            return _new_tuple(Response, (_ALLOW, frozenset(permits), tuple(errors)))
+        return _new_tuple(Response, (_DENY, _NO_REASONS, tuple(errors)))
 
     def decide_uids(
         self,
@@ -402,6 +456,8 @@ class Authorizer:
 
 _NO_REASONS: frozenset[str] = frozenset()
 _ALLOW, _DENY = Decision.ALLOW, Decision.DENY
+_DENIED = Response(_DENY)
+"""The response when no policy is satisfied and none errs."""
 
 Decider = Callable[[EntityUid, EntityUid, EntityUid, Record, Entities], Response]
 """``decide(principal, action, resource, context, entities)``: the response of a set of
@@ -411,14 +467,17 @@ _DECIDERS: dict[tuple[Entry, ...], Decider] = {}
 """Deciders by their candidates (a small set's requests share a few candidate lists)."""
 DECIDER_CACHE_SIZE = 1024
 """Entries kept in ``_DECIDERS`` before it is emptied."""
+_MAX_REASON_TABLE = 4
+"""Up to this many permits (or forbids), the reasons of each outcome are built once."""
 
 
-def decider(entries: Sequence[Entry]) -> Decider:
-    """One Python function deciding ``entries``: ``is_authorized``'s loop unrolled, each
-    policy called in turn (its errors recorded), then forbid overrides permit, default deny;
-    the reasons for a single policy are built once. Evaluation does the same work in the
-    same order; only the loop's own steps are gone."""
-    key = tuple(entries)
+def decider(candidates: SmallCandidates, policies: PolicySet) -> Decider:
+    """One Python function deciding a small set's ``candidates`` (chosen by the scope
+    index from the request's types and action): ``is_authorized``'s loop unrolled, each
+    policy's body written in (or its function called) in turn, its errors recorded, then
+    forbid overrides permit, default deny. Evaluation does the same work in the same
+    order, less what the index established and the entity lookups the policies share."""
+    key = tuple(candidates)
     found = _DECIDERS.get(key)
     if found is not None:
         return found
@@ -431,36 +490,68 @@ def decider(entries: Sequence[Entry]) -> Decider:
         "_EvaluationError": EvaluationError,
         "_AuthorizationError": AuthorizationError,
         "_frozenset": frozenset,
+        "_DENIED": _DENIED,
     }
-    lines = ["def _decide(p, a, r, c, E):", "    errors = []"]
+    inliner = DecisionInliner(namespace)
+    body: list[str] = []
     forbids: list[int] = []
     permits: list[int] = []
     for n, (policy_id, is_permit, function) in enumerate(key):
         namespace[f"_f{n}"], namespace[f"_id{n}"] = function, policy_id
-        namespace[f"_one{n}"] = frozenset((policy_id,))
         (permits if is_permit else forbids).append(n)
-        lines += [
+        policy = policies.policy(policy_id)
+        inlined = inliner.body(policy.ast, policy.slot_values) if policy is not None else None
+        if inlined is None:
+            evaluate = [f"s{n} = _f{n}(p, a, r, c, E)"]
+        elif inlined[1]:  # plain lookups: a KeyError or AttributeError lets the function decide
+            evaluate = [
+                "try:",
+                f"    s{n} = {inlined[0]}",
+                "except (KeyError, AttributeError):",
+                f"    s{n} = _f{n}(p, a, r, c, E)",
+            ]
+        else:
+            evaluate = [f"s{n} = {inlined[0]}"]
+        body += [
             "    try:",
-            f"        s{n} = _f{n}(p, a, r, c, E)",
+            *(f"        {line}" for line in evaluate),
             "    except _EvaluationError as err:",
             f"        s{n} = False",
-            f"        errors.append(_AuthorizationError(_id{n}, err.message, err.kind))",
+            f"        errors += (_AuthorizationError(_id{n}, err.message, err.kind),)",
             "    except RecursionError:",
             f"        s{n} = False",
-            f"        errors.append(_AuthorizationError(_id{n}, {_RECURSION!r}, 'RecursionLimit'))",
+            f"        errors += (_AuthorizationError(_id{n}, {_RECURSION!r}, 'RecursionLimit'),)",
         ]
+    lines = ["def _decide(p, a, r, c, E):", "    errors = ()"]
+    lines += [f"    {line}" for line in inliner.prelude()]
+    lines += body
     for decision, group in (("_DENY", forbids), ("_ALLOW", permits)):
-        if len(group) == 1:
-            n = group[0]
-            lines.append(f"    if s{n}:\n        return _new_tuple(_Response, ({decision}, _one{n}, errors))")
-        elif group:
-            taken = " or ".join(f"s{n}" for n in group)
-            ids = ", ".join(f"(_id{n}, s{n})" for n in group)
-            lines.append(
-                f"    if {taken}:\n        return _new_tuple(_Response, "
-                f"({decision}, _frozenset([i for i, s in ({ids}) if s]), errors))"
+        if not group:
+            continue
+        # the responses without errors are built once (a response is immutable)
+        if len(group) <= _MAX_REASON_TABLE:
+            table = tuple(
+                frozenset(key[n][0] for bit, n in enumerate(group) if outcome >> bit & 1)
+                for outcome in range(1 << len(group))
             )
-    lines.append("    return _new_tuple(_Response, (_DENY, _NO_REASONS, errors))")
+            namespace[f"_reasons{decision}"] = table
+            namespace[f"_responses{decision}"] = tuple(Response(namespace[decision], r) for r in table)
+            outcome = (
+                "1"  # (taken only when its one policy is satisfied)
+                if len(group) == 1
+                else " | ".join(f"({1 << bit} if s{n} else 0)" for bit, n in enumerate(group))
+            )
+            reasons, response = f"_reasons{decision}[{outcome}]", f"_responses{decision}[{outcome}]"
+        else:
+            ids = ", ".join(f"(_id{n}, s{n})" for n in group)
+            reasons = f"_frozenset([i for i, s in ({ids}) if s])"
+            response = f"_new_tuple(_Response, ({decision}, {reasons}, ()))"
+        built = f"_new_tuple(_Response, ({decision}, {reasons}, errors))"
+        lines += [
+            f"    if {' or '.join(f's{n}' for n in group)}:",
+            f"        return {built} if errors else {response}",
+        ]
+    lines.append("    return _new_tuple(_Response, (_DENY, _NO_REASONS, errors)) if errors else _DENIED")
     exec(compile("\n".join(lines) + "\n", "<cedar decision>", "exec"), namespace)
     found = cast(Decider, namespace["_decide"])
     if len(_DECIDERS) >= DECIDER_CACHE_SIZE:
@@ -472,7 +563,7 @@ def decider(entries: Sequence[Entry]) -> Decider:
 def _decide(permits: list[str], forbids: list[str], errors: list[AuthorizationError]) -> Response:
     """The decision (forbid overrides permit, default deny); ``is_authorized`` has it inline."""
     if forbids:
-        return Response(_DENY, frozenset(forbids), errors)
+        return Response(_DENY, frozenset(forbids), tuple(errors))
     if permits:
-        return Response(_ALLOW, frozenset(permits), errors)
-    return Response(_DENY, _NO_REASONS, errors)
+        return Response(_ALLOW, frozenset(permits), tuple(errors))
+    return Response(_DENY, _NO_REASONS, tuple(errors))

@@ -198,7 +198,7 @@ class _CodeGen:
             case ast.GetAttr():
                 if self.inline and _is_uid(e.expr):
                     self.inlined = True
-                    return f"E.get({self.gen(e.expr)}).attrs[{self.constant(e.attr)}]"
+                    return f"{self.entity(e.expr)}.attrs[{self.constant(e.attr)}]"
                 if self.inline and _is_context(e.expr):
                     self.inlined = True
                     return f"c[{self.constant(e.attr)}]"
@@ -206,7 +206,7 @@ class _CodeGen:
             case ast.HasAttr():
                 if self.inline and _is_uid(e.expr):
                     self.inlined = True
-                    return f"({self.constant(e.attr)} in E.get({self.gen(e.expr)}).attrs)"
+                    return f"({self.constant(e.attr)} in {self.entity(e.expr)}.attrs)"
                 if _is_context(e.expr):  # exact: the context is always a record
                     return f"({self.constant(e.attr)} in c)"
                 return f"_has_attr(E, {self.gen(e.expr)}, {self.constant(e.attr)})"
@@ -233,6 +233,27 @@ class _CodeGen:
             case _:
                 assert_never(e)
 
+    def entity(self, e: Expr) -> str:
+        """Code for the entity (or ``None``) of ``e``, an expression that is always a uid."""
+        return f"E.get({self.gen(e)})"
+
+    def in_uid(self, e: Expr, left: str, right: str) -> str:
+        """Code for ``left in right`` where ``left`` (the code of ``e``) is always a uid."""
+        return f"_in_uid(E, {left}, {right})"
+
+    def slot(self, name: str) -> str:
+        """Code for the value of template slot ``name``."""
+        return _SLOT_PARAMETERS[name]
+
+    def known(self, var: str, constraint: ast.ScopeConstraint) -> bool:
+        """Whether every request this code decides is known to satisfy ``constraint``."""
+        return False
+
+    def descends(self, var: str, target: str, *, any_of: bool = False) -> str:
+        """Code for whether ``var``'s entity has ``target`` (or, with ``any_of``, one of
+        the uids in ``target``) among its ancestors."""
+        return f"_descends_any(E, {var}, {target})" if any_of else f"_descends(E, {var}, {target})"
+
     def boolean(self, e: Expr) -> str:
         """Code for ``e`` that raises Cedar's type error unless it is a boolean."""
         code = self.gen(e)
@@ -242,7 +263,7 @@ class _CodeGen:
         left, right = self.gen(e.left), self.gen(e.right)
         op = e.op
         if op is BinaryOp.IN and _is_uid(e.left):
-            return f"_in_uid(E, {left}, {right})"
+            return self.in_uid(e.left, left, right)
         if op in _ENTITY_HELPERS:
             return f"{_ENTITY_HELPERS[op]}(E, {left}, {right})"
         if op is BinaryOp.EQ and (_is_uid(e.left) or _is_uid(e.right)):
@@ -287,18 +308,18 @@ def _scope_code(gen: _CodeGen, var: str, constraint: ast.ScopeConstraint) -> str
     """Code for one scope constraint. The request's principal, action and resource are
     always entity uids, so scope checks need no run-time type checks (as in Rust)."""
     op = constraint.op
-    if op is ast.ScopeOp.ALL:
+    if op is ast.ScopeOp.ALL or gen.known(var, constraint):
         return None
     if op is ast.ScopeOp.IS:
         return f"{var}[0] == {gen.constant(constraint.entity_type)}"
     target = constraint.entity
     if isinstance(target, ast.EntityList):
         uids = gen.constant(frozenset(target))
-        return f"({var} in {uids} or _descends_any(E, {var}, {uids}))"
-    ref = _SLOT_PARAMETERS[target] if isinstance(target, str) else gen.constant(target)
+        return f"({var} in {uids} or {gen.descends(var, uids, any_of=True)})"
+    ref = gen.slot(target) if isinstance(target, str) else gen.constant(target)
     if op is ast.ScopeOp.EQ:
         return f"{var} == {ref}"
-    membership = f"({var} == {ref} or _descends(E, {var}, {ref}))"
+    membership = f"({var} == {ref} or {gen.descends(var, ref)})"
     if op is ast.ScopeOp.IS_IN:
         return f"{var}[0] == {gen.constant(constraint.entity_type)} and {membership}"
     return membership
@@ -327,6 +348,120 @@ def _body(gen: _CodeGen, policy_ast: ast.PolicyAst, conditions: list[Expr]) -> s
     ]
     checks += [gen.boolean(part) for part in conditions]
     return " and ".join(checks) if checks else "True"
+
+
+def _conditions(policy_ast: ast.PolicyAst) -> list[Expr]:
+    """The policy's ``when`` bodies and negated ``unless`` bodies, in order."""
+    return [c.body if c.is_when else ast.Unary(UnaryOp.NOT, c.body, c.span) for c in policy_ast.conditions]
+
+
+_HELPERS: Final[dict[str, Any]] = {
+    "_unlinked": _unlinked,
+    "_descends": _descends,
+    "_descends_any": _descends_any,
+    "_in_uid": _in_uid,
+    "_EMPTY": frozenset(),
+}
+"""What policy code calls besides ``_RUNTIME``."""
+
+MAX_INLINED_DEPTH: Final = 40
+"""Deeper policies are called from a decision function rather than written into it (an
+inlined ``in`` nests a few levels more than the policy's own code)."""
+
+_ENTITY_LOCALS: Final = {"p": ("_pe", "_pa"), "r": ("_re", "_ra")}
+"""The locals a decision function fetches once: the principal's and the resource's entity
+(or ``None``) and ancestors."""
+
+
+class _DecisionGen(_CodeGen):
+    """A ``_CodeGen`` writing policies into one decision function for a small set's
+    candidates: the principal's and the resource's entity and ancestors are fetched once,
+    ``principal in X`` is written out, and what the scope index already established for
+    every request the function decides (the action constraint, ``principal is T``) is not
+    checked again."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        super().__init__(namespace, inline=True)
+        self.fetched: set[str] = set()
+        """The locals of ``_ENTITY_LOCALS`` used so far."""
+        self.slots: Mapping[str, EntityUid] = {}
+        self._temps = 0
+
+    def entity(self, e: Expr) -> str:
+        var = _VARIABLES[e.name] if isinstance(e, ast.Var) else None
+        if var in _ENTITY_LOCALS:
+            name = _ENTITY_LOCALS[var][0]
+            self.fetched.add(name)
+            return name
+        return super().entity(e)
+
+    def _ancestors(self, var: str) -> str:
+        entity, ancestors = _ENTITY_LOCALS[var]
+        self.fetched.update((entity, ancestors))
+        return ancestors
+
+    def in_uid(self, e: Expr, left: str, right: str) -> str:
+        if left not in _ENTITY_LOCALS:
+            return super().in_uid(e, left, right)
+        # `_in_uid(E, left, right)` written out, `right` evaluated once
+        temp = f"_x{self._temps}"
+        self._temps += 1
+        return (
+            f"(({temp} := {right}) == {left} or ({temp} in {self._ancestors(left)} "
+            f"if type({temp}) is _EntityUid else _in(E, {left}, {temp})))"
+        )
+
+    def descends(self, var: str, target: str, *, any_of: bool = False) -> str:
+        if var not in _ENTITY_LOCALS:
+            return super().descends(var, target, any_of=any_of)
+        ancestors = self._ancestors(var)
+        return f"not {target}.isdisjoint({ancestors})" if any_of else f"{target} in {ancestors}"
+
+    def slot(self, name: str) -> str:
+        return self.constant(self.slots.get(name))
+
+    def known(self, var: str, constraint: ast.ScopeConstraint) -> bool:
+        # The small-set index chooses candidates by the principal's and resource's types
+        # and the action with its ancestors (`PolicyIndex._by_types`): `is T` and every
+        # action constraint naming entities hold for each request the function decides
+        # (an empty `action in []` names none and is kept: it never holds).
+        if constraint.op is ast.ScopeOp.IS:
+            return True
+        return var == "a" and constraint.op is not ast.ScopeOp.ALL and bool(constraint.entity)
+
+
+class DecisionInliner:
+    """Writes candidate policies of a small set into one decision function, sharing
+    ``namespace`` (see ``authorizer.decider``): the function must start with
+    :meth:`prelude`, and decides only requests whose candidates the scope index chose by
+    types (every candidate's action constraint and ``is T`` hold)."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        namespace.update(_RUNTIME)
+        namespace.update(_HELPERS)
+        self._gen = _DecisionGen(namespace)
+
+    def body(self, policy_ast: ast.PolicyAst, slots: Mapping[str, EntityUid]) -> tuple[str, bool] | None:
+        """The expression deciding the policy, and whether it uses plain lookups (then a
+        ``KeyError`` or ``AttributeError`` from it means: let the policy's own function
+        decide); ``None`` if it is not to be inlined (call its function instead)."""
+        conditions = _conditions(policy_ast)
+        if any(expr_depth(part) > MAX_INLINED_DEPTH for part in conditions):
+            return None
+        gen = self._gen
+        gen.slots, gen.inlined = slots, False
+        return _body(gen, policy_ast, conditions), gen.inlined
+
+    def prelude(self) -> list[str]:
+        """The statements fetching the locals the bodies use (before any body runs)."""
+        fetched = self._gen.fetched
+        lines = []
+        for var, (entity, ancestors) in _ENTITY_LOCALS.items():
+            if entity in fetched:
+                lines.append(f"{entity} = E.get({var})")
+            if ancestors in fetched:
+                lines.append(f"{ancestors} = {entity}.ancestors if {entity} is not None else _EMPTY")
+        return lines
 
 
 def _checked_compiler(
@@ -358,18 +493,13 @@ class CompiledPolicy:
 
     def __init__(self, policy_ast: ast.PolicyAst, name: str = "policy") -> None:
         self._parts = policy_ast
-        conditions = [
-            c.body if c.is_when else ast.Unary(UnaryOp.NOT, c.body, c.span) for c in policy_ast.conditions
-        ]
+        conditions = _conditions(policy_ast)
         self._function: types.FunctionType | None = None
         if any(expr_depth(part) > MAX_COMPILED_DEPTH for part in conditions):
             return
         fast = _CodeGen(inline=True)
         namespace = fast.namespace
-        namespace["_unlinked"] = _unlinked
-        namespace["_descends"] = _descends
-        namespace["_descends_any"] = _descends_any
-        namespace["_in_uid"] = _in_uid
+        namespace.update(_HELPERS)
         body = _body(fast, policy_ast, conditions)
         if fast.inlined:
             # the plain lookups raise KeyError / AttributeError where the checked code (the

@@ -453,10 +453,10 @@ def entity_from_json(data: Any, schema: Schema | None = None, interner: Interner
     return Entity(uid, attrs, parents, tags)
 
 
-_PLAIN_TYPE_NAMES: set[str] = set()
-"""Entity type names found well-formed that are not action types (``_plain_store`` reads
-entities of these types inline; actions, whose parents must be actions, it leaves to
-``entity_from_json``)."""
+_PLAIN_TYPE_NAMES: dict[str, int] = {}
+"""Entity type names found well-formed that are not action types, with the colons in each
+(``_plain_store`` reads entities of these types inline; actions, whose parents must be
+actions, it leaves to ``entity_from_json``)."""
 
 
 def _from_text_without_schema(text: str | bytes) -> dict[EntityUid, Entity] | None:
@@ -474,7 +474,7 @@ def _from_text_without_schema(text: str | bytes) -> dict[EntityUid, Entity] | No
     except (CedarError, ValueError, RecursionError):
         return None
     raw = text if isinstance(text, str) else text.decode()
-    if counted != raw.count(":") or "\\u003" in raw:
+    if counted != raw.count(":") or ("\\" in raw and "\\u003" in raw):
         load_json_text(raw, "entities")  # raises the duplicate key's error, if there is one
     return store
 
@@ -519,6 +519,8 @@ def _plain_store(data: list[Any], interner: Interner) -> tuple[dict[EntityUid, E
     new_entity = Entity.__new__
     no_parents = _NO_PARENTS
     plain_types = _PLAIN_TYPE_NAMES
+    singles: dict[EntityUid, frozenset[EntityUid]] = {}
+    """Parent sets of one parent, by that parent."""
     for item in data:
         entity: Entity | None = None
         start = counted
@@ -528,20 +530,19 @@ def _plain_store(data: list[Any], interner: Interner) -> tuple[dict[EntityUid, E
                 t, i = uid_json["type"], uid_json["id"]
             except (KeyError, TypeError):  # missing or odd fields: the general path says which
                 t = None
+            colons = plain_types.get(t) if type(t) is str else None
             if (
-                type(t) is str
+                colons is not None
                 and type(i) is str
                 and type(attrs_json) is dict
                 and type(parents_json) is list
                 and type(uid_json) is dict
-                and t in plain_types
             ):
-                uid = uids.get((t, i))
-                if uid is None:
-                    uid = uids[(t, i)] = new_uid(EntityUid, (t, i))
-                if ":" in t or ":" in i:
-                    counted += t.count(":") + i.count(":")
-                counted += 3 + len(uid_json) + len(attrs_json)
+                uid = new_uid(EntityUid, (t, i))
+                uid = uids.setdefault(uid, uid)  # (a uid is keyed as its (type, id) tuple)
+                if ":" in i:
+                    colons += i.count(":")
+                counted += 3 + colons + len(uid_json) + len(attrs_json)
                 parents: frozenset[EntityUid] | None = no_parents
                 if parents_json:
                     members = []
@@ -550,19 +551,26 @@ def _plain_store(data: list[Any], interner: Interner) -> tuple[dict[EntityUid, E
                             parents = None
                             break
                         pt, pi = parent.get("type"), parent.get("id")
-                        if type(pi) is not str or type(pt) is not str or pt not in plain_types:
+                        colons = plain_types.get(pt) if type(pt) is str else None
+                        if colons is None or type(pi) is not str:
                             parents = None
                             break
-                        counted += len(parent)
-                        if ":" in pt or ":" in pi:
-                            counted += pt.count(":") + pi.count(":")
+                        if ":" in pi:
+                            colons += pi.count(":")
+                        counted += len(parent) + colons
                         puid = uids.get((pt, pi))
                         if puid is None:
                             puid = uids[(pt, pi)] = new_uid(EntityUid, (pt, pi))
                         members.append(puid)
                     else:
-                        closed = frozenset(members)
-                        parents = parent_sets.setdefault(closed, closed)
+                        if len(members) == 1:
+                            parents = singles.get(members[0])
+                            if parents is None:
+                                closed = frozenset(members)
+                                parents = singles[members[0]] = parent_sets.setdefault(closed, closed)
+                        else:
+                            closed = frozenset(members)
+                            parents = parent_sets.setdefault(closed, closed)
                 attrs = _NO_ATTRS
                 if parents is not None and attrs_json:
                     attrs = Record(attrs_json)
@@ -611,11 +619,10 @@ def _plain_store(data: list[Any], interner: Interner) -> tuple[dict[EntityUid, E
             counted = start + _keys_and_colons(item)
             name = entity.uid[0]
             if name in known and not is_action_type(name) and len(plain_types) < 4096:
-                plain_types.add(name)
-        existing = store.get(entity.uid)
-        if existing is not None and existing != entity:
+                plain_types[name] = name.count(":")
+        existing = store.setdefault(entity.uid, entity)
+        if existing is not entity and existing != entity:
             raise EntitiesError(f"duplicate entity entry `{entity.uid}`")
-        store[entity.uid] = entity
     return store, counted
 
 

@@ -160,16 +160,16 @@ def test_response_api() -> None:
     allowed = _decide(Request(ALICE, VIEW, PHOTO, {"flag": True}))
     assert allowed.allowed is True and bool(allowed) is True
     assert allowed.decision is Decision.ALLOW and str(allowed.decision) == "allow"
-    assert allowed.reasons == frozenset({"policy0"}) and allowed.errors == []
+    assert allowed.reasons == frozenset({"policy0"}) and allowed.errors == ()
     denied = _decide(Request(ALICE, VIEW, PHOTO, {"flag": False}))
     assert denied.allowed is False and bool(denied) is False
     assert denied.decision is Decision.DENY and denied.reasons == frozenset()
     assert (
         repr(allowed)
-        == f"Response(decision={Decision.ALLOW!r}, reasons={frozenset({'policy0'})!r}, errors=[])"
+        == f"Response(decision={Decision.ALLOW!r}, reasons={frozenset({'policy0'})!r}, errors=())"
     )
     default = cedarlang.Response(Decision.DENY)
-    assert default.reasons == frozenset() and default.errors == [] and not default
+    assert default.reasons == frozenset() and default.errors == () and not default
 
 
 def test_request_repr_shows_every_part() -> None:

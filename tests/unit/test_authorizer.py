@@ -26,7 +26,7 @@ def test_a_satisfied_forbid_with_a_when_overrides_a_satisfied_permit(interpret: 
     rsp = authorize(policies, ENTITIES, interpret)
     assert rsp.decision is cedarlang.Decision.DENY
     assert rsp.reasons == {"policy1"}
-    assert rsp.errors == []
+    assert rsp.errors == ()
 
 
 @PATHS
@@ -99,3 +99,100 @@ def test_a_small_sets_decider_answers_as_the_policy_loop() -> None:
                 assert by_set == by_loop
                 seen += by_set.allowed
     assert seen > 0
+
+
+_INLINED_ENTITIES = [
+    {"uid": {"type": "Group", "id": "g"}, "attrs": {}, "parents": []},
+    {
+        "uid": {"type": "User", "id": "alice"},
+        "attrs": {"level": 3, "docs": []},
+        "parents": [{"type": "Group", "id": "g"}],
+    },
+    {"uid": {"type": "User", "id": "bob"}, "attrs": {"level": 7}, "parents": []},
+    {"uid": {"type": "Admin", "id": "root"}, "attrs": {}, "parents": [{"type": "Group", "id": "g"}]},
+    {"uid": {"type": "Action", "id": "readOnly"}, "attrs": {}, "parents": []},
+    {"uid": {"type": "Action", "id": "read"}, "attrs": {}, "parents": [{"type": "Action", "id": "readOnly"}]},
+    {
+        "uid": {"type": "Doc", "id": "d1"},
+        "attrs": {
+            "viewers": {"__entity": {"type": "Group", "id": "g"}},
+            "owner": {"__entity": {"type": "User", "id": "alice"}},
+        },
+        "parents": [],
+    },
+    {
+        "uid": {"type": "Doc", "id": "d2"},
+        "attrs": {"viewers": [{"__entity": {"type": "User", "id": "bob"}}]},
+        "parents": [{"type": "Doc", "id": "d1"}],
+    },
+    {"uid": {"type": "Doc", "id": "d3"}, "attrs": {"viewers": "everyone", "owner": "alice"}, "parents": []},
+    {"uid": {"type": "Doc", "id": "d4"}, "attrs": {}, "parents": []},
+]
+_DEEP = "1" + " + (1" * 45 + ")" * 45
+_INLINED_POLICIES = f"""
+permit(principal in Group::"g", action in [Action::"view", Action::"edit"], resource is Doc) when {{ principal in resource.viewers }};
+permit(principal is User in Group::"g", action == Action::"view", resource) when {{ context has level || (resource has owner && resource.owner == principal) }};
+forbid(principal, action in [], resource);
+forbid(principal, action == Action::"delete", resource) when {{ resource == Doc::"d4" }};
+permit(principal in Group::"g", action, resource);
+permit(principal, action, resource == Doc::"d1") when {{ context has level }};
+permit(principal, action in Action::"readOnly", resource) when {{ context.level > 2 }};
+permit(principal, action == Action::"edit", resource == Doc::"d1");
+forbid(principal, action, resource) unless {{ principal.level < 5 }};
+permit(principal, action, resource) when {{ {_DEEP} > 0 && resource in principal.docs }};
+permit(principal, action, resource is Doc) when {{ User::"alice".level > 1 && User::"alice" in resource.viewers }};
+permit(principal, action == Action::"delete", resource in Doc::"d1") when {{ principal has level }};
+@id("share")
+permit(principal == ?principal, action, resource in ?resource);
+"""
+
+
+def test_a_small_sets_inlined_policies_answer_as_the_interpreter() -> None:
+    """A small set's decision function has its policies written in, sharing the request's
+    entity lookups and leaving out what the index established (`is T`, the action); its
+    answers, reasons and errors are the interpreter's for every subset of these policies
+    (uids, sets and strings on the right of `in`, missing attributes and entities, the
+    action's groups, an empty action list, `is T in E` on another type, template links,
+    a policy too deep to inline)."""
+    import itertools
+
+    from cedarlang.index import SmallCandidates
+
+    full = cedarlang.PolicySet.from_str(_INLINED_POLICIES)
+    template = full.templates()[0].id
+    statics = [policy.id for policy in full.policies()]
+    entities = cedarlang.Entities.from_json(_INLINED_ENTITIES)
+    requests = [
+        cedarlang.Request(f"{p}", f'Action::"{a}"', f'Doc::"{r}"', context)
+        for p in ('User::"alice"', 'User::"bob"', 'User::"ghost"', 'Admin::"root"')
+        for a in ("view", "edit", "delete", "read")
+        for r in ("d1", "d2", "d3", "d4", "ghost")
+        for context in ({"level": 3}, {})
+    ]
+    compiled, interpreted = cedarlang.Authorizer(), cedarlang.Authorizer(interpret=True)
+    outcomes: set[tuple[str, int, int]] = set()
+    for size in (1, 2, 5, len(statics)):
+        for chosen in itertools.islice(itertools.combinations(statics, size), 40):
+            policies = cedarlang.PolicySet()
+            for policy_id in chosen:
+                policies.add(full.policy(policy_id))  # type: ignore[arg-type]
+            policies.add_template(full.template(template))  # type: ignore[arg-type]
+            policies.link(template, "alice-d2", {"?principal": 'User::"alice"', "?resource": 'Doc::"d2"'})
+            policies.link(template, "bob-d1", {"?principal": 'User::"bob"', "?resource": 'Doc::"d1"'})
+            for request in requests:
+                found = policies.index().candidates(
+                    request.principal, request.action, request.resource, entities
+                )
+                assert type(found) is SmallCandidates
+                by_set = compiled.is_authorized(request, policies, entities)
+                assert by_set == interpreted.is_authorized(request, policies, entities), request
+                outcomes.add((by_set.decision, len(by_set.reasons), len(by_set.errors)))
+    # every kind of outcome was seen: several reasons at once (more than the reason
+    # tables hold, too), errors with each decision
+    assert max(n for _, n, _ in outcomes) > 4
+    assert {(d, n > 1, e > 0) for d, n, e in outcomes} >= {
+        ("allow", True, False),
+        ("allow", False, True),
+        ("deny", False, True),
+        ("deny", True, False),
+    }

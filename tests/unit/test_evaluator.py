@@ -66,7 +66,7 @@ def test_a_later_unless_is_not_evaluated_after_a_false_when(interpret: bool) -> 
     policies = "permit(principal, action, resource) when { false } unless { principal.nope };"
     rsp = authorize(policies, ENTITIES, interpret)
     assert not rsp.allowed
-    assert rsp.errors == []
+    assert rsp.errors == ()
 
 
 @PATHS

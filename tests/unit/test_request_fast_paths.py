@@ -88,3 +88,124 @@ def test_an_extension_value_read_twice_is_equal() -> None:
     first, second = value_from_json(escape), value_from_json(escape)
     assert first == second and first is second
     assert value_from_json({"__extn": {"fn": "decimal", "arg": "192.1"}}) != first
+
+
+# -- requests in their JSON form (``Authorizer.is_authorized`` on a dict) ------------------
+
+_POLICIES = cedarlang.PolicySet.from_str(
+    'permit(principal == User::"alice", action == Action::"view", resource == Doc::"d") when { context.ok };\n'
+    'permit(principal == User::"alice", action == Action::"edit", resource);'
+)
+_ENTITIES = cedarlang.Entities.from_json([])
+
+
+def _decide(request: Any) -> cedarlang.Response:
+    return cedarlang.Authorizer().is_authorized(request, _POLICIES, _ENTITIES)
+
+
+@pytest.mark.parametrize(
+    "request_json",
+    [
+        {"principal": {"type": "User", "id": "alice"}, "action": ACTION, "resource": DOC, "context": {}},
+        {"principal": {"type": "User", "id": "alice"}, "action": ACTION, "resource": DOC, "context": None},
+        {"principal": {"type": "User", "id": "alice"}, "action": ACTION, "resource": DOC},
+        {"principal": 'User::"alice"', "action": 'Action::"view"', "resource": 'Doc::"d"', "context": {}},
+        {
+            "principal": {"type": "User", "id": "alice"},
+            "action": ACTION,
+            "resource": DOC,
+            "context": {"ok": 1},
+        },
+        {
+            "principal": {"type": "User", "id": "alice"},
+            "action": ACTION,
+            "resource": DOC,
+            "context": '{"ok":1}',
+        },
+        {
+            "principal": {"type": "User", "id": "bob"},
+            "action": ACTION,
+            "resource": DOC,
+            "context": {"ok": True},
+        },
+        {
+            "principal": {"type": "User", "id": "alice"},
+            "action": ACTION,
+            "resource": DOC,
+            "context": {"ok": True},
+        },
+        {
+            "principal": {"type": "User", "id": "alice"},
+            "action": {"type": "Action", "id": "edit"},
+            "resource": DOC,
+        },
+    ],
+)
+def test_a_request_as_a_dict_is_decided_as_its_request_object(request_json: dict[str, Any]) -> None:
+    for _ in range(2):  # the first time the uids are new to the cache, the second they are not
+        by_object = _decide(cedarlang.Request.from_json(request_json))
+        assert _decide(request_json) == by_object
+    text = cedarlang.Request.from_json(__import__("json").dumps(request_json))
+    assert _decide(text) == by_object
+
+
+@pytest.mark.parametrize(
+    ("request_json", "message"),
+    [
+        (
+            {"principal": {"type": "User", "id": "alice"}, "action": ACTION, "resource": DOC, "extra": 1},
+            "extra",
+        ),
+        (
+            {"principal": {"type": "User", "id": "alice"}, "action": ACTION, "context": {}, "x": 1},
+            "unexpected",
+        ),
+        (
+            {
+                "principal": {"type": "User", "id": "alice"},
+                "action": ACTION,
+                "resource": DOC,
+                "context": {},
+                "x": 1,
+            },
+            "unexpected request field `x`",
+        ),
+        ({"principal": {"type": "User", "id": "alice"}, "action": ACTION, "context": {}}, "no `resource`"),
+        ({"action": ACTION, "resource": DOC}, "no `principal`"),
+        (
+            {"principal": {"type": "User", "id": 1}, "action": ACTION, "resource": DOC, "context": {}},
+            "principal",
+        ),
+        (
+            {"principal": {"type": "User", "id": "alice"}, "action": ACTION, "resource": DOC, "context": []},
+            "record",
+        ),
+        (
+            {"principal": {"type": "User", "id": "alice"}, "action": ACTION, "resource": DOC, "context": "{"},
+            "JSON",
+        ),
+        ({"principal": ["User", "alice"], "action": ACTION, "resource": DOC, "context": {}}, "principal"),
+    ],
+)
+def test_a_malformed_request_dict_is_a_request_error(request_json: dict[str, Any], message: str) -> None:
+    _decide({"principal": {"type": "User", "id": "alice"}, "action": ACTION, "resource": DOC, "context": {}})
+    with pytest.raises(RequestError, match=message):
+        _decide(request_json)
+
+
+@pytest.mark.parametrize("text", ["[]", "{", '{"principal": 1}', b"\xff"])
+def test_request_text_that_is_not_a_request_object_is_a_request_error(text: str | bytes) -> None:
+    with pytest.raises(RequestError):
+        cedarlang.Request.from_json(text)
+
+
+def test_the_uid_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cedarlang import authorizer
+
+    monkeypatch.setattr(authorizer, "UID_CACHE_SIZE", 8)
+    monkeypatch.setattr(authorizer, "_TYPES_PER_ID", 4)
+    for n in range(50):
+        request = cedarlang.Request({"type": f"T{n}", "id": "same"}, {"type": "User", "id": f"u{n}"}, DOC)
+        assert request.principal == EntityUid(f"T{n}", "same")
+        assert request.action == EntityUid("User", f"u{n}")
+        assert len(authorizer._UIDS) <= 8 and len(authorizer._UIDS.get("same", {})) <= 4

@@ -91,19 +91,27 @@ def scope_keys(policy: Policy) -> SideKeys:
     )
 
 
+_LEAD_KINDS = {EQ: 0, IN: 1, TYPE: 2}
+"""The kinds of key a policy is filed under, the most selective first: ``== E`` is reached
+by one uid, ``in E`` by ``E`` and every descendant (a request reaches the buckets of all
+its ancestors), ``is T`` by every entity of the type."""
+
+
 def _lead(keys: SideKeys, sides: tuple[int, ...]) -> tuple[int, Key] | None:
-    """The side and key a policy is filed under among ``sides``: a single key naming
-    entities if there is one, else a single type key (several keys, as in ``action in
+    """The side and key a policy is filed under among ``sides``: a single key of the most
+    selective kind, the first such side in ``sides`` (several keys, as in ``action in
     [A, B]``, would file it twice); ``None``: no side narrows it."""
-    fallback = None
+    best = None
+    best_kind = len(_LEAD_KINDS)
     for side in sides:
         found = keys[side]
         if found is not None and len(found) == 1:
-            if found[0][0] != TYPE:
-                return side, found[0]
-            if fallback is None:
-                fallback = side, found[0]
-    return fallback
+            kind = _LEAD_KINDS[found[0][0]]
+            if kind < best_kind:
+                if kind == 0:
+                    return side, found[0]
+                best, best_kind = (side, found[0]), kind
+    return best
 
 
 class SmallCandidates(list[Entry]):

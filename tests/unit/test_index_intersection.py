@@ -271,3 +271,26 @@ def test_decisions_agree_with_cedarpy_on_a_sample() -> None:
             reasons = {f"policy{i}" for i in range(count)}
             assert set(rust.diagnostics.reasons) <= reasons
             assert ours.reasons == frozenset(rust.diagnostics.reasons), req
+
+
+def test_a_policy_is_filed_under_its_most_selective_key() -> None:
+    """``== E`` is reached by one uid, ``in E`` by every descendant of E: a share
+    `principal in Team::"t", resource == List::"l"` is filed under its list, so a request
+    by a member of the team on another list does not reach it; without an ``==`` side, the
+    ``in`` side leads (and `is T` only when nothing else narrows)."""
+    links = "\n".join(
+        f'@id("share{n}") permit(principal in Team::"t{n % 5}", action, resource == List::"l{n}");'
+        for n in range(SMALL + 1)  # a large set (filed, not filtered by types), small buckets
+    )
+    policies = PolicySet.from_str(
+        links
+        + '\n@id("team") permit(principal in Team::"t0", action, resource in Folder::"f");'
+        + '\n@id("lists") permit(principal, action, resource is List) when { principal in resource.readers };',
+        ids_from_annotation=True,
+    )
+    teams = [{"type": "Team", "id": f"t{n}"} for n in range(5)]
+    es = Entities.from_json([{"uid": {"type": "User", "id": "u"}, "attrs": {}, "parents": teams}])
+    found = policies.index().candidates(
+        EntityUid("User", "u"), EntityUid("Action", "view"), EntityUid("List", "l3"), es
+    )
+    assert sorted(entry[0] for entry in found) == ["lists", "share3", "team"]

@@ -198,7 +198,7 @@ class _CodeGen:
             case ast.GetAttr():
                 if self.inline and _is_uid(e.expr):
                     self.inlined = True
-                    return f"{self.entity(e.expr)}.attrs[{self.constant(e.attr)}]"
+                    return f"{self.entity(self.gen(e.expr))}.attrs[{self.constant(e.attr)}]"
                 if self.inline and _is_context(e.expr):
                     self.inlined = True
                     return f"c[{self.constant(e.attr)}]"
@@ -206,7 +206,7 @@ class _CodeGen:
             case ast.HasAttr():
                 if self.inline and _is_uid(e.expr):
                     self.inlined = True
-                    return f"({self.constant(e.attr)} in {self.entity(e.expr)}.attrs)"
+                    return f"({self.constant(e.attr)} in {self.entity(self.gen(e.expr))}.attrs)"
                 if _is_context(e.expr):  # exact: the context is always a record
                     return f"({self.constant(e.attr)} in c)"
                 return f"_has_attr(E, {self.gen(e.expr)}, {self.constant(e.attr)})"
@@ -233,12 +233,14 @@ class _CodeGen:
             case _:
                 assert_never(e)
 
-    def entity(self, e: Expr) -> str:
-        """Code for the entity (or ``None``) of ``e``, an expression that is always a uid."""
-        return f"E.get({self.gen(e)})"
+    def entity(self, uid: str) -> str:
+        """Code for the entity (or ``None``) of ``uid``, the code of an expression that is
+        always a uid."""
+        return f"E.get({uid})"
 
-    def in_uid(self, e: Expr, left: str, right: str) -> str:
-        """Code for ``left in right`` where ``left`` (the code of ``e``) is always a uid."""
+    def in_uid(self, left: str, right: str) -> str:
+        """Code for ``left in right`` where ``left`` is the code of an expression that is
+        always a uid."""
         return f"_in_uid(E, {left}, {right})"
 
     def slot(self, name: str) -> str:
@@ -263,7 +265,7 @@ class _CodeGen:
         left, right = self.gen(e.left), self.gen(e.right)
         op = e.op
         if op is BinaryOp.IN and _is_uid(e.left):
-            return self.in_uid(e.left, left, right)
+            return self.in_uid(left, right)
         if op in _ENTITY_HELPERS:
             return f"{_ENTITY_HELPERS[op]}(E, {left}, {right})"
         if op is BinaryOp.EQ and (_is_uid(e.left) or _is_uid(e.right)):
@@ -369,8 +371,8 @@ MAX_INLINED_DEPTH: Final = 40
 inlined ``in`` nests a few levels more than the policy's own code)."""
 
 _ENTITY_LOCALS: Final = {"p": ("_pe", "_pa"), "r": ("_re", "_ra")}
-"""The locals a decision function fetches once: the principal's and the resource's entity
-(or ``None``) and ancestors."""
+"""The locals a decision function fetches once, by the code of the variable: the
+principal's and the resource's entity (or ``None``) and ancestors."""
 
 
 class _DecisionGen(_CodeGen):
@@ -387,22 +389,21 @@ class _DecisionGen(_CodeGen):
         self.slots: Mapping[str, EntityUid] = {}
         self._temps = 0
 
-    def entity(self, e: Expr) -> str:
-        var = _VARIABLES[e.name] if isinstance(e, ast.Var) else None
-        if var in _ENTITY_LOCALS:
-            name = _ENTITY_LOCALS[var][0]
-            self.fetched.add(name)
-            return name
-        return super().entity(e)
+    def entity(self, uid: str) -> str:
+        if uid not in _ENTITY_LOCALS:  # (a uid literal, or the action)
+            return super().entity(uid)
+        name = _ENTITY_LOCALS[uid][0]
+        self.fetched.add(name)
+        return name
 
     def _ancestors(self, var: str) -> str:
         entity, ancestors = _ENTITY_LOCALS[var]
         self.fetched.update((entity, ancestors))
         return ancestors
 
-    def in_uid(self, e: Expr, left: str, right: str) -> str:
+    def in_uid(self, left: str, right: str) -> str:
         if left not in _ENTITY_LOCALS:
-            return super().in_uid(e, left, right)
+            return super().in_uid(left, right)
         # `_in_uid(E, left, right)` written out, `right` evaluated once
         temp = f"_x{self._temps}"
         self._temps += 1

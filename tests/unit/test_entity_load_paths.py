@@ -100,8 +100,13 @@ def test_inline_reading_equals_the_general_path() -> None:
         data = json.loads(json.dumps(data))  # only JSON types
         expected = outcome(general, data)
         errors += expected[0] == "error"
+        text = json.dumps(data)
         assert outcome(Entities.from_json, data) == expected, data
-        assert outcome(Entities.from_json, json.dumps(data)) == expected, data
+        assert json.dumps(data) == text  # the caller's list is left as it was
+        assert outcome(Entities.from_json, text) == expected, data
+        if expected[0] != "error":  # and the text's entities come in the text's order
+            in_order = [e.uid for e in Entities.from_json(data)]
+            assert [e.uid for e in Entities.from_json(text)] == in_order
     assert 50 < errors < 500  # both outcomes were exercised
 
 

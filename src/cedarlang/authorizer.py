@@ -269,12 +269,12 @@ class Authorizer:
 
     def is_authorized(
         self,
-        request: Request | Mapping[str, Any],
+        request: Request | Mapping[str, Any] | str | bytes,
         policies: PolicySet | Iterable[Policy],
         entities: Entities,
     ) -> Response:
         """The decision on ``request``: a :class:`Request`, or its JSON form as a dict
-        (:meth:`Request.from_json`)."""
+        (the fastest), another mapping or text (:meth:`Request.from_json`)."""
         if type(request) is dict:
             try:  # the common case, inline: uids seen before (as in Request.__init__)
                 uids = _UIDS
@@ -292,7 +292,11 @@ class Authorizer:
                 request = Request.from_json(request)
                 p, a, r, c = request.principal, request.action, request.resource, request.context
         else:
-            p, a, r, c = request.principal, request.action, request.resource, request.context  # type: ignore[union-attr]
+            try:
+                p, a, r, c = request.principal, request.action, request.resource, request.context  # type: ignore[union-attr]
+            except AttributeError:  # another mapping, or JSON text
+                request = Request.from_json(request)  # type: ignore[arg-type]
+                p, a, r, c = request.principal, request.action, request.resource, request.context
         if self.interpret:
             return self._interpreted(Request.checked(p, a, r, c), policies, entities)
         if isinstance(policies, PolicySet):
@@ -345,7 +349,10 @@ class Authorizer:
         return self.is_authorized(Request.checked(p, a, r, c), policies, entities)
 
     def is_authorized_batch(
-        self, requests: Iterable[Request], policies: PolicySet | Iterable[Policy], entities: Entities
+        self,
+        requests: Iterable[Request | Mapping[str, Any]],
+        policies: PolicySet | Iterable[Policy],
+        entities: Entities,
     ) -> list[Response]:
         """Decide many requests against one policy set and entity store, in order."""
         if not isinstance(policies, PolicySet):

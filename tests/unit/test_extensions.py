@@ -1126,3 +1126,42 @@ def test_every_corpus_literal_against_rust() -> None:
         if got != expected:
             failures.append((fn, text, got, expected))
     assert not failures, json.dumps(failures[:20], indent=1, ensure_ascii=False)
+
+
+def test_the_plain_ipv4_shortcut_reads_as_the_full_parser() -> None:
+    """``parse_ip`` reads dotted IPv4 (with a prefix) by one regular expression when every
+    value is in range; on every other string the port of Rust's parser decides. Both must
+    give the same value or the same error."""
+    import random
+
+    from cedarlang.errors import ExtensionError
+    from cedarlang.extensions import ipaddr
+
+    class _Never:
+        def fullmatch(self, text: str) -> None:
+            return None
+
+    def outcome(text: str, shortcut: bool) -> object:
+        saved = ipaddr._PLAIN_V4
+        if not shortcut:
+            ipaddr._PLAIN_V4 = _Never()  # type: ignore[assignment]  # (the full parser alone)
+        try:
+            return ipaddr.parse_ip(text)
+        except ExtensionError as err:
+            return str(err)
+        finally:
+            ipaddr._PLAIN_V4 = saved
+
+    rnd = random.Random(7)
+    parts = ["0", "1", "9", "10", "01", "00", "255", "256", "999", "1000", "127", "", "a", "\u0663", " 1"]
+    prefixes = [None, "0", "8", "32", "33", "00", "01", "99", "100", "", "+1"]
+    accepted = 0
+    for _ in range(20_000):
+        text = ".".join(rnd.choice(parts) for _ in range(rnd.choice([3, 4, 4, 4, 5])))
+        prefix = rnd.choice(prefixes)
+        if prefix is not None:
+            text += "/" + prefix
+        fast = outcome(text, True)
+        assert fast == outcome(text, False), text
+        accepted += type(fast) is tuple
+    assert accepted > 50

@@ -209,3 +209,30 @@ def test_the_uid_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert request.principal == EntityUid(f"T{n}", "same")
         assert request.action == EntityUid("User", f"u{n}")
         assert len(authorizer._UIDS) <= 8 and len(authorizer._UIDS.get("same", {})) <= 4
+
+
+def test_a_request_as_another_mapping_or_text_is_decided_too() -> None:
+    from types import MappingProxyType
+
+    as_dict = {
+        "principal": {"type": "User", "id": "alice"},
+        "action": ACTION,
+        "resource": DOC,
+        "context": {"ok": True},
+    }
+    expected = _decide(as_dict)
+    assert expected.allowed
+    assert _decide(MappingProxyType(as_dict)) == expected
+    assert _decide(__import__("json").dumps(as_dict)) == expected
+    assert cedarlang.Authorizer().is_authorized_batch(
+        [as_dict, MappingProxyType(as_dict)], _POLICIES, _ENTITIES
+    ) == [
+        expected,
+        expected,
+    ]
+
+
+@pytest.mark.parametrize("request_value", [None, 3, ["principal"], object(), b"\xff"])
+def test_what_is_not_a_request_is_a_request_error(request_value: Any) -> None:
+    with pytest.raises(RequestError):
+        _decide(request_value)

@@ -17,6 +17,7 @@ Equality compares the version, the address (not masked) and the prefix.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar, Final
 
@@ -187,8 +188,21 @@ def _parse_prefix(s: str, max_value: int, max_len: int) -> int:
     return value
 
 
+_OCTET: Final = "(0|[1-9][0-9]{0,2})"
+_PLAIN_V4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?:/(0|[1-9][0-9]?))?")
+"""The common form, dotted IPv4 with an optional prefix, in the syntax the parser below
+accepts (no leading zeros, at most 3 and 2 digits); the values are checked after the match."""
+
+
 def parse_ip(s: str) -> tuple[bool, int, int]:
     """``(is_v4, address, prefix)`` for an ``ip`` literal; raises :class:`ExtensionError`."""
+    plain = _PLAIN_V4.fullmatch(s)
+    if plain is not None:  # the common form: read at once when every value is in range
+        a, b, c, d, prefix_str = plain.groups()
+        octets = (int(a), int(b), int(c), int(d))
+        prefix = PREFIX_MAX_LEN_V4 if prefix_str is None else int(prefix_str)
+        if max(octets) <= 255 and prefix <= PREFIX_MAX_LEN_V4:
+            return True, octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3], prefix
     if len(s.encode("utf-8", "surrogatepass")) > IP_STR_REP_MAX_LEN:
         raise _error(f"error parsing IP address from string `{s}`: string length is too large")
     if _contains_at_least_two(s, ":") and _contains_at_least_two(s, "."):

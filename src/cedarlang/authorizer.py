@@ -57,6 +57,10 @@ def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
     kind = type(value)
     if kind is dict:  # the common case first: a plain {"type", "id"} dict
         type_name, eid = value.get("type"), value.get("id")  # type: ignore[union-attr]
+        if type(eid) is str and type(type_name) is str:
+            seen = _UIDS.get(eid)
+            if seen is not None and type_name in seen:
+                return seen[type_name]
         if type(eid) is str and type(type_name) is str and is_entity_type_name(type_name):
             uid: EntityUid = _new_tuple(EntityUid, (type_name, eid))
             by_type = _UIDS.get(eid)
@@ -117,11 +121,7 @@ class Request:
                 else build_context(context, None, self.action)
             )
             return
-        from .conformance import validate_context, validate_request_scope
-
-        validate_request_scope(schema, self.principal, self.action, self.resource)
-        self.context = build_context(context, schema, self.action)
-        validate_context(schema, self.action, self.context)
+        self.context = _checked_context(self.principal, self.action, self.resource, context, schema)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | str | bytes, schema: Schema | None = None) -> Request:
@@ -133,17 +133,23 @@ class Request:
                 data = load_json_text(data, "request")
             except JsonValueError as err:
                 raise RequestError(str(err)) from None
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise RequestError(f"a request must be a JSON object, got {type(data).__name__}")
         for field in data:
             if field not in _REQUEST_FIELDS:
                 raise RequestError(
                     f"unexpected request field `{field}`: expected principal, action, resource, context"
                 )
-        for field in _REQUEST_FIELDS[:3]:
-            if field not in data:
-                raise RequestError(f"the request has no `{field}`")
-        return cls(data["principal"], data["action"], data["resource"], data.get("context"), schema)
+        if "principal" not in data or "action" not in data or "resource" not in data:
+            missing = next(field for field in _REQUEST_FIELDS if field not in data)
+            raise RequestError(f"the request has no `{missing}`")
+        # (not through __init__: its shortcut, for uids seen before, has been tried by
+        # is_authorized when it comes here)
+        principal = to_uid(data["principal"], "principal")
+        action = to_uid(data["action"], "action")
+        resource = to_uid(data["resource"], "resource")
+        context = _checked_context(principal, action, resource, data.get("context"), schema)
+        return cls.checked(principal, action, resource, context)
 
     @classmethod
     def checked(
@@ -167,6 +173,20 @@ _REQUEST_FIELDS = ("principal", "action", "resource", "context")
 
 _EMPTY_CONTEXT = Record()
 """The context of every request given none (records are never mutated)."""
+
+
+def _checked_context(
+    principal: EntityUid, action: EntityUid, resource: EntityUid, context: Any, schema: Schema | None
+) -> Record:
+    """The context as a Record, the request checked against the schema if there is one."""
+    if schema is None:
+        return build_context(context, None, action)
+    from .conformance import validate_context, validate_request_scope
+
+    validate_request_scope(schema, principal, action, resource)
+    record = build_context(context, schema, action)
+    validate_context(schema, action, record)
+    return record
 
 
 def build_context(context: Any, schema: Schema | None, action: EntityUid) -> Record:

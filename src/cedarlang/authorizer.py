@@ -58,20 +58,20 @@ def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
     if kind is dict:  # the common case first: a plain {"type", "id"} dict
         type_name, eid = value.get("type"), value.get("id")  # type: ignore[union-attr]
         if type(eid) is str and type(type_name) is str:
-            seen = _UIDS.get(eid)
-            if seen is not None and type_name in seen:
-                return seen[type_name]
-        if type(eid) is str and type(type_name) is str and is_entity_type_name(type_name):
-            uid: EntityUid = _new_tuple(EntityUid, (type_name, eid))
             by_type = _UIDS.get(eid)
-            if by_type is None:
-                if len(_UIDS) >= UID_CACHE_SIZE:
-                    _UIDS.clear()
-                by_type = _UIDS[eid] = {}
-            elif len(by_type) >= _TYPES_PER_ID:
-                by_type.clear()
-            by_type[type_name] = uid
-            return uid
+            uid = by_type.get(type_name) if by_type is not None else None
+            if uid is not None:
+                return uid
+            if is_entity_type_name(type_name):
+                uid = _new_tuple(EntityUid, (type_name, eid))
+                if by_type is None:
+                    if len(_UIDS) >= UID_CACHE_SIZE:
+                        _UIDS.clear()
+                    by_type = _UIDS[eid] = {}
+                elif len(by_type) >= _TYPES_PER_ID:
+                    by_type.clear()
+                by_type[type_name] = uid
+                return uid
     elif kind is EntityUid:
         return value  # type: ignore[return-value]
     if isinstance(value, str):

@@ -108,7 +108,7 @@ def _lead(keys: SideKeys, sides: tuple[int, ...]) -> tuple[int, Key] | None:
         if found is not None and len(found) == 1:
             kind = _LEAD_KINDS[found[0][0]]
             if kind < best_kind:
-                if kind == 0:
+                if kind == _LEAD_KINDS[EQ]:  # none is more selective
                     return side, found[0]
                 best, best_kind = (side, found[0]), kind
     return best

@@ -133,23 +133,7 @@ class Request:
                 data = load_json_text(data, "request")
             except JsonValueError as err:
                 raise RequestError(str(err)) from None
-        if type(data) is not dict and not isinstance(data, Mapping):
-            raise RequestError(f"a request must be a JSON object, got {type(data).__name__}")
-        for field in data:
-            if field not in _REQUEST_FIELDS:
-                raise RequestError(
-                    f"unexpected request field `{field}`: expected principal, action, resource, context"
-                )
-        if "principal" not in data or "action" not in data or "resource" not in data:
-            missing = next(field for field in _REQUEST_FIELDS if field not in data)
-            raise RequestError(f"the request has no `{missing}`")
-        # (not through __init__: its shortcut, for uids seen before, has been tried by
-        # is_authorized when it comes here)
-        principal = to_uid(data["principal"], "principal")
-        action = to_uid(data["action"], "action")
-        resource = to_uid(data["resource"], "resource")
-        context = _checked_context(principal, action, resource, data.get("context"), schema)
-        return cls.checked(principal, action, resource, context)
+        return cls.checked(*request_parts(data, schema))
 
     @classmethod
     def checked(
@@ -170,6 +154,31 @@ class Request:
 
 _REQUEST_FIELDS = ("principal", "action", "resource", "context")
 """The fields of a request's JSON form (the first three required)."""
+_REQUEST_FIELD_SET = frozenset(_REQUEST_FIELDS)
+
+
+def request_parts(data: Any, schema: Schema | None = None) -> tuple[EntityUid, EntityUid, EntityUid, Record]:
+    """The checked principal, action, resource and context of a request's JSON form, a
+    mapping (:meth:`Request.from_json`; the request path reads a dict with it when its
+    uids were not seen before, with no :class:`Request` built)."""
+    if type(data) is not dict and not isinstance(data, Mapping):
+        raise RequestError(f"a request must be a JSON object, got {type(data).__name__}")
+    if not _REQUEST_FIELD_SET.issuperset(data):
+        field = next(field for field in data if field not in _REQUEST_FIELD_SET)
+        raise RequestError(
+            f"unexpected request field `{field}`: expected principal, action, resource, context"
+        )
+    if "principal" not in data or "action" not in data or "resource" not in data:
+        missing = next(field for field in _REQUEST_FIELDS if field not in data)
+        raise RequestError(f"the request has no `{missing}`")
+    principal = to_uid(data["principal"], "principal")
+    action = to_uid(data["action"], "action")
+    resource = to_uid(data["resource"], "resource")
+    context = data.get("context")
+    if schema is None:
+        return principal, action, resource, build_context(context, None, action)
+    return principal, action, resource, _checked_context(principal, action, resource, context, schema)
+
 
 _EMPTY_CONTEXT = Record()
 """The context of every request given none (records are never mutated)."""
@@ -309,8 +318,7 @@ class Authorizer:
                     raise KeyError
                 c = _EMPTY_CONTEXT if x is None or (not x and type(x) is dict) else build_context(x, None, a)
             except Exception:  # whatever failed, the checked path tells
-                request = Request.from_json(request)
-                p, a, r, c = request.principal, request.action, request.resource, request.context
+                p, a, r, c = request_parts(request)
         else:
             try:
                 p, a, r, c = request.principal, request.action, request.resource, request.context  # type: ignore[union-attr]

@@ -171,6 +171,16 @@ def test_a_request_as_a_dict_is_decided_as_its_request_object(request_json: dict
             "unexpected request field `x`",
         ),
         ({"principal": {"type": "User", "id": "alice"}, "action": ACTION, "context": {}}, "no `resource`"),
+        (  # uids not seen before: the checked path reads the fields too
+            {
+                "principal": {"type": "User", "id": "not-seen-before"},
+                "action": ACTION,
+                "resource": DOC,
+                "x": 1,
+            },
+            "unexpected request field `x`",
+        ),
+        ({"principal": {"type": "User", "id": "not-seen-either"}, "action": ACTION}, "no `resource`"),
         ({"action": ACTION, "resource": DOC}, "no `principal`"),
         (
             {"principal": {"type": "User", "id": 1}, "action": ACTION, "resource": DOC, "context": {}},

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .cedar_json import (
+    KNOWN_TYPE_NAMES,
     JsonValueError,
     check_escapes,
     is_entity_type_name,
@@ -62,7 +63,7 @@ def to_uid(value: UidLike, role: str = "entity") -> EntityUid:
             uid = by_type.get(type_name) if by_type is not None else None
             if uid is not None:
                 return uid
-            if is_entity_type_name(type_name):
+            if type_name in KNOWN_TYPE_NAMES or is_entity_type_name(type_name):  # (its cache first)
                 uid = _new_tuple(EntityUid, (type_name, eid))
                 if by_type is None:
                     if len(_UIDS) >= UID_CACHE_SIZE:

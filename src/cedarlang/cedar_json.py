@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from . import lexical
 from .errors import CedarError, ExtensionError, ExtensionValueError, JsonValueError
-from .extensions import EXTENSION_TYPES, FUNCTIONS, construct
+from .extensions import EXTENSION_TYPES, FUNCTIONS, ExtensionFunction, construct
 from .schema.types import (
     BoolType,
     EntityRefType,
@@ -241,7 +242,11 @@ def _call_from_json(call: dict[str, Any], where: str) -> Value:
         cached = _EXTENSION_VALUES.get((name, arg))
         if cached is not None:
             return cached
-        value = _call_uncached(call, name, where)
+        function = FUNCTIONS.get(name)
+        if function is not None and function.arg_types == _ONE_STRING:  # a constructor
+            value = _apply(function, (arg,), where)
+        else:
+            value = _call_uncached(call, name, where)
         if len(_EXTENSION_VALUES) >= EXTENSION_CACHE_SIZE:
             _EXTENSION_VALUES.clear()
         _EXTENSION_VALUES[name, arg] = value
@@ -268,10 +273,19 @@ def _call_uncached(call: dict[str, Any], name: Any, where: str) -> Value:
         type(a) is not t for a, t in zip(args, function.arg_types, strict=False)
     ):
         raise JsonValueError(f"in {where}: wrong arguments for extension function `{name}`")
+    return _apply(function, args, where)
+
+
+_ONE_STRING: tuple[type, ...] = (str,)
+
+
+def _apply(function: ExtensionFunction, args: Sequence[Value], where: str) -> Value:
+    """``function`` on type-checked ``args``; a bad argument is a JsonValueError."""
     try:
-        return function.impl(*args)
+        result: Value = function.impl(*args)
     except ExtensionError as err:
         raise ExtensionValueError(f"in {where}: {err.detail}") from None
+    return result
 
 
 def _typed_value(data: Any, expected: SchemaType, where: str) -> Value:

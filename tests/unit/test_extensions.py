@@ -1129,7 +1129,7 @@ def test_every_corpus_literal_against_rust() -> None:
 
 
 def test_the_plain_ipv4_shortcut_reads_as_the_full_parser() -> None:
-    """``parse_ip`` reads dotted IPv4 (with a prefix) by one regular expression when every
+    """``parse_ip`` reads dotted IPv4 (with a prefix) by a table lookup per octet when every
     value is in range; on every other string the port of Rust's parser decides. Both must
     give the same value or the same error."""
     import random
@@ -1137,20 +1137,16 @@ def test_the_plain_ipv4_shortcut_reads_as_the_full_parser() -> None:
     from cedarlang.errors import ExtensionError
     from cedarlang.extensions import ipaddr
 
-    class _Never:
-        def fullmatch(self, text: str) -> None:
-            return None
-
     def outcome(text: str, shortcut: bool) -> object:
-        saved = ipaddr._PLAIN_V4
+        saved = ipaddr._OCTETS
         if not shortcut:
-            ipaddr._PLAIN_V4 = _Never()  # type: ignore[assignment]  # (the full parser alone)
+            ipaddr._OCTETS = {}  # no octet is read by the shortcut: the full parser alone
         try:
             return ipaddr.parse_ip(text)
         except ExtensionError as err:
             return str(err)
         finally:
-            ipaddr._PLAIN_V4 = saved
+            ipaddr._OCTETS = saved
 
     rnd = random.Random(7)
     parts = ["0", "1", "9", "10", "01", "00", "255", "256", "999", "1000", "127", "", "a", "\u0663", " 1"]

@@ -17,7 +17,6 @@ Equality compares the version, the address (not masked) and the prefix.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, ClassVar, Final
 
@@ -188,21 +187,24 @@ def _parse_prefix(s: str, max_value: int, max_len: int) -> int:
     return value
 
 
-_OCTET: Final = "(0|[1-9][0-9]{0,2})"
-_PLAIN_V4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?:/(0|[1-9][0-9]?))?")
-"""The common form, dotted IPv4 with an optional prefix, in the syntax the parser below
-accepts (no leading zeros, at most 3 and 2 digits); the values are checked after the match."""
+_OCTETS: dict[str, int] = {str(n): n for n in range(256)}
+"""The octets of dotted IPv4 as the parser below accepts them (no leading zeros, at most
+255), by their text: one lookup checks an octet and reads it."""
+_PREFIXES_V4: dict[str, int] = {str(n): n for n in range(PREFIX_MAX_LEN_V4 + 1)}
+"""The same for an IPv4 prefix length."""
+_PLAIN_V4_MAX_LEN: Final = len("255.255.255.255/32")
 
 
 def parse_ip(s: str) -> tuple[bool, int, int]:
     """``(is_v4, address, prefix)`` for an ``ip`` literal; raises :class:`ExtensionError`."""
-    plain = _PLAIN_V4.fullmatch(s)
-    if plain is not None:  # the common form: read at once when every value is in range
-        a, b, c, d, prefix_str = plain.groups()
-        octets = (int(a), int(b), int(c), int(d))
-        prefix = PREFIX_MAX_LEN_V4 if prefix_str is None else int(prefix_str)
-        if max(octets) <= 255 and prefix <= PREFIX_MAX_LEN_V4:
-            return True, octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3], prefix
+    address, slash, prefix_text = s.partition("/")
+    octets = address.split(".") if len(s) <= _PLAIN_V4_MAX_LEN else ()
+    if len(octets) == 4:  # the common form, dotted IPv4 (and a prefix), read at once
+        get = _OCTETS.get
+        a, b, c, d = get(octets[0]), get(octets[1]), get(octets[2]), get(octets[3])
+        prefix = _PREFIXES_V4.get(prefix_text) if slash else PREFIX_MAX_LEN_V4
+        if a is not None and b is not None and c is not None and d is not None and prefix is not None:
+            return True, a << 24 | b << 16 | c << 8 | d, prefix
     if len(s.encode("utf-8", "surrogatepass")) > IP_STR_REP_MAX_LEN:
         raise _error(f"error parsing IP address from string `{s}`: string length is too large")
     if _contains_at_least_two(s, ":") and _contains_at_least_two(s, "."):
@@ -210,17 +212,14 @@ def parse_ip(s: str) -> tuple[bool, int, int]:
             "error parsing IP address from string: We do not accept IPv4 embedded in IPv6 "
             f"(e.g., ::ffff:127.0.0.1). Found: `{s}`"
         )
-    addr_str, slash, prefix_str = s.partition("/")
     if slash:
-        parsed = parse_std_ip(addr_str)
+        parsed = parse_std_ip(address)
         if parsed is None:
-            raise _error(f"error parsing IP address from the string `{addr_str}`: invalid IP address syntax")
+            raise _error(f"error parsing IP address from the string `{address}`: invalid IP address syntax")
         is_v4, addr = parsed
         if is_v4:
-            prefix = _parse_prefix(prefix_str, PREFIX_MAX_LEN_V4, PREFIX_STR_MAX_LEN_V4)
-        else:
-            prefix = _parse_prefix(prefix_str, PREFIX_MAX_LEN_V6, PREFIX_STR_MAX_LEN_V6)
-        return is_v4, addr, prefix
+            return is_v4, addr, _parse_prefix(prefix_text, PREFIX_MAX_LEN_V4, PREFIX_STR_MAX_LEN_V4)
+        return is_v4, addr, _parse_prefix(prefix_text, PREFIX_MAX_LEN_V6, PREFIX_STR_MAX_LEN_V6)
     parsed = parse_std_ip(s)
     if parsed is None:
         raise _error(f"invalid IP address: {s}")
@@ -284,7 +283,12 @@ class IPAddr(ExtensionValue):
     def parse(cls, text: str) -> IPAddr:
         """``ip(text)``; raises :class:`ExtensionError` for a bad literal."""
         is_v4, addr, prefix = parse_ip(text)
-        return cls(is_v4, addr, prefix, text)
+        value = _new(cls)  # (the parser's values are in range: no checks, no __setattr__)
+        _SET_IS_V4(value, is_v4)
+        _SET_ADDR(value, addr)
+        _SET_PREFIX(value, prefix)
+        _SET_SRC(value, text)
+        return value
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (IPAddr, (self.is_v4, self.addr, self.prefix, self._src))
@@ -338,6 +342,12 @@ class IPAddr(ExtensionValue):
         self_broadcast = self.addr | hostmask(self.prefix)
         other_broadcast = other.addr | hostmask(other.prefix)
         return other_network <= self_network and self_broadcast <= other_broadcast
+
+
+_new = object.__new__
+_SET_IS_V4, _SET_ADDR, _SET_PREFIX, _SET_SRC = (
+    getattr(IPAddr, slot).__set__ for slot in ("is_v4", "addr", "prefix", "_src")
+)
 
 
 def ip(text: str) -> IPAddr:

@@ -134,7 +134,7 @@ class Request:
                 data = load_json_text(data, "request")
             except JsonValueError as err:
                 raise RequestError(str(err)) from None
-        return cls.checked(*request_parts(data, schema))
+        return cls.checked(*_request_parts(data, schema))
 
     @classmethod
     def checked(
@@ -158,7 +158,7 @@ _REQUEST_FIELDS = ("principal", "action", "resource", "context")
 _REQUEST_FIELD_SET = frozenset(_REQUEST_FIELDS)
 
 
-def request_parts(data: Any, schema: Schema | None = None) -> tuple[EntityUid, EntityUid, EntityUid, Record]:
+def _request_parts(data: Any, schema: Schema | None = None) -> tuple[EntityUid, EntityUid, EntityUid, Record]:
     """The checked principal, action, resource and context of a request's JSON form, a
     mapping (:meth:`Request.from_json`; the request path reads a dict with it when its
     uids were not seen before, with no :class:`Request` built)."""
@@ -319,7 +319,7 @@ class Authorizer:
                     raise KeyError
                 c = _EMPTY_CONTEXT if x is None or (not x and type(x) is dict) else build_context(x, None, a)
             except Exception:  # whatever failed, the checked path tells
-                p, a, r, c = request_parts(request)
+                p, a, r, c = _request_parts(request)
         else:
             try:
                 p, a, r, c = request.principal, request.action, request.resource, request.context  # type: ignore[union-attr]

@@ -164,8 +164,10 @@ def _request_parts(data: Any, schema: Schema | None = None) -> tuple[EntityUid, 
     uids were not seen before, with no :class:`Request` built)."""
     if type(data) is not dict and not isinstance(data, Mapping):
         raise RequestError(f"a request must be a JSON object, got {type(data).__name__}")
-    if not _REQUEST_FIELD_SET.issuperset(data):
-        field = next(field for field in data if field not in _REQUEST_FIELD_SET)
+    if not (  # (another mapping's keys need not hash: compared one by one)
+        _REQUEST_FIELD_SET.issuperset(data) if type(data) is dict else all(f in _REQUEST_FIELDS for f in data)
+    ):
+        field = next(field for field in data if field not in _REQUEST_FIELDS)
         raise RequestError(
             f"unexpected request field `{field}`: expected principal, action, resource, context"
         )

@@ -246,3 +246,20 @@ def test_a_request_as_another_mapping_or_text_is_decided_too() -> None:
 def test_what_is_not_a_request_is_a_request_error(request_value: Any) -> None:
     with pytest.raises(RequestError):
         _decide(request_value)
+
+
+def test_a_mapping_with_an_unhashable_key_is_a_request_error() -> None:
+    from collections.abc import Iterator, Mapping
+
+    class Odd(Mapping[Any, Any]):
+        def __getitem__(self, key: Any) -> Any:
+            raise KeyError(key)
+
+        def __iter__(self) -> Iterator[Any]:
+            return iter([["principal"]])
+
+        def __len__(self) -> int:
+            return 1
+
+    with pytest.raises(RequestError, match="unexpected request field"):
+        _decide(Odd())

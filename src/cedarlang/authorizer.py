@@ -155,7 +155,6 @@ class Request:
 
 _REQUEST_FIELDS = ("principal", "action", "resource", "context")
 """The fields of a request's JSON form (the first three required)."""
-_REQUEST_FIELD_SET = frozenset(_REQUEST_FIELDS)
 
 
 def _request_parts(data: Any, schema: Schema | None = None) -> tuple[EntityUid, EntityUid, EntityUid, Record]:
@@ -164,23 +163,19 @@ def _request_parts(data: Any, schema: Schema | None = None) -> tuple[EntityUid, 
     uids were not seen before, with no :class:`Request` built)."""
     if type(data) is not dict and not isinstance(data, Mapping):
         raise RequestError(f"a request must be a JSON object, got {type(data).__name__}")
-    if not (  # (another mapping's keys need not hash: compared one by one)
-        _REQUEST_FIELD_SET.issuperset(data) if type(data) is dict else all(f in _REQUEST_FIELDS for f in data)
-    ):
-        field = next(field for field in data if field not in _REQUEST_FIELDS)
-        raise RequestError(
-            f"unexpected request field `{field}`: expected principal, action, resource, context"
-        )
+    for field in data:
+        if field not in _REQUEST_FIELDS:
+            raise RequestError(
+                f"unexpected request field `{field}`: expected principal, action, resource, context"
+            )
     if "principal" not in data or "action" not in data or "resource" not in data:
         missing = next(field for field in _REQUEST_FIELDS if field not in data)
         raise RequestError(f"the request has no `{missing}`")
     principal = to_uid(data["principal"], "principal")
     action = to_uid(data["action"], "action")
     resource = to_uid(data["resource"], "resource")
-    context = data.get("context")
-    if schema is None:
-        return principal, action, resource, build_context(context, None, action)
-    return principal, action, resource, _checked_context(principal, action, resource, context, schema)
+    context = _checked_context(principal, action, resource, data.get("context"), schema)
+    return principal, action, resource, context
 
 
 _EMPTY_CONTEXT = Record()

@@ -242,11 +242,7 @@ def _call_from_json(call: dict[str, Any], where: str) -> Value:
         cached = _EXTENSION_VALUES.get((name, arg))
         if cached is not None:
             return cached
-        function = FUNCTIONS.get(name)
-        if function is not None and function.arg_types == _ONE_STRING:  # a constructor
-            value = _apply(function, (arg,), where)
-        else:
-            value = _call_uncached(call, name, where)
+        value = _call_uncached(call, name, where)
         if len(_EXTENSION_VALUES) >= EXTENSION_CACHE_SIZE:
             _EXTENSION_VALUES.clear()
         _EXTENSION_VALUES[name, arg] = value
@@ -263,7 +259,10 @@ def _call_uncached(call: dict[str, Any], name: Any, where: str) -> Value:
             _reject_unknown({"__extn": call}, where)
         raise JsonValueError(f"in {where}: unknown extension function `{name}`")
     if "arg" in call:
-        raw_args = [call["arg"]]
+        arg = call["arg"]
+        if type(arg) is str and function.arg_types == _ONE_STRING:  # (a constructor): nothing to check
+            return _apply(function, (arg,), where)
+        raw_args = [arg]
     elif type(call.get("args")) is list:
         raw_args = call["args"]
     else:

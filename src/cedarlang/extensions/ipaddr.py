@@ -274,20 +274,14 @@ class IPAddr(ExtensionValue):
             raise ValueError("address out of range")
         if not 0 <= prefix <= (PREFIX_MAX_LEN_V4 if is_v4 else PREFIX_MAX_LEN_V6):
             raise ValueError("prefix out of range")
-        object.__setattr__(self, "is_v4", is_v4)
-        object.__setattr__(self, "addr", addr)
-        object.__setattr__(self, "prefix", prefix)
-        object.__setattr__(self, "_src", src)
+        _fill(self, is_v4, addr, prefix, src)
 
     @classmethod
     def parse(cls, text: str) -> IPAddr:
         """``ip(text)``; raises :class:`ExtensionError` for a bad literal."""
         is_v4, addr, prefix = parse_ip(text)
-        value = _new(cls)  # (the parser's values are in range: no checks, no __setattr__)
-        _SET_IS_V4(value, is_v4)
-        _SET_ADDR(value, addr)
-        _SET_PREFIX(value, prefix)
-        _SET_SRC(value, text)
+        value = _new(cls)  # (the parser's values are in range: not checked again)
+        _fill(value, is_v4, addr, prefix, text)
         return value
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -348,6 +342,15 @@ _new = object.__new__
 _SET_IS_V4, _SET_ADDR, _SET_PREFIX, _SET_SRC = (
     getattr(IPAddr, slot).__set__ for slot in ("is_v4", "addr", "prefix", "_src")
 )
+
+
+def _fill(value: IPAddr, is_v4: bool, addr: int, prefix: int, src: str | None) -> None:
+    """Set the slots of a new ``IPAddr`` (through their descriptors: the class refuses
+    ``__setattr__``)."""
+    _SET_IS_V4(value, is_v4)
+    _SET_ADDR(value, addr)
+    _SET_PREFIX(value, prefix)
+    _SET_SRC(value, src)
 
 
 def ip(text: str) -> IPAddr:
